@@ -1,0 +1,57 @@
+"""Per-node, per-interface impairments (sans-I/O, seeded, replayable).
+
+    engine = FaultEngine(rng=random.Random(1))
+    info = engine.add(FaultSpec("eth0", Direction.EGRESS, loss=0.1, seed=7), now=0.0)
+    for release_time, frame in engine.process("eth0", Direction.EGRESS, frame, now=t): ...
+
+Modules: model.py (specs, counters, info, events; validation), match.py (traffic
+selectors at fixed offsets), effects.py (the per-fault pipeline and its PRNG streams),
+rate.py (virtual-time token bucket), engine.py (FaultEngine), errors.py.
+
+Effect order on one fault: down -> match -> mtu -> loss / gilbert_elliott -> corrupt
+-> duplicate -> rate -> delay + jitter / reorder. Several faults on one interface and
+direction chain in creation order. netem mapping: ``loss random P`` = loss;
+``loss gemodel p r 1-h 1-k`` = GilbertElliott(p, r, loss_bad, loss_good); ``delay D J
+distribution normal`` = delay/jitter/distribution; ``reorder P`` (with delay) = reorder;
+``duplicate``/``corrupt`` alike; tbf ``rate burst limit`` = RateLimit. Probabilities are
+fractions (0..1), times seconds, rates bit/s.
+"""
+
+from __future__ import annotations
+
+from .engine import FaultEngine
+from .errors import DuplicateFaultError, FaultError, FaultSpecError, UnknownFaultError
+from .match import Match, Prefix, protocol_number
+from .model import (
+    IFACE_ANY,
+    Direction,
+    Distribution,
+    FaultCounters,
+    FaultEvent,
+    FaultExpired,
+    FaultInfo,
+    FaultSpec,
+    GilbertElliott,
+    RateLimit,
+)
+
+__all__ = [
+    "IFACE_ANY",
+    "Direction",
+    "Distribution",
+    "DuplicateFaultError",
+    "FaultCounters",
+    "FaultEngine",
+    "FaultError",
+    "FaultEvent",
+    "FaultExpired",
+    "FaultInfo",
+    "FaultSpec",
+    "FaultSpecError",
+    "GilbertElliott",
+    "Match",
+    "Prefix",
+    "RateLimit",
+    "UnknownFaultError",
+    "protocol_number",
+]

@@ -1,0 +1,207 @@
+"""FaultEngine: the impairments of one node, over all its interfaces (sans-I/O).
+
+The io layer passes each frame through ``process(ifname, EGRESS, ...)`` before the wire
+and ``process(ifname, INGRESS, ...)`` before the stack, and schedules the returned
+``(release_time, frame)`` pairs. ``active()`` is the cheap check that lets it skip the
+call when no fault covers an interface/direction.
+
+Several faults on one interface and direction chain in creation order: the frames one
+fault releases (at their release times) enter the next one.
+
+The engine owns fault durations: a fault expires at exactly ``added_at + duration``,
+either in ``on_timer`` or lazily on the first ``process`` call at or past that time, and
+each expiry is reported once as a FaultExpired event (pulled with ``next_event`` or
+``drain_events``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from .effects import Pipeline, Stream, Tally
+from .errors import DuplicateFaultError, FaultSpecError, UnknownFaultError
+from .model import IFACE_ANY, Direction, FaultEvent, FaultExpired, FaultInfo, FaultSpec
+
+Release = tuple[float, bytes]
+
+
+@dataclass(slots=True)
+class _Fault:
+    fault_id: str
+    seq: int
+    seed: int
+    spec: FaultSpec
+    pipeline: Pipeline
+    added_at: float
+    expires_at: float | None
+    tally: Tally = field(default_factory=Tally)
+    streams: dict[tuple[str, Direction], Stream] = field(default_factory=dict)
+
+    def stream(self, ifname: str, direction: Direction) -> Stream:
+        key = (ifname, direction)
+        stream = self.streams.get(key)
+        if stream is None:
+            stream = Stream(self.spec, self.seed, ifname, Direction(direction))
+            self.streams[key] = stream
+        return stream
+
+    def info(self) -> FaultInfo:
+        return FaultInfo(
+            fault_id=self.fault_id,
+            seed=self.seed,
+            spec=self.spec,
+            added_at=self.added_at,
+            expires_at=self.expires_at,
+            counters=self.tally.freeze(),
+        )
+
+
+class FaultEngine:
+    """All faults of one node. ``rng`` generates the seeds of faults added without one
+    (inject a seeded ``random.Random`` for reproducible runs)."""
+
+    def __init__(self, *, rng: random.Random | None = None) -> None:
+        self._rng = rng if rng is not None else random.Random()
+        self._faults: dict[str, _Fault] = {}  # in creation order
+        self._index: dict[tuple[str, Direction], tuple[_Fault, ...]] = {}
+        self._wildcards = False  # any fault on IFACE_ANY
+        self._seq = 0
+        self._next_expiry = math.inf
+        self._events: deque[FaultEvent] = deque()
+
+    # -- managing faults ---------------------------------------------------------------
+
+    def add(self, spec: FaultSpec, *, now: float, fault_id: str | None = None) -> FaultInfo:
+        """Install a fault; returns its id and the seed in use (generated if the spec has
+        none). Raises FaultSpecError for a bad id, DuplicateFaultError if it is taken."""
+        if fault_id is None:
+            fault_id = self._new_id()
+        elif not isinstance(fault_id, str) or not fault_id.strip():
+            raise FaultSpecError("fault_id", f"must be a non-empty string, got {fault_id!r}")
+        elif fault_id in self._faults:
+            raise DuplicateFaultError(fault_id)
+        if now >= self._next_expiry:
+            self._expire(now)
+        seed = spec.seed if spec.seed is not None else self._rng.getrandbits(63)
+        self._seq += 1
+        expires_at = None if spec.duration is None else now + spec.duration
+        fault = _Fault(fault_id, self._seq, seed, spec, Pipeline(spec), now, expires_at)
+        self._faults[fault_id] = fault
+        if expires_at is not None:
+            self._next_expiry = min(self._next_expiry, expires_at)
+        self._reindex()
+        return fault.info()
+
+    def remove(self, fault_id: str) -> FaultInfo:
+        """Remove a fault; returns its final info and counters."""
+        fault = self._faults.pop(fault_id, None)
+        if fault is None:
+            raise UnknownFaultError(fault_id)
+        self._reindex()
+        return fault.info()
+
+    def clear(self) -> builtins.list[FaultInfo]:
+        """Remove every fault; returns their final infos."""
+        infos = [fault.info() for fault in self._faults.values()]
+        self._faults.clear()
+        self._reindex()
+        return infos
+
+    def get(self, fault_id: str) -> FaultInfo:
+        fault = self._faults.get(fault_id)
+        if fault is None:
+            raise UnknownFaultError(fault_id)
+        return fault.info()
+
+    def list(self) -> builtins.list[FaultInfo]:
+        """Every installed fault with its counters, in creation order."""
+        return [fault.info() for fault in self._faults.values()]
+
+    # -- the data path -----------------------------------------------------------------
+
+    def active(self, ifname: str, direction: Direction) -> bool:
+        """Does any fault cover this interface and direction? (two dict lookups at most)"""
+        index = self._index
+        return (ifname, direction) in index or (self._wildcards and (IFACE_ANY, direction) in index)
+
+    def process(
+        self, ifname: str, direction: Direction, frame: bytes, *, now: float
+    ) -> builtins.list[Release]:
+        """Pass one frame through the faults of ``ifname``/``direction``: zero (dropped)
+        or more ``(release_time, frame)`` pairs, release_time >= now."""
+        if direction is Direction.BOTH:
+            raise ValueError("process() needs Direction.EGRESS or Direction.INGRESS, not BOTH")
+        if now >= self._next_expiry:
+            self._expire(now)
+        faults = self._faults_for(ifname, direction)
+        out: builtins.list[Release] = [(now, frame)]
+        for fault in faults:
+            stream = fault.stream(ifname, direction)
+            run, tally = fault.pipeline.run, fault.tally
+            if len(out) == 1:
+                out = run(stream, out[0][1], out[0][0], tally)
+            else:
+                out = [r for at, f in out for r in run(stream, f, at, tally)]
+            if not out:
+                break
+        return out
+
+    # -- time and events ---------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """When the next fault expires (None: no fault has a duration)."""
+        return None if self._next_expiry == math.inf else self._next_expiry
+
+    def on_timer(self, *, now: float) -> None:
+        if now >= self._next_expiry:
+            self._expire(now)
+
+    def next_event(self) -> FaultEvent | None:
+        return self._events.popleft() if self._events else None
+
+    def drain_events(self) -> builtins.list[FaultEvent]:
+        events = builtins.list(self._events)
+        self._events.clear()
+        return events
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        n = self._seq + 1
+        while f"f{n}" in self._faults:
+            n += 1
+        return f"f{n}"
+
+    def _faults_for(self, ifname: str, direction: Direction) -> tuple[_Fault, ...]:
+        own = self._index.get((ifname, direction), ())
+        if not self._wildcards:
+            return own
+        wild = self._index.get((IFACE_ANY, direction), ())
+        if not own or not wild:
+            return own or wild
+        return tuple(sorted(own + wild, key=lambda f: f.seq))
+
+    def _expire(self, now: float) -> None:
+        due = sorted(
+            (f for f in self._faults.values() if f.expires_at is not None and f.expires_at <= now),
+            key=lambda f: (f.expires_at or 0.0, f.seq),
+        )
+        for fault in due:
+            del self._faults[fault.fault_id]
+            assert fault.expires_at is not None
+            self._events.append(FaultExpired(fault.fault_id, fault.expires_at, fault.info()))
+        self._reindex()
+
+    def _reindex(self) -> None:
+        index: dict[tuple[str, Direction], builtins.list[_Fault]] = {}
+        for fault in self._faults.values():
+            for direction in fault.spec.direction.concrete:
+                index.setdefault((fault.spec.iface, direction), []).append(fault)
+        self._index = {key: tuple(faults) for key, faults in index.items()}
+        self._wildcards = any(iface == IFACE_ANY for iface, _ in self._index)
+        expiries = [f.expires_at for f in self._faults.values() if f.expires_at is not None]
+        self._next_expiry = min(expiries, default=math.inf)

@@ -1,0 +1,60 @@
+"""A token bucket computed in virtual time.
+
+Sans-I/O: the caller does not wait; :meth:`TokenBucket.admit` returns the time the frame
+leaves the bucket (or None when the queue is full), and the bucket remembers which
+frames are still waiting so the queue limit holds at every instant."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .model import RateLimit
+
+
+class TokenBucket:
+    __slots__ = (
+        "_burst",
+        "_limit_bytes",
+        "_limit_packets",
+        "_queue",
+        "_queued_bytes",
+        "_rate",
+        "_stamp",
+        "_tokens",
+    )
+
+    def __init__(self, spec: RateLimit) -> None:
+        self._rate = spec.rate_bps / 8.0  # bytes per second
+        self._burst = float(spec.burst_bytes)
+        self._limit_bytes = spec.queue_limit_bytes
+        self._limit_packets = spec.queue_limit_packets
+        self._tokens = self._burst  # tokens at time _stamp (may be negative, see RateLimit)
+        self._stamp: float | None = None  # departure time of the last admitted frame
+        self._queue: deque[tuple[float, int]] = deque()  # (departure, size) still waiting
+        self._queued_bytes = 0
+
+    def admit(self, size: int, now: float) -> float | None:
+        """Departure time (>= now) of a ``size``-byte frame arriving at ``now``, or None if
+        it must wait and the queue is full (the frame is dropped; the state is unchanged)."""
+        queue = self._queue
+        while queue and queue[0][0] <= now:
+            self._queued_bytes -= queue.popleft()[1]
+        start = now if self._stamp is None or self._stamp < now else self._stamp  # FIFO
+        tokens = self._tokens
+        if self._stamp is not None:
+            tokens = min(self._burst, tokens + (start - self._stamp) * self._rate)
+        need = min(float(size), self._burst)
+        departure = start
+        if tokens < need:
+            departure = start + (need - tokens) / self._rate
+            tokens = need
+        if departure > now:
+            if self._limit_packets is not None and len(queue) + 1 > self._limit_packets:
+                return None
+            if self._limit_bytes is not None and self._queued_bytes + size > self._limit_bytes:
+                return None
+            queue.append((departure, size))
+            self._queued_bytes += size
+        self._tokens = tokens - size
+        self._stamp = departure
+        return departure

@@ -1,0 +1,36 @@
+"""Per-node stack configuration. Defaults follow Linux (sysctl names in comments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StackConfig:
+    # IPv4
+    default_ttl: int = 64  # net.ipv4.ip_default_ttl
+    forwarding: bool = False  # net.ipv4.ip_forward
+    ipfrag_time: float = 30.0  # net.ipv4.ipfrag_time (seconds)
+    ipfrag_high_thresh: int = 4 * 1024 * 1024  # net.ipv4.ipfrag_high_thresh (bytes)
+    # ARP (net.ipv4.neigh.default.*)
+    arp_reachable_time: float = 30.0  # base_reachable_time
+    arp_gc_stale_time: float = 60.0  # gc_stale_time
+    arp_delay_first_probe: float = 5.0  # delay_first_probe_time
+    arp_retrans_time: float = 1.0  # retrans_time
+    arp_mcast_solicit: int = 3  # mcast_solicit: broadcast probes while resolving
+    arp_ucast_solicit: int = 3  # ucast_solicit: unicast probes to re-confirm a stale entry
+    arp_unres_qlen_bytes: int = 212992  # unres_qlen_bytes: queued bytes per unresolved neighbour
+    arp_ignore: int = 0  # 0: answer for any local address, 1: only the receiving interface's
+    arp_notify: bool = True  # gratuitous ARP when an interface comes up
+    # ICMP
+    icmp_ratelimit: float = 1.0  # net.ipv4.icmp_ratelimit (1000 ms), per destination
+    icmp_ratelimit_burst: int = 6  # XRLIM_BURST_FACTOR
+    icmp_ratemask: int = 0x1818  # net.ipv4.icmp_ratemask: dest unreach, quench, time exc, param
+    icmp_msgs_per_sec: int = 1000  # net.ipv4.icmp_msgs_per_sec (global)
+    icmp_msgs_burst: int = 50  # net.ipv4.icmp_msgs_burst
+    icmp_echo_ignore_all: bool = False
+    icmp_echo_ignore_broadcasts: bool = True
+    icmp_error_tos: int = 0xC0  # IPTOS_PREC_INTERNETCONTROL
+    # UDP
+    udp_rcvbuf_datagrams: int = 1024  # receive queue cap per endpoint
+    ip_local_port_range: tuple[int, int] = (32768, 60999)

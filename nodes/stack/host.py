@@ -1,0 +1,479 @@
+"""One node's IPv4 stack: interfaces, ARP, IPv4 (fragmentation/reassembly), ICMP, UDP,
+a FIB and counters. Sans-I/O: frames in via ``receive_frame``, out via
+``frames_to_send``; time via ``now``; timers via ``next_deadline``/``on_timer``.
+
+A router is a Host whose ``_forward`` hook forwards (nodes/router/router.py).
+Packets to one of our own addresses loop back through a queue that is drained at the
+next ``on_timer`` (``next_deadline`` is then ``now``), so a transport never re-enters
+itself from inside ``send_ip``. Locally generated ICMP errors (ARP failure, DF too big)
+travel the same loopback path to the transport's ``on_icmp_error``.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from collections import deque
+
+from nodes.router.fib import Fib, Route, RouteKind
+from nodes.stack.arp import ArpEngine
+from nodes.stack.config import StackConfig
+from nodes.stack.counters import Counters
+from nodes.stack.icmp import IcmpRateLimiter, error_veto
+from nodes.stack.icmp_input import IcmpInput
+from nodes.stack.interfaces import Interface, Interfaces
+from nodes.stack.ipv4 import Reassembler, fragment
+from nodes.stack.transport import IcmpListener, TimerClient, TransportHandler
+from nodes.stack.udp import UdpEngine
+from nodes.wire.addr import ip_from_str, is_multicast, mac_from_str
+from nodes.wire.arp import parse_arp
+from nodes.wire.errors import BadChecksum, Truncated, WireError
+from nodes.wire.ethernet import EtherType, parse_ethernet
+from nodes.wire.icmp import (
+    IcmpType,
+    TimeExceededCode,
+    UnreachCode,
+    build_error,
+)
+from nodes.wire.ipv4 import (
+    IPV4_HLEN,
+    BadOption,
+    IPProto,
+    IPv4Packet,
+    build_ipv4,
+    parse_ipv4,
+)
+
+_ADDRS = struct.Struct("!II")
+_OUT_COUNTER: dict[int, str] = {
+    IcmpType.DEST_UNREACH: "icmp_out_dest_unreachs",
+    IcmpType.TIME_EXCEEDED: "icmp_out_time_excds",
+    IcmpType.PARAM_PROBLEM: "icmp_out_parm_probs",
+}
+LOOPBACK_MTU = 65535
+
+
+def _ip(value: int | str) -> int:
+    return ip_from_str(value) if isinstance(value, str) else value
+
+
+class Host:
+    def __init__(
+        self, name: str, *, config: StackConfig | None = None, rng: random.Random | None = None
+    ) -> None:
+        self.name = name
+        self.config = config or StackConfig()
+        self.rng = rng or random.Random(name)
+        self.interfaces = Interfaces()
+        self.fib = Fib()
+        self.counter_set = Counters()
+        self._out: list[tuple[str, bytes]] = []
+        self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
+        self.reassembler = Reassembler(self.config, self.counter_set)
+        self.icmp_limiter = IcmpRateLimiter(self.config)
+        self.handlers: dict[int, TransportHandler] = {}
+        self.listeners: list[IcmpListener] = []
+        self._apps: list[TimerClient] = []
+        self._loopback: deque[bytes] = deque()
+        self._loopback_due = 0.0
+        self._ident = self.rng.randrange(65536)
+        self.icmp = IcmpInput(self)
+        self.udp = UdpEngine(self)
+        self.register_protocol(IPProto.UDP, self.udp)
+
+    # ---- configuration -----------------------------------------------------------
+    def add_interface(
+        self,
+        name: str,
+        mac: bytes | str,
+        address: int | str,
+        prefix_len: int,
+        *,
+        mtu: int = 1500,
+        up: bool = True,
+    ) -> Interface:
+        """Add an interface and its connected route; announce it (gratuitous ARP)."""
+        mac_b = mac_from_str(mac) if isinstance(mac, str) else mac
+        iface = Interface(name, mac_b, _ip(address), prefix_len, mtu, up)
+        self.interfaces.add(iface)
+        self.fib.add(Route(iface.network, prefix_len, name, None, RouteKind.CONNECTED))
+        self.fib.set_interface_up(name, up)
+        if up and self.config.arp_notify:
+            self.arp.announce(iface)
+        return iface
+
+    def set_interface_up(self, name: str, up: bool) -> None:
+        iface = self.interfaces.get(name)
+        if iface.up == up:
+            return
+        iface.up = up
+        self.fib.set_interface_up(name, up)
+        if up and self.config.arp_notify:
+            self.arp.announce(iface)
+        if not up:
+            self.arp.flush(name)
+
+    def set_mtu(self, name: str, mtu: int) -> None:
+        if mtu < 68:
+            raise ValueError(f"MTU {mtu} is below the IPv4 minimum 68")
+        self.interfaces.get(name).mtu = mtu
+
+    def add_route(
+        self,
+        prefix: int | str,
+        prefix_len: int,
+        gateway: int | str | None = None,
+        ifname: str | None = None,
+        *,
+        metric: int = 0,
+    ) -> Route:
+        """A static route; ``ifname`` defaults to the interface whose subnet holds the
+        gateway. ``add_route("0.0.0.0", 0, gw)`` is the default route."""
+        gw = None if gateway is None else _ip(gateway)
+        if ifname is None:
+            if gw is None:
+                raise ValueError("a route needs a gateway or an interface")
+            on_link = [i for i in self.interfaces if i.on_link(gw)]
+            if not on_link:
+                raise ValueError(f"{self.name}: gateway {gateway} is on no connected subnet")
+            ifname = on_link[0].name
+        route = Route(_ip(prefix), prefix_len, ifname, gw, RouteKind.STATIC, metric)
+        self.fib.add(route)
+        return route
+
+    def register_protocol(self, proto: int, handler: TransportHandler) -> None:
+        self.handlers[proto] = handler
+
+    @property
+    def tcp(self) -> TransportHandler | None:
+        return self.handlers.get(IPProto.TCP)
+
+    def add_icmp_listener(self, listener: IcmpListener) -> None:
+        self.listeners.append(listener)
+
+    def remove_icmp_listener(self, listener: IcmpListener) -> None:
+        if listener in self.listeners:
+            self.listeners.remove(listener)
+
+    def attach(self, app: TimerClient) -> None:
+        """Drive ``app``'s timers from this host's ``next_deadline``/``on_timer``."""
+        self._apps.append(app)
+
+    def detach(self, app: TimerClient) -> None:
+        if app in self._apps:
+            self._apps.remove(app)
+
+    # ---- node-facing API ---------------------------------------------------------
+    def frames_to_send(self) -> list[tuple[str, bytes]]:
+        out = self._out
+        if not out:
+            return []
+        frames = out[:]
+        out.clear()
+        self.counter_set.inc("eth_out_frames", len(frames))
+        return frames
+
+    def counters(self) -> dict[str, int]:
+        values = self.counter_set.snapshot()
+        for handler in self.handlers.values():
+            extra = getattr(handler, "counters", None)
+            if callable(extra) and handler is not self.udp:
+                values.update(extra())
+        return values
+
+    def next_deadline(self) -> float | None:
+        best = self._loopback_due if self._loopback else None
+        for t in (self.arp.next_deadline(), self.reassembler.next_deadline()):
+            if t is not None and (best is None or t < best):
+                best = t
+        for client in (*self.handlers.values(), *self._apps):
+            t = client.next_deadline()
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
+
+    def on_timer(self, *, now: float) -> None:
+        while self._loopback:
+            self.counter_set.inc("ip_in_loopback")
+            self._local_deliver(parse_ipv4(self._loopback.popleft()), False, now=now)
+        self.arp.on_timer(now=now)
+        failed, self.arp.failed = self.arp.failed, []
+        for raw in failed:
+            self.send_icmp_error(raw, IcmpType.DEST_UNREACH, UnreachCode.HOST, now=now)
+        for quote in self.reassembler.on_timer(now=now):
+            self.send_icmp_error(
+                quote, IcmpType.TIME_EXCEEDED, TimeExceededCode.REASSEMBLY, now=now
+            )
+        for client in (*self.handlers.values(), *self._apps):
+            t = client.next_deadline()
+            if t is not None and t <= now:
+                client.on_timer(now=now)
+
+    def receive_frame(self, ifname: str, frame: bytes | memoryview, *, now: float) -> None:
+        c = self.counter_set
+        c.inc("eth_in_frames")
+        iface = self.interfaces.find(ifname)
+        if iface is None or not iface.up:
+            c.inc("eth_in_if_down")
+            return
+        try:
+            eth = parse_ethernet(frame)
+        except WireError:
+            c.inc("eth_in_truncated")
+            return
+        link_bcast = False
+        if eth.dst != iface.mac:
+            if not eth.dst[0] & 1:
+                c.inc("eth_in_other_host")
+                return
+            link_bcast = True
+        if eth.ethertype == EtherType.IPV4:
+            self._ip_input(iface, eth.payload, link_bcast, now=now)
+        elif eth.ethertype == EtherType.ARP:
+            try:
+                pkt = parse_arp(eth.payload)
+            except WireError:
+                c.inc("arp_in_errors")
+                return
+            self.arp.receive(iface, pkt, now=now)
+        else:
+            c.inc("eth_in_unknown_ethertype")
+
+    # ---- transport-facing API ----------------------------------------------------
+    def route_mtu(self, dst: int) -> int | None:
+        if self.interfaces.is_local(dst):
+            return LOOPBACK_MTU
+        route = self.fib.lookup(dst)
+        return None if route is None else self.interfaces.get(route.ifname).mtu
+
+    def source_address_for(self, dst: int) -> int | None:
+        if self.interfaces.is_local(dst):
+            return dst
+        route = self.fib.lookup(dst)
+        return None if route is None else self.interfaces.get(route.ifname).address
+
+    def send_ip(
+        self,
+        dst: int,
+        proto: int,
+        payload: bytes | memoryview,
+        *,
+        now: float,
+        src: int | None = None,
+        ttl: int | None = None,
+        df: bool = False,
+        tos: int = 0,
+    ) -> bool:
+        """Route, pick the source, fragment (unless DF), resolve ARP (queueing) and send.
+        False when nothing was sent: no route, or DF set and the packet exceeds the
+        egress MTU (a frag-needed error then also reaches the sender's ``on_icmp_error``
+        via loopback, as Linux reports EMSGSIZE)."""
+        return self.output(dst, proto, payload, now=now, src=src, ttl=ttl, df=df, tos=tos)
+
+    def output(
+        self,
+        dst: int,
+        proto: int,
+        payload: bytes | memoryview,
+        *,
+        now: float,
+        src: int | None = None,
+        ttl: int | None = None,
+        df: bool = False,
+        tos: int = 0,
+        options: bytes = b"",
+        other_options: bytes = b"",
+    ) -> bool:
+        c = self.counter_set
+        c.inc("ip_out_requests")
+        ttl = self.config.default_ttl if ttl is None else ttl
+        ident = self._next_ident()
+        if self.interfaces.is_local(dst) or (dst >> 24) == 127:
+            raw = build_ipv4(
+                src=dst if src is None else src,
+                dst=dst,
+                proto=proto,
+                payload=payload,
+                ttl=ttl,
+                ident=ident,
+                tos=tos,
+                df=df,
+                options=options,
+            )
+            if not self._loopback:
+                self._loopback_due = now
+            self._loopback.append(raw)
+            return True
+        route = self.fib.lookup(dst)
+        if route is None:
+            c.inc("ip_out_no_routes")
+            return False
+        iface = self.interfaces.get(route.ifname)
+        if src is None:
+            src = iface.address
+        if IPV4_HLEN + len(options) + len(payload) <= iface.mtu:
+            raw = build_ipv4(
+                src=src,
+                dst=dst,
+                proto=proto,
+                payload=payload,
+                ttl=ttl,
+                ident=ident,
+                tos=tos,
+                df=df,
+                options=options,
+            )
+            self.arp.output(iface, route.next_hop(dst), raw, now=now)
+            return True
+        if df:
+            c.inc("ip_frag_fails")
+            raw = build_ipv4(
+                src=src,
+                dst=dst,
+                proto=proto,
+                payload=payload[:8],
+                ttl=ttl,
+                ident=ident,
+                tos=tos,
+                df=df,
+                options=options,
+            )
+            self.send_icmp_error(
+                raw, IcmpType.DEST_UNREACH, UnreachCode.FRAG_NEEDED, now=now, mtu=iface.mtu
+            )
+            return False
+        frags = fragment(
+            src=src,
+            dst=dst,
+            proto=proto,
+            payload=payload,
+            mtu=iface.mtu,
+            ident=ident,
+            ttl=ttl,
+            tos=tos,
+            first_options=options,
+            other_options=other_options,
+        )
+        c.inc("ip_frag_oks")
+        c.inc("ip_frag_creates", len(frags))
+        next_hop = route.next_hop(dst)
+        for raw in frags:
+            self.arp.output(iface, next_hop, raw, now=now)
+        return True
+
+    def _next_ident(self) -> int:
+        self._ident = (self._ident + 1) & 0xFFFF
+        return self._ident
+
+    def send_icmp_error(
+        self,
+        offending: bytes | memoryview,
+        icmp_type: int,
+        code: int,
+        *,
+        now: float,
+        mtu: int = 0,
+        pointer: int = 0,
+        link_broadcast: bool = False,
+    ) -> bool:
+        """Send an ICMP error about ``offending`` (its IP header and >= 8 payload bytes)
+        to its source, unless the RFC 1122 rules or the rate limiter forbid it."""
+        c = self.counter_set
+        if len(offending) < IPV4_HLEN:
+            c.inc("icmp_error_suppressed_bad_src")
+            return False
+        src, dst = _ADDRS.unpack_from(offending, 12)
+        veto = error_veto(
+            offending, link_broadcast=link_broadcast, is_broadcast=self.interfaces.is_broadcast(dst)
+        )
+        if veto is None and not self.interfaces.is_local(src):
+            veto = self.icmp_limiter.allow(icmp_type, src, now=now)
+        if veto is not None:
+            c.inc(veto)
+            return False
+        msg = build_error(icmp_type, code, offending, mtu=mtu, pointer=pointer)
+        err_src = dst if self.interfaces.is_local(dst) else None
+        if self.output(
+            src, IPProto.ICMP, msg, now=now, src=err_src, tos=self.config.icmp_error_tos
+        ):
+            c.inc("icmp_out_msgs")
+            if icmp_type in _OUT_COUNTER:
+                c.inc(_OUT_COUNTER[icmp_type])
+            return True
+        return False
+
+    # ---- input path --------------------------------------------------------------
+    def _ip_input(
+        self, iface: Interface, data: memoryview, link_bcast: bool, *, now: float
+    ) -> None:
+        c = self.counter_set
+        c.inc("ip_in_receives")
+        try:
+            pkt = parse_ipv4(data)
+        except BadOption as e:
+            c.inc("ip_in_bad_options")
+            c.inc("ip_in_hdr_errors")
+            self.send_icmp_error(
+                data,
+                IcmpType.PARAM_PROBLEM,
+                0,
+                now=now,
+                pointer=e.offset,
+                link_broadcast=link_bcast,
+            )
+            return
+        except BadChecksum:
+            c.inc("ip_in_csum_errors")
+            c.inc("ip_in_hdr_errors")
+            return
+        except Truncated:
+            c.inc("ip_in_truncated_pkts")
+            return
+        except WireError:
+            c.inc("ip_in_hdr_errors")
+            return
+        src, dst = pkt.src, pkt.dst
+        ifaces = self.interfaces
+        if is_multicast(src) or ifaces.is_broadcast(src) or ifaces.owner_of(src) is not None:
+            c.inc("ip_in_martian_src")
+            return
+        if ifaces.is_local(dst) or ifaces.is_broadcast(dst) or is_multicast(dst):
+            self._local_deliver(pkt, link_bcast or not ifaces.is_local(dst), now=now)
+        elif link_bcast:
+            c.inc("ip_in_addr_errors")  # never forward what came as a link broadcast
+        else:
+            self._forward(iface, pkt, now=now)
+
+    def _forward(self, iface: Interface, pkt: IPv4Packet, *, now: float) -> None:
+        """Not for us: a host drops it (a router overrides this)."""
+        self.counter_set.inc("ip_in_addr_errors")
+
+    def _local_deliver(self, pkt: IPv4Packet, bcast: bool, *, now: float) -> None:
+        if pkt.mf or pkt.frag_offset:
+            whole = self.reassembler.add(pkt, now=now)
+            if whole is None:
+                return
+            pkt = whole
+        proto = pkt.proto
+        if proto == IPProto.ICMP:
+            self.counter_set.inc("ip_in_delivers")
+            self.icmp.receive(pkt, bcast, now=now)
+            return
+        handler = self.handlers.get(proto)
+        if handler is None:
+            self.counter_set.inc("ip_in_unknown_protos")
+            self.send_icmp_error(
+                quote_of(pkt),
+                IcmpType.DEST_UNREACH,
+                UnreachCode.PROTOCOL,
+                now=now,
+                link_broadcast=bcast,
+            )
+            return
+        self.counter_set.inc("ip_in_delivers")
+        handler.on_packet(pkt, now=now)
+
+
+def quote_of(pkt: IPv4Packet) -> bytes:
+    """What an ICMP error quotes of ``pkt``: its header and first 8 payload bytes."""
+    return bytes(pkt.header) + bytes(pkt.payload[:8])

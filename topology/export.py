@@ -1,0 +1,82 @@
+"""The planned lab as plain JSON-able data (``wirelab validate --json``, the API)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from enum import Enum
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from topology.model import FaultEntry, Lab, Node, Segment
+
+
+def lab_to_dict(lab: Lab) -> dict[str, Any]:
+    return {
+        "name": lab.name,
+        "source": lab.source,
+        "mtu": lab.mtu,
+        "pool": str(lab.pool),
+        "routes": lab.route_mode.value,
+        "defaults": asdict(lab.defaults),
+        "nodes": [_node(n) for n in lab.nodes],
+        "links": [_segment(s) for s in lab.links],
+        "lans": [_segment(s) for s in lab.lans],
+        "faults": [_fault(f) for f in lab.faults],
+    }
+
+
+def _node(node: Node) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "kind": node.kind.value,
+        "stack": asdict(node.stack),
+        "interfaces": [
+            {
+                "name": i.name,
+                "address": str(i.address),
+                "prefixlen": i.network.prefixlen,
+                "network": str(i.network),
+                "mac": i.mac_str,
+                "mtu": i.mtu,
+                "segment": i.segment,
+            }
+            for i in node.interfaces
+        ],
+        "routes": [
+            {"dst": str(r.dst), "via": str(r.via), "dev": r.dev, "origin": r.origin.value}
+            for r in node.routes
+        ],
+        "route_mode": node.route_mode.value,
+        "apps": [
+            {"app": a.kind.value, "port": a.port, "transport": a.kind.transport} for a in node.apps
+        ],
+    }
+
+
+def _segment(segment: Segment) -> dict[str, Any]:
+    return {
+        "name": segment.name,
+        "members": [str(m) for m in segment.members],
+        "subnet": str(segment.subnet),
+        "gateway": str(segment.gateway),
+        "mtu": segment.mtu,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, IPv4Address | IPv4Network):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _fault(fault: FaultEntry) -> dict[str, Any]:
+    data: dict[str, Any] = _plain(asdict(fault))
+    data["target"] = {k: v for k, v in data["target"].items() if v != []}
+    data["effects"] = {k: v for k, v in data["effects"].items() if v is not False}
+    return data

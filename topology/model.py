@@ -1,0 +1,320 @@
+"""The planned lab: frozen dataclasses the orchestrator and backends consume.
+
+Everything here is resolved: every interface has a name, an address, a MAC and an MTU;
+every link and LAN has a subnet; every node has its static routes. Addresses and subnets
+are :mod:`ipaddress` objects (``int(address)`` gives the stack's integer form); MACs are
+6-byte ``bytes`` like in the stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Any
+
+DEFAULT_MTU = 1500
+MIN_MTU = 68
+MAX_MTU = 65535
+
+
+class NodeKind(StrEnum):
+    HOST = "host"  # our stack, no forwarding
+    ROUTER = "router"  # our stack, forwarding
+    LINUX = "linux"  # the container's own kernel stack (reference peer)
+
+    @property
+    def forwards(self) -> bool:
+        return self is NodeKind.ROUTER
+
+
+class RouteMode(StrEnum):
+    AUTO = "auto"  # shortest-path static routes computed from the topology
+    NONE = "none"  # connected routes only
+    STATIC = "static"  # the node's explicit list (node level only)
+
+
+def _opt(default: Any, doc: str, **constraints: Any) -> Any:
+    return field(default=default, metadata={"doc": doc, **constraints})
+
+
+@dataclass(frozen=True, slots=True)
+class StackOptions:
+    """Per-node stack settings (Linux defaults). ``defaults`` in the YAML sets them for every
+    node, a node's own keys override. Field metadata drives validation and the JSON Schema."""
+
+    congestion_control: str = _opt("cubic", "TCP congestion control", choices=("cubic", "reno"))
+    msl: float = _opt(30.0, "TCP maximum segment lifetime, seconds (TIME_WAIT is 2*MSL)", min=0.0)
+    syn_retries: int = _opt(6, "SYN retransmissions (tcp_syn_retries)", min=1, max=127)
+    synack_retries: int = _opt(5, "SYN-ACK retransmissions (tcp_synack_retries)", min=1, max=255)
+    retries1: int = _opt(3, "retransmissions before reporting to IP (tcp_retries1)", min=1, max=255)
+    retries2: int = _opt(15, "retransmissions before giving up (tcp_retries2)", min=1, max=255)
+    orphan_retries: int = _opt(8, "FIN retransmissions of orphaned sockets", min=1, max=255)
+    fin_timeout: float = _opt(60.0, "FIN_WAIT_2 timeout, seconds (tcp_fin_timeout)", min=0.0)
+    delayed_ack: bool = _opt(True, "delay ACKs (40 ms, every second full segment)")
+    sack: bool = _opt(True, "SACK-permitted option and SACK-based recovery")
+    timestamps: bool = _opt(True, "TCP timestamps option")
+    wscale: bool = _opt(True, "window scale option")
+    syncookies: bool = _opt(True, "SYN cookies when the SYN queue is full")
+    initial_cwnd: int = _opt(10, "initial congestion window, segments", min=1, max=1000)
+    rto_min: float = _opt(0.2, "minimum retransmission timeout, seconds", min=0.001)
+    ttl: int = _opt(64, "default IPv4 TTL", min=1, max=255)
+    arp_reachable: float = _opt(30.0, "ARP entry reachable time, seconds", min=0.0)
+    arp_retries: int = _opt(3, "ARP requests before giving up", min=1, max=100)
+    reassembly_timeout: float = _opt(30.0, "IPv4 reassembly timeout, seconds", min=0.0)
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+class AppKind(StrEnum):
+    HTTP_SERVER = "http-server"
+    ECHO = "echo"
+    SINK = "sink"
+    UDP_ECHO = "udp-echo"
+
+    @property
+    def default_port(self) -> int:
+        return {"http-server": 80, "echo": 7, "sink": 5001, "udp-echo": 7}[self.value]
+
+    @property
+    def transport(self) -> str:
+        return "udp" if self is AppKind.UDP_ECHO else "tcp"
+
+
+@dataclass(frozen=True, slots=True)
+class AppSpec:
+    """An application a node starts at deploy."""
+
+    kind: AppKind
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class IfRef:
+    """``node:iface``."""
+
+    node: str
+    iface: str
+
+    def __str__(self) -> str:
+        return f"{self.node}:{self.iface}"
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    node: str
+    name: str
+    address: IPv4Address
+    network: IPv4Network
+    mac: bytes
+    mtu: int
+    segment: str  # the link or LAN name (one Docker bridge network)
+
+    @property
+    def ref(self) -> IfRef:
+        return IfRef(self.node, self.name)
+
+    @property
+    def cidr(self) -> IPv4Interface:
+        return IPv4Interface((self.address, self.network.prefixlen))
+
+    @property
+    def mac_str(self) -> str:
+        return ":".join(f"{b:02x}" for b in self.mac)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One broadcast domain = one Docker bridge network. Docker's bridge gateway takes the
+    subnet's first host address, so no node ever uses :attr:`gateway`."""
+
+    name: str
+    members: tuple[IfRef, ...]
+    subnet: IPv4Network
+    mtu: int
+
+    @property
+    def gateway(self) -> IPv4Address:
+        return self.subnet.network_address + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Link(Segment):
+    """A point-to-point link (exactly two members)."""
+
+    @property
+    def endpoints(self) -> tuple[IfRef, IfRef]:
+        return self.members[0], self.members[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Lan(Segment):
+    """A multi-access segment."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    dst: IPv4Network
+    via: IPv4Address
+    dev: str
+    origin: RouteMode  # AUTO (computed) or STATIC (from the file)
+
+    @property
+    def is_default(self) -> bool:
+        return self.dst.prefixlen == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    kind: NodeKind
+    stack: StackOptions
+    interfaces: tuple[Interface, ...]
+    routes: tuple[Route, ...]
+    apps: tuple[AppSpec, ...]
+    route_mode: RouteMode
+
+    def interface(self, name: str) -> Interface:
+        for iface in self.interfaces:
+            if iface.name == name:
+                return iface
+        raise KeyError(f"{self.name} has no interface {name!r}")
+
+
+# -- faults (structure only; the orchestrator's fault scheduler applies them) ---------------
+
+
+class Direction(StrEnum):
+    EGRESS = "egress"
+    INGRESS = "ingress"
+    BOTH = "both"
+
+
+class TargetKind(StrEnum):
+    ENDPOINT = "endpoint"  # node:iface
+    LINK = "link"  # a whole link or LAN by name
+    NODE = "node"  # every interface of a node, or a node action
+    PARTITION = "partition"  # groups of nodes
+
+
+class NodeAction(StrEnum):
+    KILL = "kill"
+    STOP = "stop"
+    START = "start"
+    RESTART = "restart"
+    PAUSE = "pause"
+    UNPAUSE = "unpause"
+
+
+class DelayDistribution(StrEnum):
+    UNIFORM = "uniform"
+    NORMAL = "normal"
+    PARETO = "pareto"
+    PARETONORMAL = "paretonormal"
+
+
+@dataclass(frozen=True, slots=True)
+class GilbertElliott:
+    p: float  # good -> bad
+    r: float  # bad -> good
+    h: float = 0.0  # delivery probability in the bad state
+    k: float = 1.0  # delivery probability in the good state
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    protocol: str | None = None  # tcp | udp | icmp
+    src: IPv4Network | None = None
+    dst: IPv4Network | None = None
+    sport: int | None = None
+    dport: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Effects:
+    loss: float | None = None  # probability 0..1
+    ge: GilbertElliott | None = None
+    delay: float | None = None  # seconds
+    jitter: float | None = None  # seconds
+    distribution: DelayDistribution | None = None
+    duplicate: float | None = None
+    corrupt: float | None = None
+    reorder: float | None = None
+    rate: int | None = None  # bits per second
+    mtu: int | None = None
+    down: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self == Effects()
+
+
+@dataclass(frozen=True, slots=True)
+class FaultTarget:
+    kind: TargetKind
+    node: str | None = None
+    iface: str | None = None
+    link: str | None = None
+    groups: tuple[tuple[str, ...], ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind is TargetKind.ENDPOINT:
+            return f"{self.node}:{self.iface}"
+        if self.kind is TargetKind.LINK:
+            return f"link {self.link}"
+        if self.kind is TargetKind.NODE:
+            return f"node {self.node}"
+        return "partition " + " | ".join(",".join(g) for g in self.groups)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultEntry:
+    at: float  # seconds after deploy
+    target: FaultTarget
+    direction: Direction = Direction.BOTH
+    effects: Effects = Effects()
+    match: Match | None = None
+    action: NodeAction | None = None
+    duration: float | None = None  # None: until cleared
+    seed: int | None = None
+
+
+# -- the lab ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lab:
+    name: str
+    defaults: StackOptions
+    mtu: int
+    pool: IPv4Network
+    route_mode: RouteMode
+    nodes: tuple[Node, ...]
+    links: tuple[Link, ...]
+    lans: tuple[Lan, ...]
+    faults: tuple[FaultEntry, ...] = ()
+    source: str = "<string>"
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return (*self.links, *self.lans)
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(f"lab {self.name!r} has no node {name!r}")
+
+    def segment(self, name: str) -> Segment:
+        for segment in self.segments:
+            if segment.name == name:
+                return segment
+        raise KeyError(f"lab {self.name!r} has no link or LAN {name!r}")
+
+    def interface(self, ref: IfRef) -> Interface:
+        return self.node(ref.node).interface(ref.iface)

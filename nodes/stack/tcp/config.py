@@ -1,0 +1,57 @@
+"""Stack-wide TCP settings with Linux's defaults (sysctl net.ipv4.tcp_*), and the
+per-socket options an application can set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TcpConfig:
+    syn_retries: int = 6  # tcp_syn_retries: SYN sent at 0,1,3,7,15,31,63 s; fail at 127 s
+    synack_retries: int = 5  # tcp_synack_retries
+    retries2: int = 15  # tcp_retries2: RTO timeouts before giving up
+    orphan_retries: int = 8  # tcp_orphan_retries (0 in sysctl means 8)
+    msl: float = 30.0  # TIME_WAIT lasts 2*MSL
+    fin_timeout: float = 60.0  # tcp_fin_timeout: orphaned FIN_WAIT_2
+    keepalive_time: float = 7200.0
+    keepalive_intvl: float = 75.0
+    keepalive_probes: int = 9
+    delack: float = 0.040  # TCP_DELACK_MIN
+    rto_initial: float = 1.0
+    rto_min: float = 0.2
+    rto_max: float = 120.0
+    rmem: int = 131072  # tcp_rmem default (no autotuning here)
+    wmem: int = 262144  # Linux starts at 16 KiB and autotunes to MBs; we use a fixed size
+    window_scaling: bool = True
+    sack: bool = True
+    timestamps: bool = True
+    congestion: str = "cubic"
+    initial_window: int = 10  # RFC 6928
+    syncookies: bool = True  # tcp_syncookies=1: only when the SYN queue is full
+    somaxconn: int = 4096
+    challenge_ack_limit: int = 1000  # per second, stack-wide (tcp_challenge_ack_limit)
+    default_mss: int = 536  # when the peer's SYN has no MSS option (RFC 9293)
+    min_pmtu: int = 552  # ip_min_pmtu
+    default_mtu: int = 1500  # when the IP layer has no route MTU
+    port_range: tuple[int, int] = (32768, 60999)  # ip_local_port_range
+
+
+@dataclass(slots=True)
+class SocketOptions:
+    nodelay: bool = False
+    keepalive: bool = False
+    keepidle: float | None = None  # None: the stack's keepalive_time
+    keepintvl: float | None = None
+    keepcnt: int | None = None
+    linger: float | None = None  # SO_LINGER: 0 -> close() sends RST
+    rcvbuf: int | None = None
+    sndbuf: int | None = None
+    congestion: str | None = None
+    oobinline: bool = True  # urgent data stays in the stream (RFC 6093 advice)
+
+    def copy(self) -> SocketOptions:
+        return SocketOptions(
+            self.nodelay, self.keepalive, self.keepidle, self.keepintvl, self.keepcnt,
+            self.linger, self.rcvbuf, self.sndbuf, self.congestion, self.oobinline,
+        )  # fmt: skip

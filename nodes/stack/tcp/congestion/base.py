@@ -1,0 +1,52 @@
+"""What a congestion controller must provide. Windows are in bytes; ``mss`` is the
+sender's current segment size. The connection owns recovery (RFC 6675/6582): it calls
+``on_ack`` for ACKs that advance SND.UNA outside recovery, ``on_congestion`` once per
+loss event (fast retransmit), ``on_timeout`` on RTO, and ``on_recovery_end`` on exit."""
+
+from __future__ import annotations
+
+INFINITE_SSTHRESH = 0x7FFFFFFF
+
+
+class CongestionControl:
+    name = "base"
+
+    def __init__(self, mss: int, *, initial_window: int = 10) -> None:
+        self.mss = mss
+        self.cwnd = initial_window * mss
+        self.ssthresh = INFINITE_SSTHRESH
+        self.prior_cwnd = self.cwnd
+
+    def in_slow_start(self) -> bool:
+        return self.cwnd < self.ssthresh
+
+    def set_mss(self, mss: int) -> None:
+        """Keep the window the same in segments when the MSS changes (Linux counts packets)."""
+        if mss == self.mss or mss <= 0:
+            return
+        self.cwnd = max(mss, self.cwnd * mss // self.mss)
+        if self.ssthresh != INFINITE_SSTHRESH:
+            self.ssthresh = max(2 * mss, self.ssthresh * mss // self.mss)
+        self.mss = mss
+
+    def slow_start(self, acked: int) -> int:
+        """Grow by the bytes acked up to ssthresh (Linux tcp_slow_start); returns the rest."""
+        new = min(self.cwnd + acked, self.ssthresh)
+        rest = acked - (new - self.cwnd)
+        self.cwnd = new
+        return rest
+
+    def on_ack(self, acked: int, *, now: float, rtt: float, cwnd_limited: bool) -> None:
+        raise NotImplementedError
+
+    def on_congestion(self, *, now: float) -> None:
+        """A loss event: set ssthresh (the connection then sets cwnd = ssthresh)."""
+        raise NotImplementedError
+
+    def on_timeout(self, *, now: float) -> None:
+        """RTO: ssthresh from the loss rule, cwnd = 1 segment (RFC 5681 loss window)."""
+        self.on_congestion(now=now)
+        self.cwnd = self.mss
+
+    def on_recovery_end(self) -> None:
+        self.cwnd = max(self.ssthresh, 2 * self.mss)

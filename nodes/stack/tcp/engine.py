@@ -1,0 +1,383 @@
+"""TcpEngine: the host's TCP (a TransportHandler). Demultiplexes segments to connections
+and listeners, answers segments for nobody with RST, runs SYN cookies, applies ICMP errors
+(PMTUD), keeps the stack-wide counters and one timer heap for all connections."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import Counter
+from typing import TYPE_CHECKING, Protocol
+
+from nodes.stack.tcp.config import SocketOptions, TcpConfig
+from nodes.stack.tcp.connection import IP_TCP_HEADERS, Connection, Tcb, wscale_for
+from nodes.stack.tcp.demux import Demux, Listener
+from nodes.stack.tcp.info import TcpInfo
+from nodes.stack.tcp.isn import IsnGenerator
+from nodes.stack.tcp.seq import MASK, seq_gt
+from nodes.stack.tcp.states import State
+from nodes.stack.tcp.syncookies import SynCookies, encode_ts_options
+from nodes.wire.errors import WireError
+from nodes.wire.tcp import TcpFlags, TcpOptions, build_tcp_raw, encode_tcp_options, parse_tcp
+
+if TYPE_CHECKING:
+    from nodes.stack.tcp.api import TcpSocket
+    from nodes.wire.tcp import TcpSegment
+
+PROTO_TCP = 6
+SYN, RST, ACK, FIN = (int(TcpFlags.SYN), int(TcpFlags.RST), int(TcpFlags.ACK),
+                      int(TcpFlags.FIN))  # fmt: skip
+_UNREACH_ERRNO = {0: "ENETUNREACH", 1: "EHOSTUNREACH", 2: "ENOPROTOOPT", 3: "ECONNREFUSED"}
+_PLATEAUS = (32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68)  # RFC 1191 table 7
+
+
+class IpLayer(Protocol):
+    def send_ip(
+        self, dst: int, proto: int, payload: bytes | memoryview, *, now: float,
+        src: int | None = None, ttl: int | None = None, df: bool = False, tos: int = 0,
+    ) -> bool: ...  # fmt: skip
+    def route_mtu(self, dst: int) -> int | None: ...
+    def source_address_for(self, dst: int) -> int | None: ...
+
+
+class IpPacketLike(Protocol):
+    @property
+    def src(self) -> int: ...
+    @property
+    def dst(self) -> int: ...
+    @property
+    def payload(self) -> memoryview: ...
+
+
+class IcmpLike(Protocol):
+    @property
+    def type(self) -> int: ...
+    @property
+    def code(self) -> int: ...
+    @property
+    def rest(self) -> int: ...
+
+
+class QuotedLike(Protocol):
+    @property
+    def src(self) -> int: ...
+    @property
+    def dst(self) -> int: ...
+    @property
+    def proto(self) -> int: ...
+    @property
+    def total_length(self) -> int: ...
+    @property
+    def l4(self) -> memoryview: ...
+
+
+class TcpEngine:
+    def __init__(
+        self,
+        ip: IpLayer,
+        config: TcpConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.ip = ip
+        self.config = config or TcpConfig()
+        self.rng = rng or random.Random(0)
+        self.stats: Counter[str] = Counter()
+        self.demux = Demux()
+        self.isn = IsnGenerator(self.rng)
+        self.cookies = SynCookies(self.rng)
+        self._timers: list[tuple[float, int, Connection]] = []
+        self._tick = itertools.count()
+        self._cack_second = -1.0
+        self._cack_count = 0
+
+    # ------------------------------------------------------------ TransportHandler
+    def on_packet(self, packet: IpPacketLike, *, now: float) -> None:
+        src, dst = packet.src, packet.dst
+        try:
+            seg = parse_tcp(packet.payload, src, dst)
+        except WireError as err:
+            self.stats["in_errs"] += 1
+            self.stats[err.counter] += 1
+            return
+        self.stats["in_segs"] += 1
+        key = (dst, seg.dst_port, src, seg.src_port)
+        conn = self.demux.conns.get(key)
+        if conn is not None:
+            if (
+                conn.state is State.TIME_WAIT
+                and seg.flags & (SYN | ACK | RST) == SYN
+                and seq_gt(seg.seq, conn.rcv_nxt & MASK)
+            ):
+                self.stats["time_wait_recycled"] += 1
+                conn.recycle(now=now)
+                self.touch(conn)
+            else:
+                conn.on_segment(seg, now=now)
+                self.touch(conn)
+                return
+        listener = self.demux.listener_for(dst, seg.dst_port)
+        if listener is not None and not listener.closed:
+            self._to_listener(listener, key, seg, now)
+        else:
+            self.stats["no_socket"] += 1
+            self._reset_for(key, seg, now)
+
+    def on_icmp_error(self, msg: IcmpLike, quoted: QuotedLike, *, now: float) -> None:
+        l4 = quoted.l4
+        if quoted.proto != PROTO_TCP or len(l4) < 8:
+            return
+        sport, dport = int.from_bytes(l4[0:2], "big"), int.from_bytes(l4[2:4], "big")
+        conn = self.demux.conns.get((quoted.src, sport, quoted.dst, dport))
+        if conn is None:
+            self.stats["icmp_no_socket"] += 1
+            return
+        seq = int.from_bytes(l4[4:8], "big")
+        self.stats["icmp_errors"] += 1
+        if msg.type == 3 and msg.code == 4:
+            mtu = msg.rest & 0xFFFF or _plateau_below(quoted.total_length)
+            conn.on_pmtu(mtu, seq, now=now)
+        elif msg.type == 3:
+            conn.on_soft_error(_UNREACH_ERRNO.get(msg.code, "EHOSTUNREACH"), now=now)
+        elif msg.type == 11:
+            conn.soft_error = "EHOSTUNREACH"
+        self.touch(conn)
+
+    def next_deadline(self) -> float | None:
+        timers = self._timers
+        while timers:
+            when, _, conn = timers[0]
+            if conn.scheduled == when and not conn.closed:
+                return when
+            heapq.heappop(timers)
+        return None
+
+    def on_timer(self, *, now: float) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            when, _, conn = heapq.heappop(timers)
+            if conn.scheduled != when or conn.closed:
+                continue
+            conn.scheduled = None
+            conn.on_timer(now=now)
+            self.touch(conn)
+
+    def counters(self) -> dict[str, int]:
+        """netstat -s style, every name prefixed ``tcp_`` (the host merges them)."""
+        out = {"tcp_" + k: v for k, v in self.stats.items()}
+        out["tcp_curr_estab"] = self.stats["curr_estab"]
+        return out
+
+    # ------------------------------------------------------------ Owner (connections)
+    def transmit(self, conn: Tcb, segment: bytes, *, now: float) -> None:
+        self.stats["out_segs"] += 1
+        self.ip.send_ip(conn.remote, PROTO_TCP, segment, now=now, src=conn.local, df=True)
+
+    def allow_challenge_ack(self, *, now: float) -> bool:
+        second = float(int(now))
+        if second != self._cack_second:
+            self._cack_second, self._cack_count = second, 0
+        self._cack_count += 1
+        return self._cack_count <= self.config.challenge_ack_limit
+
+    def established(self, conn: Tcb, *, now: float) -> None:
+        listener = conn.listener
+        if isinstance(listener, Listener) and isinstance(conn, Connection):
+            listener.syn_queue.pop(conn.key, None)
+            listener.accept_queue.append(conn)
+            conn.listener = None
+
+    def route_mtu(self, remote: int) -> int:
+        return self.ip.route_mtu(remote) or self.config.default_mtu
+
+    def touch(self, conn: Connection) -> None:
+        """After anything happened to ``conn``: drop it when closed, else (re)schedule."""
+        if conn.closed:
+            key = conn.key
+            if self.demux.conns.get(key) is conn:
+                del self.demux.conns[key]
+            listener = conn.listener
+            if isinstance(listener, Listener):
+                listener.syn_queue.pop(key, None)
+            return
+        when = conn.deadline()
+        if when is not None and when != conn.scheduled:
+            conn.scheduled = when
+            heapq.heappush(self._timers, (when, next(self._tick), conn))
+        elif when is None:
+            conn.scheduled = None
+
+    # ------------------------------------------------------------ application side
+    def socket(self) -> TcpSocket:
+        from nodes.stack.tcp.api import TcpSocket
+
+        return TcpSocket(self)
+
+    def connections(self) -> list[TcpInfo]:
+        """Every connection's info, like ``ss -tani``."""
+        return [c.info() for c in self.demux.conns.values()]
+
+    def new_connection(
+        self, local: int, lport: int, remote: int, rport: int, opts: SocketOptions, *,
+        now: float, passive: bool = False, iss: int | None = None,
+    ) -> Connection:  # fmt: skip
+        if iss is None:
+            iss = self.isn.isn(local, lport, remote, rport, now=now)
+        conn = Connection(
+            self, local, lport, remote, rport, iss=iss,
+            ts_offset=self.isn.offset(local, remote), options=opts, now=now, passive=passive,
+        )  # fmt: skip
+        self.demux.conns[conn.key] = conn
+        return conn
+
+    def connect(
+        self, local: int | None, lport: int, remote: int, rport: int, opts: SocketOptions,
+        *, now: float,
+    ) -> Connection:  # fmt: skip
+        if local is None or local == 0:
+            local = self.ip.source_address_for(remote)
+            if local is None:
+                raise OSError(101, "ENETUNREACH: no route to the destination")
+        if lport == 0:
+            lport = self.demux.ephemeral_port(
+                local, remote, rport, self.config.port_range, self.rng
+            )
+        elif (local, lport, remote, rport) in self.demux.conns:
+            raise OSError(98, "EADDRINUSE: the 4-tuple is in use")
+        conn = self.new_connection(local, lport, remote, rport, opts, now=now)
+        conn.open_active(now=now)
+        self.touch(conn)
+        return conn
+
+    def listen(self, local: int, port: int, backlog: int, opts: SocketOptions) -> Listener:
+        if self.demux.port_in_use(local, port):
+            raise OSError(98, f"EADDRINUSE: port {port} is in use")
+        backlog = max(0, min(backlog, self.config.somaxconn))
+        listener = Listener(local, port, backlog, opts)
+        self.demux.listeners[(local, port)] = listener
+        return listener
+
+    def close_listener(self, listener: Listener, *, now: float) -> None:
+        listener.closed = True
+        self.demux.listeners.pop((listener.local, listener.port), None)
+        for conn in [*listener.syn_queue.values(), *listener.accept_queue]:
+            conn.abort(now=now)
+            self.touch(conn)
+        listener.syn_queue.clear()
+        listener.accept_queue.clear()
+
+    # ------------------------------------------------------------ internals
+    def _to_listener(
+        self, listener: Listener, key: tuple[int, int, int, int], seg: TcpSegment, now: float
+    ) -> None:
+        flags = seg.flags
+        if flags & RST:
+            return
+        if flags & ACK:
+            if not flags & SYN and self._cookie_ack(listener, key, seg, now):
+                return
+            self._reset_for(key, seg, now)
+            return
+        if not flags & SYN:
+            return
+        if listener.accept_queue_full():
+            self.stats["listen_overflows"] += 1
+            self.stats["listen_drops"] += 1
+            return
+        if listener.syn_queue_full():
+            if self.config.syncookies:
+                self._send_cookie(listener, key, seg, now)
+            else:
+                self.stats["listen_drops"] += 1
+            return
+        local, lport, remote, rport = key
+        conn = self.new_connection(
+            local, lport, remote, rport, listener.opts.copy(), now=now, passive=True
+        )
+        conn.listener = listener
+        listener.syn_queue[key] = conn
+        self.stats["passive_opens"] += 1
+        conn.open_passive(seg, now=now)
+        self.touch(conn)
+
+    def _send_cookie(
+        self, listener: Listener, key: tuple[int, int, int, int], seg: TcpSegment, now: float
+    ) -> None:
+        cfg = self.config
+        local, lport, remote, rport = key
+        peer_mss = seg.options.mss or cfg.default_mss
+        mss = min(peer_mss, self.route_mtu(remote) - IP_TCP_HEADERS)
+        isn = self.cookies.make(key, seg.seq, mss, now=now)
+        ts = None
+        if cfg.timestamps and seg.options.timestamp is not None:
+            ours = peer_ws = None
+            if cfg.window_scaling and seg.options.wscale is not None:
+                ours = wscale_for(listener.opts.rcvbuf or cfg.rmem)
+                peer_ws = seg.options.wscale  # the cookie remembers the peer's shift
+            sack = cfg.sack and seg.options.sack_permitted
+            tsval = (int(now * 1000) + self.isn.offset(local, remote)) & MASK
+            ts = (encode_ts_options(tsval, peer_ws, sack), seg.options.timestamp[0])
+            opts = TcpOptions(mss=mss, wscale=ours, sack_permitted=sack, timestamp=ts)
+        else:
+            opts = TcpOptions(mss=mss)
+        listener.cookie_time = now
+        self.stats["syncookies_sent"] += 1
+        self.stats["out_segs"] += 1
+        raw = build_tcp_raw(
+            local, remote, lport, rport, isn, (seg.seq + 1) & MASK, SYN | ACK,
+            min(listener.opts.rcvbuf or cfg.rmem, 0xFFFF), encode_tcp_options(opts), b"",
+        )  # fmt: skip
+        self.ip.send_ip(remote, PROTO_TCP, raw, now=now, src=local, df=True)
+
+    def _cookie_ack(
+        self, listener: Listener, key: tuple[int, int, int, int], seg: TcpSegment, now: float
+    ) -> bool:
+        if not self.config.syncookies or listener.cookie_time is None:
+            return False
+        if now - listener.cookie_time > 3 * 64.0:
+            return False
+        client_isn = (seg.seq - 1) & MASK
+        cookie = (seg.ack - 1) & MASK
+        mss = self.cookies.check(key, client_isn, cookie, now=now)
+        if mss is None:
+            self.stats["syncookies_failed"] += 1
+            return False
+        if listener.accept_queue_full():
+            self.stats["listen_overflows"] += 1
+            return True  # drop, like Linux
+        ws, sack, ts_ok = None, False, False
+        if seg.options.timestamp is not None:
+            ws, sack, ts_ok = SynCookies.decode_ts_options(seg.options.timestamp[1])
+        self.stats["syncookies_recv"] += 1
+        self.stats["passive_opens"] += 1
+        local, lport, remote, rport = key
+        conn = self.new_connection(
+            local, lport, remote, rport, listener.opts.copy(), now=now, passive=True, iss=cookie
+        )
+        conn.listener = listener
+        conn.open_from_cookie(seg, mss, ws, sack, ts_ok, now=now)
+        conn.on_segment(seg, now=now)
+        self.touch(conn)
+        return True
+
+    def _reset_for(self, key: tuple[int, int, int, int], seg: TcpSegment, now: float) -> None:
+        """RFC 9293 3.10.7.1: answer a segment for no connection with RST (never a RST)."""
+        if seg.flags & RST:
+            return
+        local, lport, remote, rport = key
+        if seg.flags & ACK:
+            seq, ack, flags = seg.ack, 0, RST
+        else:
+            seglen = (
+                len(seg.payload) + (1 if seg.flags & SYN else 0) + (1 if seg.flags & FIN else 0)
+            )
+            seq, ack, flags = 0, (seg.seq + seglen) & MASK, RST | ACK
+        self.stats["out_rsts"] += 1
+        self.stats["out_segs"] += 1
+        raw = build_tcp_raw(local, remote, lport, rport, seq, ack, flags, 0, b"", b"")
+        self.ip.send_ip(remote, PROTO_TCP, raw, now=now, src=local, df=True)
+
+
+def _plateau_below(length: int) -> int:
+    """RFC 1191 section 7: no next-hop MTU in the ICMP -> the next plateau down."""
+    return next((p for p in _PLATEAUS if p < length), 68)

@@ -1,0 +1,390 @@
+"""Segment arrival (BSD's tcp_input, RFC 9293 section 3.10.7): SYN_SENT processing, PAWS,
+the acceptability test, RST and SYN checks with RFC 5961 challenge ACKs, ACK processing
+(window update, SACK scoreboard, RTT, congestion control, fast retransmit and recovery),
+in-order / out-of-order data with delayed ACKs, URG, and FIN."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nodes.stack.tcp.output import Output
+from nodes.stack.tcp.seq import MASK, seq_lt, unwrap
+from nodes.stack.tcp.states import CAN_RECEIVE_DATA, Event, State
+from nodes.stack.tcp.tcb import ACK, FIN, RST, SYN, URG, CaState
+
+if TYPE_CHECKING:
+    from nodes.wire.tcp import TcpSegment
+
+
+class Input(Output):
+    def _accept_syn_options(self, seg: TcpSegment) -> None:
+        o = seg.options
+        cfg = self.cfg
+        self.irs = seg.seq
+        self.rcvbuf.nxt = seg.seq + 1
+        self.last_ack_sent = self.rcvbuf.nxt
+        self.peer_mss = o.mss if o.mss else cfg.default_mss
+        self.ws_ok = cfg.window_scaling and o.wscale is not None
+        self.snd_wscale = min(o.wscale or 0, 14) if self.ws_ok else 0
+        if not self.ws_ok:
+            self.rcv_wscale = 0
+        self.sack_ok = cfg.sack and o.sack_permitted
+        self.ts_ok = cfg.timestamps and o.timestamp is not None
+        if o.timestamp is not None:
+            self.ts_recent = o.timestamp[0]
+        self._set_mss()
+        self.rcv_mss = min(self.peer_mss, 536) if self.peer_mss else 536
+
+    def on_segment(self, seg: TcpSegment, *, now: float) -> None:
+        self.segs_in += 1
+        state = self.state
+        if state is State.SYN_SENT:
+            self._in_syn_sent(seg, now)
+            return
+        if state is State.CLOSED or state is State.LISTEN:
+            return
+        flags = seg.flags
+        rcv_nxt = self.rcv_nxt
+        seq = unwrap(seg.seq, rcv_nxt)
+        plen = len(seg.payload)
+        ts = seg.options.timestamp
+        # PAWS (RFC 7323 section 5)
+        if (
+            self.ts_ok
+            and ts is not None
+            and not flags & RST
+            and seq_lt(ts[0], self.ts_recent)
+            and not self._disordered_ack(seg, seq, rcv_nxt, ts[0])
+        ):
+            self.stats["paws_rejected"] += 1
+            self._send_ack(now)
+            return
+        # Acceptability (Linux tcp_sequence: ends at or after RCV.NXT, starts within window)
+        end = seq + plen + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+        wnd = max(self.rcv_adv - self.rcvbuf.nxt, 0)
+        if end < rcv_nxt or seq > rcv_nxt + wnd:
+            if flags & RST:
+                self.stats["rst_out_of_window"] += 1
+                return
+            self.stats["out_of_window"] += 1
+            self._send_ack(now)
+            return
+        if (
+            ts is not None
+            and self.ts_ok
+            and seq <= self.last_ack_sent
+            and not seq_lt(ts[0], self.ts_recent)
+        ):
+            self.ts_recent = ts[0]
+        self.last_rcv = now
+        self.ka_probes = 0
+        # RST (RFC 5961 section 3)
+        if flags & RST:
+            if seq == rcv_nxt:
+                self.stats["in_rsts"] += 1
+                self._reset_by_peer(now)
+            else:
+                self._challenge_ack(now)
+            return
+        # SYN in a synchronized state or a duplicate SYN (RFC 5961 section 4)
+        if flags & SYN and not (
+            state is State.SYN_RCVD
+            and flags & ACK
+            and not plen
+            and seq + 1 == rcv_nxt
+            and unwrap(seg.ack, self.snd_una) == self.snd_nxt
+        ):  # (a simultaneous open's SYN-ACK passes, as in Linux)
+            if state is State.SYN_RCVD and seq == self.irs and not flags & ACK:
+                self._send_synack(now, seg.options)  # the peer lost our SYN-ACK
+                self.total_retrans += 1
+                return
+            self._challenge_ack(now)
+            return
+        if not flags & ACK:
+            return
+        ack = unwrap(seg.ack, self.snd_una)
+        if state is State.SYN_RCVD:
+            if not self.snd_una < ack <= self.snd_nxt:
+                self._send_rst(ack, now)
+                return
+            self.snd_wnd = seg.window << self.snd_wscale
+            self.max_wnd = max(self.max_wnd, self.snd_wnd)
+            self.snd_wl1, self.snd_wl2 = seq, ack
+            if not self.owner_accepts(now):
+                return
+            if self.retransmits == 0 and self.syn_timed:
+                self.rtt.sample(now - self.rtt_time)
+            self.snd_una = ack
+            self.retransmits = 0
+            self.rtt.reset_backoff()
+            self.t_rtx = None
+            self._event(Event.RCV_ACK_OF_SYN, now=now)
+            self.owner.established(self, now=now)
+            state = self.state
+        # ACK (RFC 5961 section 5: data with an unacceptable ACK is dropped)
+        if ack > self.snd_nxt:
+            self.stats["ack_too_new"] += 1
+            self._send_ack(now)
+            return
+        if ack < self.snd_una - max(self.max_wnd, 1):
+            self.stats["ack_too_old"] += 1
+            self._challenge_ack(now)
+            return
+        self._process_ack(seg, seq, ack, plen, now)
+        if self.closed:
+            return
+        # URG (RFC 9293 3.8.5; the data stays in the stream)
+        if flags & URG and seg.urgent:
+            up = seq + seg.urgent
+            if self.rcv_up is None or up > self.rcv_up:
+                self.rcv_up = up
+        # data
+        if plen and self.state in CAN_RECEIVE_DATA:
+            if self.orphan and seq + plen > self.rcvbuf.nxt:
+                self.stats["abort_on_data"] += 1
+                self._abort(now, send_rst=True, error="ECONNRESET")
+                return
+            self._receive_data(seq, seg.payload, now)
+        elif plen and end > rcv_nxt:
+            self.stats["data_after_fin"] += 1
+        # FIN
+        if flags & FIN:
+            self._receive_fin(seq + plen, now)
+        elif self.state is not State.CLOSED:
+            self._push(now)
+
+    def _disordered_ack(self, seg: TcpSegment, seq: int, rcv_nxt: int, tsval: int) -> bool:
+        """Linux tcp_disordered_ack: a reordered pure ACK is not an old duplicate; let it
+        through PAWS when its timestamp is at most one RTO older."""
+        return (
+            not seg.payload
+            and not seg.flags & (SYN | FIN)
+            and seq == rcv_nxt
+            and ((self.ts_recent - tsval) & MASK) <= int(self.rtt.rto * 1000) + 1
+        )
+
+    def owner_accepts(self, now: float) -> bool:
+        """SYN_RCVD -> ESTABLISHED only if the listener's accept queue has room (Linux
+        drops the ACK otherwise; the SYN-ACK is retransmitted and the client ACKs again)."""
+        if self.listener is not None and self.listener.accept_queue_full():
+            self.stats["listen_overflows"] += 1
+            return False
+        return True
+
+    def _in_syn_sent(self, seg: TcpSegment, now: float) -> None:
+        flags = seg.flags
+        iss_w = self.iss & MASK
+        if flags & ACK:
+            ack = seg.ack
+            if ((ack - iss_w) & MASK) == 0 or ((ack - iss_w) & MASK) > 1:
+                if not flags & RST:
+                    self.stats["synack_bad_ack"] += 1
+                    self._emit_raw(ack, 0, RST, 0, b"", b"", now)
+                return
+            if flags & RST:
+                self.stats["in_rsts"] += 1
+                self.stats["attempt_fails"] += 1
+                self._abort(now, send_rst=False, error="ECONNREFUSED")
+                return
+        elif flags & RST:
+            return
+        if not flags & SYN:
+            return
+        self._accept_syn_options(seg)
+        if flags & ACK:
+            self.snd_una = self.iss + 1
+            self.snd_wnd = seg.window << self.snd_wscale
+            self.max_wnd = self.snd_wnd
+            self.snd_wl1, self.snd_wl2 = self.rcvbuf.nxt - 1, self.snd_una
+            if self.retransmits == 0:
+                self.rtt.sample(now - self.rtt_time)
+            self.retransmits = 0
+            self.rtt.reset_backoff()
+            self.t_rtx = None
+            self.rcv_adv = self.rcvbuf.nxt + self._window_space()
+            self._event(Event.RCV_SYN_ACK, now=now)
+            self.last_rcv = now
+            if seg.payload:
+                self._receive_data(self.rcvbuf.nxt, seg.payload, now)
+            if flags & FIN:
+                self._receive_fin(self.rcvbuf.nxt, now)
+            self._send_ack(now)
+            self._push(now)
+        else:  # simultaneous open: SYN_SENT -> SYN_RCVD, SYN-ACK with the same ISS
+            self._event(Event.RCV_SYN, now=now)
+            self.snd_wnd = seg.window
+            self._send_synack(now, seg.options)
+            self.t_rtx = now + self.rtt.rto
+
+    def _process_ack(self, seg: TcpSegment, seq: int, ack: int, plen: int, now: float) -> None:
+        window = seg.window << self.snd_wscale
+        window_changed = False
+        self.probes = 0
+        if self.snd_wl1 < seq or (self.snd_wl1 == seq and self.snd_wl2 <= ack):
+            window_changed = window != self.snd_wnd
+            self.snd_wnd = window
+            self.snd_wl1, self.snd_wl2 = seq, ack
+            if window > self.max_wnd:
+                self.max_wnd = window
+            if window and self.t_persist is not None:
+                self.t_persist = None
+                self.persist_backoff = 0
+        newly_sacked = 0
+        if self.sack_ok and seg.options.sack_blocks:
+            newly_sacked = self._update_scoreboard(seg.options.sack_blocks, ack)
+        acked = ack - self.snd_una
+        if acked > 0:
+            self._ack_advanced(seg, ack, acked, now)
+        elif (
+            acked == 0
+            and self.snd_nxt > self.snd_una
+            and not plen
+            and not seg.flags & (SYN | FIN)
+            and (newly_sacked > 0 if self.sack_ok and seg.options.sack_blocks else
+                 not window_changed)
+        ):  # fmt: skip
+            self.dupacks += 1
+            self.dup_acks_in += 1
+            self.stats["dup_acks"] += 1
+        if (
+            self.ca is CaState.OPEN
+            and self.snd_nxt > self.snd_una
+            and (self.dupacks >= 3 or (self.sb and self.sb.lost_boundary(self.mss) > self.snd_una))
+        ):
+            self._enter_recovery(now)
+
+    def _update_scoreboard(self, blocks: tuple[tuple[int, int], ...], ack: int) -> int:
+        added = 0
+        una, nxt = max(ack, self.snd_una), self.snd_nxt
+        for left_w, right_w in blocks:
+            left, right = unwrap(left_w, una), unwrap(right_w, una)
+            if left < una:
+                self.stats["dsack_in"] += 1
+                left = una
+            if right > nxt:
+                right = nxt
+            if right > left:
+                added += self.sb.add(left, right)
+        return added
+
+    def _ack_advanced(self, seg: TcpSegment, ack: int, acked: int, now: float) -> None:
+        una = self.snd_una
+        pipe_before = self._pipe()
+        # RTT: timestamps echo, else the one timed segment (Karn: cleared on retransmit)
+        ts = seg.options.timestamp
+        if self.ts_ok and ts is not None and ts[1]:
+            ms = (int(now * 1000) + self.ts_offset - ts[1]) & MASK
+            if ms < 600_000:
+                self.rtt.sample(ms / 1000)
+        elif self.rtt_seq is not None and ack >= self.rtt_seq:
+            self.rtt.sample(now - self.rtt_time)
+            self.rtt_seq = None
+        data_acked = min(ack, self.sndbuf.end) - max(una, self.sndbuf.start)
+        if data_acked > 0:
+            self.bytes_acked += data_acked
+        self.sndbuf.ack_to(ack)
+        self.snd_una = ack
+        self.sb.ack(ack)
+        if self.high_rxt < ack:
+            self.high_rxt = ack
+        self.retransmits = 0
+        self.rtt.reset_backoff()
+        if self.snd_up and ack >= self.snd_up:
+            self.snd_up = 0
+        if self.ca is CaState.OPEN:
+            self.dupacks = 0
+            self.cc.on_ack(
+                acked, now=now, rtt=self.rtt.srtt or 0.0,
+                cwnd_limited=pipe_before + self.mss > self.cc.cwnd // 2,
+            )  # fmt: skip
+        elif ack >= self.recover:
+            self._exit_recovery()
+        else:  # partial ACK (RFC 6582): the new head is presumed lost, see _lost_point
+            self.dupacks = max(0, self.dupacks - acked // max(self.mss, 1))
+            if self.ca is CaState.RECOVERY and not self.sack_ok:
+                self._push(now, force=True)
+            if self.ca is CaState.LOSS:
+                self.cc.on_ack(acked, now=now, rtt=self.rtt.srtt or 0.0, cwnd_limited=True)
+        # RFC 6298 5.2/5.3
+        self.t_rtx = None if self.snd_una >= self.snd_nxt else now + self.rtt.rto
+        if (
+            self.fin_queued
+            and ack > self.fin_seq
+            and self.state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK)
+        ):
+            self._event(Event.RCV_ACK_OF_FIN, now=now)
+
+    def _enter_recovery(self, now: float) -> None:
+        self.stats["sack_recoveries" if self.sack_ok else "reno_recoveries"] += 1
+        self.stats["fast_retransmits"] += 1
+        self.cc.on_congestion(now=now)
+        self.cc.cwnd = self.cc.ssthresh
+        self.ca = CaState.RECOVERY
+        self.recover = self.snd_nxt
+        self.high_rxt = self.snd_una
+        self._push(now, force=True)
+
+    def _exit_recovery(self) -> None:
+        if self.ca is CaState.RECOVERY:
+            self.cc.on_recovery_end()
+        self.ca = CaState.OPEN
+        self.dupacks = 0
+
+    def _receive_data(self, seq: int, payload: memoryview, now: float) -> None:
+        plen = len(payload)
+        buf = self.rcvbuf
+        self.data_segs_in += 1
+        if plen > self.rcv_mss:
+            self.rcv_mss = plen
+        had_gaps = buf.has_gaps()
+        before = buf.nxt
+        if seq + plen <= before:
+            self.stats["dup_data_segments"] += 1
+            self._send_ack(now)  # a retransmission we already have: ACK at once
+            return
+        gained = buf.add(seq, payload)
+        self.bytes_received += gained
+        if gained == 0:
+            if seq > before:
+                self.stats["ooo_segments"] += 1
+            else:
+                self.stats["rcv_window_full"] += 1
+            self._send_ack(now)
+            return
+        if self.pending_fin is not None and buf.nxt >= self.pending_fin:
+            self._accept_fin(now)  # an earlier out-of-order FIN is now in order
+            return
+        if (
+            had_gaps
+            or buf.has_gaps()
+            or seq < before
+            or buf.nxt - self.last_ack_sent > self.rcv_mss
+            or buf.free() < self.rcv_mss
+        ):  # out of order, a hole filled, a 2nd full segment, or the window closing
+            self._send_ack(now)
+        elif self.t_delack is None:
+            self.t_delack = now + self.cfg.delack
+
+    def _receive_fin(self, fin_seq: int, now: float) -> None:
+        if self.fin_received:
+            if fin_seq + 1 == self.rcv_nxt:  # a retransmitted FIN
+                if self.state is State.TIME_WAIT:
+                    self.t_wait = now + 2 * self.cfg.msl
+                    self.stats["time_wait_fin_reacked"] += 1
+                self._send_ack(now)
+            return
+        if fin_seq > self.rcvbuf.nxt:
+            self.pending_fin = fin_seq
+            self._send_ack(now)
+            return
+        if fin_seq < self.rcvbuf.nxt:
+            return
+        self._accept_fin(now)
+
+    def _accept_fin(self, now: float) -> None:
+        self.fin_received = True
+        self.pending_fin = None
+        if self.state in (State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.SYN_RCVD):
+            self._event(Event.RCV_FIN, now=now)
+        self._send_ack(now)
+        self._push(now)

@@ -1,0 +1,213 @@
+"""Sending (BSD's tcp_output): segments with our window and options, and ``_push``, which
+sends what the windows allow per RFC 9293 + RFC 6675: retransmissions of presumed-lost
+data first (NextSeg rule 1), then new data (Nagle, sender SWS avoidance), then FIN, while
+``pipe`` < cwnd. The same machinery covers NewReno (no SACK: duplicate ACKs stand in for
+SACKed segments, as in Linux), SACK recovery, and RTO recovery (all outstanding data is
+presumed lost)."""
+
+from __future__ import annotations
+
+from nodes.stack.tcp.seq import MASK
+from nodes.stack.tcp.states import State
+from nodes.stack.tcp.tcb import ACK, FIN, IP_TCP_HEADERS, PSH, SYN, URG, CaState, Tcb
+from nodes.wire.tcp import TcpOptions, encode_tcp_options, timestamp_only_options
+
+_SENDING = frozenset(
+    {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
+)
+
+
+class Output(Tcb):
+    def _syn_options(self, now: float, *, synack: bool, peer: TcpOptions | None) -> TcpOptions:
+        cfg = self.cfg
+        mss = self.owner.route_mtu(self.remote) - IP_TCP_HEADERS
+        if synack and peer is not None:
+            return TcpOptions(
+                mss=mss,
+                wscale=self.rcv_wscale if self.ws_ok else None,
+                sack_permitted=self.sack_ok,
+                timestamp=(self._tsval(now), self.ts_recent) if self.ts_ok else None,
+            )
+        return TcpOptions(
+            mss=mss,
+            wscale=self.rcv_wscale if cfg.window_scaling else None,
+            sack_permitted=cfg.sack,
+            timestamp=(self._tsval(now), 0) if cfg.timestamps else None,
+        )
+
+    def _send_syn(self, now: float) -> None:
+        opts = self._syn_options(now, synack=False, peer=None)
+        wnd = min(self.rcvbuf.capacity, 0xFFFF)
+        self._emit_raw(self.iss, 0, SYN, wnd, encode_tcp_options(opts), b"", now)
+        self.snd_nxt = self.iss + 1
+
+    def _send_synack(self, now: float, peer: TcpOptions | None) -> None:
+        opts = self._syn_options(now, synack=True, peer=peer)
+        wnd = min(self.rcvbuf.capacity, 0xFFFF)
+        self.rcv_adv = self.rcvbuf.nxt + wnd
+        self._emit_raw(self.iss, self.rcv_nxt, SYN | ACK, wnd, encode_tcp_options(opts), b"", now)
+        self.last_ack_sent = self.rcv_nxt
+        self.snd_nxt = self.iss + 1
+
+    def _window_field(self) -> int:
+        """The window to advertise: never shrink the right edge, and only move it by
+        at least min(buffer/2, MSS) (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2)."""
+        nxt = self.rcvbuf.nxt
+        right = nxt + self._window_space()
+        if right > self.rcv_adv:
+            step = min(self.rcvbuf.capacity // 2, self.rcv_mss)
+            if right - self.rcv_adv >= step or self.rcv_adv <= nxt:
+                self.rcv_adv = right
+        wnd = max(self.rcv_adv - nxt, 0)
+        return min(wnd >> self.rcv_wscale, 0xFFFF)
+
+    def _options(self, now: float, *, with_sack: bool = True) -> bytes:
+        opts = timestamp_only_options(self._tsval(now), self.ts_recent) if self.ts_ok else b""
+        if with_sack and self.sack_ok and self.rcvbuf.has_gaps():
+            limit = 3 if self.ts_ok else 4
+            blocks = tuple((s & MASK, e & MASK) for s, e in self.rcvbuf.sack_blocks(limit))
+            opts += encode_tcp_options(TcpOptions(sack_blocks=blocks))
+        return opts
+
+    def _emit(self, seq: int, flags: int, payload: bytes, now: float, urgent: int = 0) -> None:
+        """A segment in a synchronized state: carries ACK, our window and options."""
+        flags |= ACK
+        if self.snd_up and seq < self.snd_up:
+            flags |= URG
+            urgent = min(self.snd_up - seq, 0xFFFF)
+        window = self._window_field()
+        rcv_nxt = self.rcv_nxt
+        self._emit_raw(seq, rcv_nxt, flags, window, self._options(now), payload, now, urgent)
+        self.last_ack_sent = rcv_nxt
+        self.t_delack = None
+
+    def _send_ack(self, now: float) -> None:
+        if self.state is State.CLOSED or self.state is State.SYN_SENT:
+            return
+        self._emit(self.snd_nxt, 0, b"", now)
+
+    def _challenge_ack(self, now: float) -> None:
+        if self.owner.allow_challenge_ack(now=now):
+            self.stats["challenge_acks"] += 1
+            self._send_ack(now)
+        else:
+            self.stats["challenge_acks_limited"] += 1
+
+    def _pipe(self) -> int:
+        """RFC 6675 SetPipe in bytes: outstanding - SACKed - lost + retransmitted."""
+        una, nxt = self.snd_una, self.snd_nxt
+        out = nxt - una
+        if self.ca is CaState.OPEN and not self.dupacks and not self.sb:
+            return out
+        if self.sack_ok:
+            sacked = self.sb.sacked
+        else:
+            sacked = min(self.dupacks * self.mss, max(0, out - self.mss))
+        lost_point = self._lost_point()
+        lost = retrans = 0
+        if lost_point > una:
+            lost = (lost_point - una) - self.sb.sacked_in(una, lost_point)
+            top = min(self.high_rxt, lost_point)
+            if top > una:
+                retrans = (top - una) - self.sb.sacked_in(una, top)
+        return max(out - sacked - lost + retrans, 0)
+
+    def _lost_point(self) -> int:
+        if self.ca is CaState.LOSS:
+            return min(self.recover, self.snd_nxt)
+        point = self.sb.lost_boundary(self.mss) if self.sb else 0
+        if self.ca is CaState.RECOVERY:
+            point = max(point, self.snd_una + self.mss)
+        return min(point, self.snd_nxt)
+
+    def _push(self, now: float, *, force: bool = False) -> None:
+        """Send what the windows allow: lost data first, then new data, then FIN."""
+        if self.state not in _SENDING:
+            return
+        cwnd = self.cc.cwnd
+        while True:
+            pipe = self._pipe()
+            if self.ca is not CaState.OPEN or self.sb:
+                lost_point = self._lost_point()
+                seq = self.sb.skip_sacked(max(self.high_rxt, self.snd_una))
+                if seq < lost_point:
+                    nxt_sacked = self.sb.next_sacked_start(seq)
+                    end = min(seq + self.mss, lost_point)
+                    if nxt_sacked is not None and nxt_sacked < end:
+                        end = nxt_sacked
+                    if not force and pipe > 0 and pipe + (end - seq) > cwnd:
+                        return
+                    force = False
+                    self._send_range(seq, end, now, retransmit=True)
+                    self.high_rxt = end
+                    continue
+            if not self._send_new(now, pipe, cwnd):
+                return
+
+    def _send_new(self, now: float, pipe: int, cwnd: int) -> bool:
+        nxt = self.snd_nxt
+        data_end = self.sndbuf.end
+        avail = data_end - nxt
+        if avail <= 0:
+            if self.fin_queued and nxt == data_end:
+                self._send_range(nxt, nxt + 1, now, retransmit=False)
+            return False
+        wnd_end = self.snd_una + self.snd_wnd
+        n = min(self.mss, avail, wnd_end - nxt)
+        if n <= 0:
+            self._arm_persist(now)
+            return False
+        if n < self.mss:
+            if n < avail and n < self.max_wnd // 2:  # sender SWS avoidance
+                self._arm_persist(now)
+                return False
+            if (
+                n == avail
+                and not self.opts.nodelay
+                and not self.fin_queued
+                and self.snd_sml > self.snd_una
+            ):  # Nagle (Minshall): one small segment in flight at a time
+                return False
+        if pipe > 0 and pipe + n > cwnd:
+            return False
+        end = nxt + n
+        if self.fin_queued and end == data_end:
+            end += 1
+        self._send_range(nxt, end, now, retransmit=False)
+        return True
+
+    def _send_range(self, seq: int, end: int, now: float, *, retransmit: bool) -> None:
+        data_end = self.sndbuf.end
+        pend = min(end, data_end)
+        payload = self.sndbuf.get(seq, pend - seq) if pend > seq else b""
+        flags = 0
+        if self.fin_queued and end > data_end:
+            flags |= FIN
+        if payload and pend == data_end:
+            flags |= PSH
+        n = len(payload)
+        self._emit(seq, flags, payload, now)
+        if n:
+            self.data_segs_out += 1
+            self.bytes_sent += n
+            if n < self.mss:
+                self.snd_sml = pend
+        if retransmit:
+            self.total_retrans += 1
+            self.bytes_retrans += n
+            self.stats["retrans_segs"] += 1
+            if not self.ts_ok:
+                self.rtt_seq = None  # Karn
+        else:
+            if self.rtt_seq is None and not self.ts_ok and n:
+                self.rtt_seq, self.rtt_time = end, now
+            if end > self.snd_nxt:
+                self.snd_nxt = end
+        if self.t_rtx is None:
+            self.t_rtx = now + self.rtt.rto
+        self.t_persist = None
+
+    def _arm_persist(self, now: float) -> None:
+        if self.snd_nxt == self.snd_una and self.t_persist is None and self.t_rtx is None:
+            backoff = 1 << min(self.persist_backoff, 30)
+            self.t_persist = now + min(self.rtt.base_rto * backoff, self.cfg.rto_max)

@@ -1,0 +1,142 @@
+"""Timers (BSD's tcp_timer): retransmission (SYN, SYN-ACK, data, FIN) with exponential
+backoff and give-up counts, zero-window persist probes, keepalive, TIME_WAIT and orphan
+FIN_WAIT_2 expiry; and the ICMP-driven events (PMTUD, unreachable)."""
+
+from __future__ import annotations
+
+from nodes.stack.tcp.incoming import Input
+from nodes.stack.tcp.seq import unwrap
+from nodes.stack.tcp.states import SYNCHRONIZED, Event, State
+from nodes.stack.tcp.tcb import CaState
+
+
+class Timers(Input):
+    def on_timer(self, *, now: float) -> None:
+        if self.t_wait is not None and now >= self.t_wait:
+            self.t_wait = None
+            if self.state is State.FIN_WAIT_2:
+                self.stats["fin_wait2_timeouts"] += 1
+            self._event(Event.TIMEOUT, now=now)
+            return
+        if self.t_delack is not None and now >= self.t_delack:
+            self.stats["delayed_acks"] += 1
+            self._send_ack(now)
+        if self.t_rtx is not None and now >= self.t_rtx:
+            self.t_rtx = None
+            self._on_rto(now)
+            if self.state is State.CLOSED:
+                return
+        if self.t_persist is not None and now >= self.t_persist:
+            self.t_persist = None
+            self._on_persist(now)
+            if self.state is State.CLOSED:
+                return
+        if self.t_keepalive is not None and now >= self.t_keepalive:
+            self.t_keepalive = None
+            self._on_keepalive(now)
+
+    def _retry_limit(self) -> int:
+        if self.state is State.SYN_SENT:
+            return self.cfg.syn_retries
+        if self.state is State.SYN_RCVD:
+            return self.cfg.synack_retries
+        if self.orphan:
+            return self.cfg.orphan_retries
+        return self.cfg.retries2
+
+    def _on_rto(self, now: float) -> None:
+        if self.state in SYNCHRONIZED and self.snd_nxt <= self.snd_una:
+            return
+        if self.retransmits >= self._retry_limit():
+            self.stats["timeout_aborts"] += 1
+            if self.state is State.SYN_SENT:
+                self.stats["attempt_fails"] += 1
+            self._abort(now, send_rst=False, error="ETIMEDOUT")
+            return
+        self.stats["timeouts"] += 1
+        self.retransmits += 1
+        self.rtt.back_off()
+        self.rtt_seq = None
+        if self.state is State.SYN_SENT:
+            self._send_syn(now)
+            self.total_retrans += 1
+            self.stats["syn_retrans"] += 1
+        elif self.state is State.SYN_RCVD:
+            self._send_synack(now, None)
+            self.total_retrans += 1
+            self.stats["synack_retrans"] += 1
+        else:
+            if self.ca is not CaState.LOSS or self.retransmits == 1:
+                self.cc.on_timeout(now=now)
+            else:
+                self.cc.cwnd = self.mss
+            self.ca = CaState.LOSS
+            self.recover = self.snd_nxt
+            self.high_rxt = self.snd_una
+            self.dupacks = 0
+            self._push(now, force=True)
+        self.t_rtx = now + self.rtt.rto
+
+    def _on_persist(self, now: float) -> None:
+        if self.snd_wnd > 0 or self.snd_nxt > self.snd_una or self.sndbuf.end <= self.snd_nxt:
+            self._push(now)
+            return
+        limit = self.cfg.orphan_retries if self.orphan else self.cfg.retries2
+        if self.probes >= limit:
+            self.stats["persist_aborts"] += 1
+            self._abort(now, send_rst=False, error="ETIMEDOUT")
+            return
+        self.stats["persist_probes"] += 1
+        self.probes += 1
+        self.persist_backoff += 1
+        self._emit(self.snd_una - 1, 0, b"", now)  # Linux tcp_xmit_probe_skb
+        backoff = 1 << min(self.persist_backoff, 30)
+        self.t_persist = now + min(self.rtt.base_rto * backoff, self.cfg.rto_max)
+
+    def _on_keepalive(self, now: float) -> None:
+        if not self.opts.keepalive or self.state not in SYNCHRONIZED:
+            return
+        idle, intvl, cnt = self._keep()
+        if self.snd_nxt > self.snd_una or self.sndbuf.end > self.snd_nxt:
+            self.t_keepalive = now + idle  # the retransmission timer watches the peer
+            return
+        if now - self.last_rcv < idle and self.ka_probes == 0:
+            self.t_keepalive = self.last_rcv + idle
+            return
+        if self.ka_probes >= cnt:
+            self.stats["keepalive_timeouts"] += 1
+            self._abort(now, send_rst=True, error="ETIMEDOUT")
+            return
+        self.stats["keepalive_probes"] += 1
+        self.ka_probes += 1
+        self._emit(self.snd_una - 1, 0, b"", now)
+        self.t_keepalive = now + intvl
+
+    def on_pmtu(self, mtu: int, quoted_seq: int, *, now: float) -> None:
+        """ICMP fragmentation needed (RFC 1191) for a segment we sent."""
+        seq = unwrap(quoted_seq, self.snd_una)
+        if not self.snd_una <= seq < max(self.snd_nxt, self.snd_una + 1):
+            self.stats["icmp_out_of_window"] += 1
+            return
+        mtu = max(mtu, self.cfg.min_pmtu)
+        if mtu >= self.pmtu:
+            return
+        self.stats["pmtu_updates"] += 1
+        self.pmtu = mtu
+        self._set_mss()
+        if self.state in SYNCHRONIZED and self.snd_nxt > self.snd_una:
+            # Linux tcp_simple_retransmit: resend in smaller pieces, cwnd untouched
+            self.ca = CaState.LOSS
+            self.recover = self.snd_nxt
+            self.high_rxt = self.snd_una
+            self.dupacks = 0
+            self.rtt_seq = None
+            self._push(now, force=True)
+
+    def on_soft_error(self, error: str, *, now: float) -> None:
+        """ICMP unreachable: fatal while connecting (Linux), remembered otherwise."""
+        if self.state is State.SYN_SENT:
+            self.stats["attempt_fails"] += 1
+            self._abort(now, send_rst=False, error=error)
+        else:
+            self.soft_error = error

@@ -1,0 +1,64 @@
+"""Deterministic pseudo-random payloads: the same ``(seed, size)`` always gives the same
+bytes, generated block by block so a multi-gigabyte stream never sits in memory.
+
+The stream is Python's Mersenne Twister seeded with ``seed`` and drawn 64 KiB at a
+time (``random.Random(seed).randbytes(65536)`` per block, the last block cut to size),
+so any Python 3.9+ reproduces it (e.g. a test checking what a Linux peer received).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+BLOCK = 65536
+
+
+class PatternStream:
+    """``size`` bytes from ``seed``; read with ``peek``/``advance`` (no copies) or ``read``."""
+
+    __slots__ = ("_block", "_pos", "_rng", "remaining", "size")
+
+    def __init__(self, seed: int, size: int) -> None:
+        if size < 0:
+            raise ValueError(f"size must be >= 0, got {size}")
+        self.size = size
+        self.remaining = size
+        self._rng = random.Random(seed)
+        self._block = memoryview(b"")
+        self._pos = 0
+
+    def peek(self, n: int = BLOCK) -> memoryview:
+        """Up to ``n`` next bytes without consuming them (empty at the end)."""
+        if self._pos >= len(self._block):
+            if self.remaining <= 0:
+                return memoryview(b"")
+            self._block = memoryview(self._rng.randbytes(BLOCK))[: self.remaining]
+            self._pos = 0
+        return self._block[self._pos : self._pos + n]
+
+    def advance(self, n: int) -> None:
+        """Consume ``n`` bytes of what ``peek`` returned."""
+        self._pos += n
+        self.remaining -= n
+
+    def read(self, n: int = BLOCK) -> bytes:
+        out = bytes(self.peek(n))
+        self.advance(len(out))
+        return out
+
+
+def pattern_bytes(size: int, seed: int = 0) -> bytes:
+    """The whole stream at once (for small sizes and tests)."""
+    stream = PatternStream(seed, size)
+    return b"".join(iter(lambda: stream.read(BLOCK), b""))
+
+
+def pattern_sha256(size: int, seed: int = 0) -> str:
+    """Hex sha256 of the stream, computed block by block."""
+    digest = hashlib.sha256()
+    stream = PatternStream(seed, size)
+    while block := stream.peek(BLOCK):
+        digest.update(block)
+        stream.advance(len(block))
+    return digest.hexdigest()

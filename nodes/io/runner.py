@@ -1,0 +1,336 @@
+"""The event loop of a real node: one thread that owns the stack.
+
+Each turn: run what is due (frames an impairment held back, fault expiry, the node's
+timers), write the node's output, then sleep in epoll until a port is readable, a
+command arrives, or the next deadline comes -- never longer, never busy. Frames read
+from a port go through the node's FaultEngine (INGRESS) into ``receive_frame``;
+``frames_to_send()`` goes through it (EGRESS) onto the ports. Frames an impairment
+delays wait in a heap until their release time. ``now`` is ``clock()``
+(``time.monotonic`` by default; tests inject a fake one and drive ``run_once``).
+
+Other threads (the gRPC agent) never touch the stack: they hand a callable to
+:meth:`Runner.call`, which runs it inside the loop and returns a Future of its result.
+A non-blocking eventfd wakes the loop for that and for :meth:`Runner.stop`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import logging
+import os
+import selectors
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, TypeVar
+
+from nodes.faults.model import Direction
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Node(Protocol):
+    """The node-facing stack API (nodes/stack/host.py Host, nodes/router Router)."""
+
+    def receive_frame(self, ifname: str, frame: bytes | memoryview, *, now: float) -> None: ...
+    def frames_to_send(self) -> list[tuple[str, bytes]]: ...
+    def next_deadline(self) -> float | None: ...
+    def on_timer(self, *, now: float) -> None: ...
+
+
+class Impairment(Protocol):
+    """The FaultEngine shape (nodes/faults/engine.py)."""
+
+    def process(
+        self, ifname: str, direction: Direction, frame: bytes, *, now: float
+    ) -> list[tuple[float, bytes]]: ...
+    def active(self, ifname: str, direction: Direction) -> bool: ...
+    def next_deadline(self) -> float | None: ...
+    def on_timer(self, *, now: float) -> None: ...
+
+
+class Port(Protocol):
+    """One interface's frames (nodes/io/raw_socket.py RawSocket; fakes in tests)."""
+
+    def fileno(self) -> int: ...
+    def recv_batch(self, limit: int) -> list[bytes]: ...
+    def send(self, frame: bytes) -> bool: ...
+
+
+Tap = Callable[[str, Direction, bytes, float], None]  # (ifname, direction, frame, now)
+Hook = Callable[[float], None]  # called with now after the input of every turn
+
+_INGRESS = 0  # a held frame goes to the node
+_EGRESS = 1  # a held frame goes to the wire
+_TIMER_ROUNDS = 8  # on_timer calls per turn while the node's deadline stays due
+
+
+@dataclass(slots=True)
+class RunnerCounters:
+    turns: int = 0
+    frames_in: int = 0  # read from the ports
+    frames_delivered: int = 0  # handed to receive_frame (after ingress faults)
+    frames_out: int = 0  # taken from frames_to_send
+    frames_sent: int = 0  # accepted by a port (after egress faults)
+    frames_send_failed: int = 0  # a port refused it (see its counters for why)
+    frames_no_port: int = 0  # the node named an interface without a port
+    frames_held: int = 0  # currently waiting in the delay heap
+    node_timer_calls: int = 0
+    node_errors: int = 0  # receive_frame raised: logged, frame dropped
+    commands: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class RunnerStopped(RuntimeError):
+    """A command was submitted to (or left in) a runner that stopped."""
+
+
+class Runner:
+    def __init__(
+        self,
+        node: Node,
+        ports: Mapping[str, Port],
+        *,
+        faults: Impairment | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        batch: int = 64,
+    ) -> None:
+        self.node = node
+        self.ports = dict(ports)
+        self.faults = faults
+        self.clock = clock
+        self.batch = batch
+        self.stats = RunnerCounters()
+        self._held: list[tuple[float, int, int, str, bytes]] = []
+        self._seq = 0
+        self._taps: list[Tap] = []
+        self._hooks: list[Hook] = []
+        self._commands: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._stopped = False
+        self._loop_thread: int | None = None
+        self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_fd, selectors.EVENT_READ, None)
+        for ifname, port in self.ports.items():
+            self._selector.register(port.fileno(), selectors.EVENT_READ, ifname)
+
+    # ---- other threads ---------------------------------------------------------
+    def call(self, fn: Callable[[], T]) -> Future[T]:
+        """Run ``fn()`` inside the loop; the Future gets its result or exception. ``fn``
+        must be quick (the node's traffic waits meanwhile) and must not block on another
+        Future of this runner. From the loop thread itself it runs at once."""
+        future: Future[T] = Future()
+        if self._loop_thread == threading.get_ident():
+            _settle(future, fn)
+            return future
+        with self._lock:
+            if self._stopped:
+                future.set_exception(RunnerStopped("the node's event loop has stopped"))
+                return future
+            self._commands.append((fn, future))
+        os.eventfd_write(self._wake_fd, 1)
+        return future
+
+    def stop(self) -> None:
+        """Ask the loop to finish its turn and return from :meth:`run` (thread-safe)."""
+        self._stopping = True
+        os.eventfd_write(self._wake_fd, 1)
+
+    def now(self) -> float:
+        return self.clock()
+
+    # ---- the loop --------------------------------------------------------------
+    def run(self) -> None:
+        """Run until :meth:`stop`. Commands still queued then fail with RunnerStopped."""
+        self._loop_thread = threading.get_ident()
+        try:
+            while not self._stopping:
+                self.run_once()
+        finally:
+            self._loop_thread = None
+            with self._lock:
+                self._stopped = True
+                pending = list(self._commands)
+                self._commands.clear()
+            for _, future in pending:
+                future.set_exception(RunnerStopped("the node's event loop has stopped"))
+
+    def run_once(self, max_wait: float | None = None) -> None:
+        """One turn; waits at most ``max_wait`` seconds (None: until something is due)."""
+        self.stats.turns += 1
+        self._run_due(self.clock())
+        wake_at = self.next_wakeup()
+        timeout = None if wake_at is None else max(0.0, wake_at - self.clock())
+        if max_wait is not None:
+            timeout = max_wait if timeout is None else min(timeout, max_wait)
+        events = self._selector.select(timeout)
+        now = self.clock()
+        for key, _ in events:
+            if key.data is None:
+                self._run_commands()
+            else:
+                self._read(key.data, now)
+        for hook in list(self._hooks):
+            hook(now)
+        self._flush(now)
+
+    def next_wakeup(self) -> float | None:
+        """The earliest of: a held frame's release, the node's and the faults' deadline."""
+        best = self._held[0][0] if self._held else None
+        for t in (
+            self.node.next_deadline(),
+            None if self.faults is None else self.faults.next_deadline(),
+        ):
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
+
+    def close(self) -> None:
+        """Release the selector and the wake-up fd (the ports belong to the caller)."""
+        self._selector.close()
+        os.close(self._wake_fd)
+
+    # ---- taps, hooks, counters (loop thread, or through call()) ----------------
+    def add_tap(self, tap: Tap) -> None:
+        """See every frame at the wire: INGRESS as read, EGRESS as sent."""
+        self._taps.append(tap)
+
+    def remove_tap(self, tap: Tap) -> None:
+        if tap in self._taps:
+            self._taps.remove(tap)
+
+    def add_hook(self, hook: Hook) -> None:
+        """Call ``hook(now)`` once per turn after the input (apps polling endpoints)."""
+        self._hooks.append(hook)
+
+    def remove_hook(self, hook: Hook) -> None:
+        if hook in self._hooks:
+            self._hooks.remove(hook)
+
+    def counters(self) -> dict[str, int]:
+        """Loop counters plus the ports' counters summed over interfaces (``io_`` names)."""
+        self.stats.frames_held = len(self._held)
+        values = {f"io_{k}": v for k, v in self.stats.as_dict().items()}
+        for per_port in self.port_counters().values():
+            for name, value in per_port.items():
+                values[f"io_{name}"] = values.get(f"io_{name}", 0) + value
+        return values
+
+    def port_counters(self) -> dict[str, dict[str, int]]:
+        out = {}
+        for ifname, port in self.ports.items():
+            port_stats = getattr(port, "counters", None)
+            if port_stats is not None:
+                out[ifname] = dict(port_stats.as_dict())
+        return out
+
+    # ---- internals -------------------------------------------------------------
+    def _run_due(self, now: float) -> None:
+        held = self._held
+        while held and held[0][0] <= now:
+            _, _, kind, ifname, frame = heapq.heappop(held)
+            if kind == _INGRESS:
+                self._deliver(ifname, frame, now)
+            else:
+                self._transmit(ifname, frame, now)
+        faults = self.faults
+        if faults is not None:
+            due = faults.next_deadline()
+            if due is not None and due <= now:
+                faults.on_timer(now=now)
+        node = self.node
+        for _ in range(_TIMER_ROUNDS):
+            due = node.next_deadline()
+            if due is None or due > now:
+                break
+            self.stats.node_timer_calls += 1
+            node.on_timer(now=now)
+        self._flush(now)
+
+    def _run_commands(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.eventfd_read(self._wake_fd)
+        while True:
+            with self._lock:
+                if not self._commands:
+                    return
+                fn, future = self._commands.popleft()
+            self.stats.commands += 1
+            if future.set_running_or_notify_cancel():
+                _settle(future, fn)
+
+    def _read(self, ifname: str, now: float) -> None:
+        frames = self.ports[ifname].recv_batch(self.batch)
+        self.stats.frames_in += len(frames)
+        faults = self.faults
+        for frame in frames:
+            for tap in self._taps:
+                tap(ifname, Direction.INGRESS, frame, now)
+            if faults is not None and faults.active(ifname, Direction.INGRESS):
+                for at, out in faults.process(ifname, Direction.INGRESS, frame, now=now):
+                    if at <= now:
+                        self._deliver(ifname, out, now)
+                    else:
+                        self._hold(at, _INGRESS, ifname, out)
+            else:
+                self._deliver(ifname, frame, now)
+
+    def _deliver(self, ifname: str, frame: bytes, now: float) -> None:
+        self.stats.frames_delivered += 1
+        try:
+            self.node.receive_frame(ifname, frame, now=now)
+        except Exception:  # a stack bug must not take the whole node down
+            self.stats.node_errors += 1
+            log.exception("receive_frame(%s) raised; frame dropped: %s", ifname, frame.hex())
+
+    def _flush(self, now: float) -> None:
+        frames = self.node.frames_to_send()
+        if not frames:
+            return
+        self.stats.frames_out += len(frames)
+        faults = self.faults
+        for ifname, frame in frames:
+            if faults is not None and faults.active(ifname, Direction.EGRESS):
+                for at, out in faults.process(ifname, Direction.EGRESS, frame, now=now):
+                    if at <= now:
+                        self._transmit(ifname, out, now)
+                    else:
+                        self._hold(at, _EGRESS, ifname, out)
+            else:
+                self._transmit(ifname, frame, now)
+
+    def _transmit(self, ifname: str, frame: bytes, now: float) -> None:
+        port = self.ports.get(ifname)
+        if port is None:
+            self.stats.frames_no_port += 1
+            return
+        for tap in self._taps:
+            tap(ifname, Direction.EGRESS, frame, now)
+        if port.send(frame):
+            self.stats.frames_sent += 1
+        else:
+            self.stats.frames_send_failed += 1
+
+    def _hold(self, at: float, kind: int, ifname: str, frame: bytes) -> None:
+        self._seq += 1
+        heapq.heappush(self._held, (at, self._seq, kind, ifname, frame))
+
+
+def _settle(future: Future[T], fn: Callable[[], T]) -> None:
+    try:
+        result = fn()
+    except BaseException as exc:
+        future.set_exception(exc)
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: still raise
+            raise
+    else:
+        future.set_result(result)

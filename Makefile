@@ -4,19 +4,34 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint venv unit sim clean
+# command:debian-package pairs the tests drive on the host (netns tests, Linux peers)
+SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump
+
+.PHONY: test lint venv unit sim system-deps clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
-## every test: unit, sim (and docker once the runtime lands)
-test: $(STAMP)
+## host tools for the namespace tests; installed with apt when missing and root
+system-deps:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$missing"; export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
+	  else echo "missing:$$missing (tests that need them will be skipped)"; fi; fi
+
+## every test: unit, sim, network namespaces (root), then lint
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(MAKE) --no-print-directory lint
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # command:debian-package pairs the tests drive on the host (netns tests, Linux peers)
 SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump
 
-.PHONY: test lint venv unit sim system-deps clean
+.PHONY: test lint venv unit sim system-deps image docker-test clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,10 +28,17 @@ system-deps:
 	      { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
 	  else echo "missing:$$missing (tests that need them will be skipped)"; fi; fi
 
-## every test: unit, sim, network namespaces (root), then lint
-test: $(STAMP) system-deps
+## every test: unit, sim, network namespaces and Docker (root), then lint
+test: $(STAMP) system-deps image
 	$(PY) -m pytest -q -p no:cacheprovider tests
 	$(MAKE) --no-print-directory lint
+
+## the node image, offline (installs docker.io/debootstrap and starts dockerd as root when needed)
+image: $(STAMP)
+	$(PY) -m orchestrator.image build
+
+docker-test: $(STAMP) image
+	$(PY) -m pytest -q -m docker tests/docker
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

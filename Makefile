@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # command:debian-package pairs the tests drive on the host (netns tests, Linux peers)
 SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump
 
-.PHONY: test lint venv unit sim system-deps image docker-test clean
+.PHONY: test lint venv unit sim system-deps image docker-test proto clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ image: $(STAMP)
 
 docker-test: $(STAMP) image
 	$(PY) -m pytest -q -m docker tests/docker
+
+## regenerate the committed gRPC code from proto/wirelab/v1/*.proto (a test fails when stale)
+proto: $(STAMP)
+	$(PY) proto/gen.py
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

@@ -1,0 +1,102 @@
+"""A node's configuration as the agent applies it (the domain side of ConfigureRequest),
+and building the stack from it. No gRPC here: the orchestrator's in-process backend can
+build the same nodes from the same config.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from nodes.router.router import Router
+from nodes.stack.config import StackConfig
+from nodes.stack.host import Host
+from nodes.stack.tcp.config import TcpConfig
+from nodes.stack.tcp.engine import TcpEngine
+from nodes.wire.ipv4 import IPProto
+
+
+class Kind(StrEnum):
+    HOST = "host"
+    ROUTER = "router"
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceSpec:
+    name: str
+    address: int
+    prefix_len: int
+    mac: bytes | None = None  # None: the port's own (the kernel device's) MAC
+    mtu: int = 1500
+    up: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    prefix: int
+    prefix_len: int
+    gateway: int | None = None
+    iface: str | None = None
+    metric: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AppSpec:
+    kind: str
+    port: int
+    seed: int | None = None  # http-server
+    rcvbuf: int | None = None  # sink
+
+    @property
+    def app_id(self) -> str:
+        return f"{self.kind}:{self.port}"
+
+    def options(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        if self.seed is not None:
+            out["seed"] = self.seed
+        if self.rcvbuf is not None:
+            out["rcvbuf"] = self.rcvbuf
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    name: str
+    kind: Kind
+    interfaces: tuple[InterfaceSpec, ...] = ()
+    routes: tuple[RouteSpec, ...] = ()
+    stack: StackConfig = field(default_factory=StackConfig)
+    tcp: TcpConfig = field(default_factory=TcpConfig)
+    apps: tuple[AppSpec, ...] = ()
+    seed: int | None = None
+    lab: str = ""
+
+    def interface(self, name: str) -> InterfaceSpec | None:
+        return next((i for i in self.interfaces if i.name == name), None)
+
+
+def _rng(seed: int | None, salt: str) -> random.Random:
+    return random.Random() if seed is None else random.Random(f"{seed}/{salt}")
+
+
+def build_node(config: NodeConfig, macs: dict[str, bytes]) -> Host:
+    """The Host or Router of ``config`` with its interfaces (``macs``: each interface's
+    MAC when the config leaves it out), static routes and a TCP engine. Raises ValueError
+    (e.g. a gateway on no connected subnet)."""
+    cls = Router if config.kind is Kind.ROUTER else Host
+    host = cls(config.name, config=config.stack, rng=_rng(config.seed, "ip"))
+    for spec in config.interfaces:
+        mac = spec.mac if spec.mac is not None else macs[spec.name]
+        host.add_interface(spec.name, mac, spec.address, spec.prefix_len, mtu=spec.mtu, up=spec.up)
+    for route in config.routes:
+        host.add_route(route.prefix, route.prefix_len, route.gateway, route.iface,
+                       metric=route.metric)  # fmt: skip
+    host.register_protocol(IPProto.TCP, TcpEngine(host, config.tcp, _rng(config.seed, "tcp")))
+    return host
+
+
+def fault_rng(config: NodeConfig) -> random.Random:
+    """Generates the seeds of faults added without one."""
+    return _rng(config.seed, "faults")

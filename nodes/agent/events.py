@@ -1,0 +1,191 @@
+"""Node events for WatchEvents: link changes, TCP state changes, faults added, cleared
+or expired.
+
+The stack has no event hooks, so while at least one watcher is subscribed the hub
+compares each interface's (up, mtu) and each TCP connection's state with what it saw
+last, and drains the FaultEngine's expiry events: as a runner hook after every turn's
+input (changes frames cause) and as a host timer client due whenever a TCP or fault
+timer was (changes timers cause, e.g. TIME_WAIT ending or a fault expiring on an idle
+node). That costs one pass over the interfaces and connections per turn, and nothing at
+all with no watcher. A
+state that lasts less than one turn (SYN_RCVD on a fast LAN) may be skipped: events
+report what a turn boundary saw. Changes the agent makes itself (SetInterface, AddFault,
+ClearFault) are published directly.
+
+Each watcher has a bounded queue; when it is full, events are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from dataclasses import dataclass, field
+
+from nodes.faults import FaultEngine, FaultInfo
+from nodes.io.runner import Runner
+from nodes.stack.host import Host
+from nodes.stack.tcp.engine import TcpEngine
+
+LINK, TCP, FAULT = "link", "tcp", "fault"
+ALL_TYPES = frozenset({LINK, TCP, FAULT})
+QUEUE_LIMIT = 10_000
+Key = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    iface: str
+    up: bool
+    mtu: int
+    change: str  # up / down / mtu
+
+
+@dataclass(frozen=True, slots=True)
+class TcpChange:
+    local: int
+    local_port: int
+    remote: int
+    remote_port: int
+    old: str  # "" for a new connection
+    new: str  # "CLOSED" once it is gone
+
+
+@dataclass(frozen=True, slots=True)
+class FaultChange:
+    change: str  # added / cleared / expired
+    info: FaultInfo
+
+
+Payload = LinkChange | TcpChange | FaultChange
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    unix_time: float
+    node: str
+    payload: Payload | None  # None: the "subscribed" marker
+
+    @property
+    def type(self) -> str:
+        p = self.payload
+        return LINK if isinstance(p, LinkChange) else TCP if isinstance(p, TcpChange) else FAULT
+
+
+@dataclass(eq=False)
+class Subscriber:
+    types: frozenset[str]
+    queue: queue.Queue[Event | None] = field(default_factory=lambda: queue.Queue(QUEUE_LIMIT))
+    dropped: int = 0
+    closed: bool = False
+
+    def put(self, event: Event | None) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+
+
+class EventHub:
+    """Lives in the loop thread; subscribe/unsubscribe through ``runtime.call``."""
+
+    def __init__(
+        self, node: str, runner: Runner, host: Host, tcp: TcpEngine, faults: FaultEngine
+    ) -> None:
+        self.node = node
+        self._runner, self._host, self._tcp, self._faults = runner, host, tcp, faults
+        self._subs: list[Subscriber] = []
+        self._links: dict[str, tuple[bool, int]] = {}
+        self._conns: dict[Key, str] = {}
+        self._hooked = False
+        self._armed: float | None = None  # a TCP or fault timer due then may change things
+        self._wall_offset = time.time() - runner.now()
+
+    @property
+    def watchers(self) -> int:
+        return len(self._subs)
+
+    def subscribe(self, types: frozenset[str] = ALL_TYPES) -> Subscriber:
+        sub = Subscriber(types or ALL_TYPES)
+        if not self._subs:
+            self._snapshot()
+            self._faults.drain_events()  # expiries nobody watched are history
+            self._runner.add_hook(self.poll)
+            self._host.attach(self)
+            self._hooked = True
+        self._subs.append(sub)
+        sub.put(Event(self._wall(self._runner.now()), self.node, None))
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        if sub in self._subs:
+            self._subs.remove(sub)
+        sub.closed = True
+        if not self._subs and self._hooked:
+            self._runner.remove_hook(self.poll)
+            self._host.detach(self)
+            self._hooked = False
+            self._armed = None
+
+    def close(self) -> None:
+        """The node stops: end every stream."""
+        for sub in list(self._subs):
+            sub.put(None)
+            self.unsubscribe(sub)
+
+    def publish(self, payload: Payload, now: float | None = None) -> None:
+        if not self._subs:
+            return
+        if isinstance(payload, LinkChange):
+            self._links[payload.iface] = (payload.up, payload.mtu)
+        event = Event(self._wall(self._runner.now() if now is None else now), self.node, payload)
+        kind = event.type
+        for sub in self._subs:
+            if kind in sub.types:
+                sub.put(event)
+
+    # ---- polling (a runner hook and a timer client while anyone watches) ---------
+    def next_deadline(self) -> float | None:
+        for t in (self._faults.next_deadline(), self._tcp.next_deadline()):
+            if t is not None and (self._armed is None or t < self._armed):
+                self._armed = t
+        return self._armed
+
+    def on_timer(self, *, now: float) -> None:
+        self._armed = None
+        self.poll(now)
+
+    def poll(self, now: float) -> None:
+        for expired in self._faults.drain_events():
+            self.publish(FaultChange("expired", expired.info), now)
+        for iface in self._host.interfaces:
+            seen = self._links.get(iface.name)
+            current = (iface.up, iface.mtu)
+            if seen != current:
+                change = (
+                    "mtu"
+                    if seen is not None and seen[0] == iface.up
+                    else ("up" if iface.up else "down")
+                )
+                self.publish(LinkChange(iface.name, iface.up, iface.mtu, change), now)
+        conns = self._tcp.demux.conns
+        known = self._conns
+        if not conns and not known:
+            return
+        for key, conn in conns.items():
+            state = conn.state.name
+            old = known.get(key)
+            if old != state:
+                known[key] = state
+                self.publish(TcpChange(*key, old or "", state), now)
+        if len(known) > len(conns):  # known holds every current key: some are gone
+            for key in [k for k in known if k not in conns]:
+                old = known.pop(key)
+                if old != "CLOSED":
+                    self.publish(TcpChange(*key, old, "CLOSED"), now)
+
+    def _snapshot(self) -> None:
+        self._links = {i.name: (i.up, i.mtu) for i in self._host.interfaces}
+        self._conns = {k: c.state.name for k, c in self._tcp.demux.conns.items()}
+
+    def _wall(self, now: float) -> float:
+        return now + self._wall_offset

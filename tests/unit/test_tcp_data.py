@@ -196,3 +196,50 @@ def test_out_of_order_fin_is_held_until_the_hole_fills() -> None:
     (ack,) = s.out()
     assert ack.ack == 1008 and sock.state == "CLOSE_WAIT"
     assert sock.recv(now=0.0) == b"abcdef" and sock.recv(now=0.0) == b""
+
+
+def test_duplicate_data_is_reported_with_a_dsack_block() -> None:
+    s = Script()
+    sock, iss = s.accept_connection(options=TcpOptions(mss=MSS, sack_permitted=True))
+    s.inject(F.ACK, seq=1001, ack=iss + 1, payload=b"abcdef")
+    s.advance(0.1)
+    s.out()
+    s.inject(F.ACK, seq=1001, ack=iss + 1, payload=b"abcdef")
+    (ack,) = s.out()
+    assert ack.ack == 1007 and ack.options.sack_blocks == ((1001, 1007),)  # below ACK: D-SACK
+    s.inject(F.ACK, seq=1003, ack=iss + 1, payload=b"cdefgh")  # half old, half new
+    (ack,) = s.out()
+    assert ack.ack == 1009 and ack.options.sack_blocks == ((1003, 1007),)
+    assert sock.recv(now=s.now) == b"abcdefgh"
+    assert s.engine.counters()["tcp_dsack_sent"] == 2
+
+
+def test_a_small_window_is_filled_when_the_persist_timer_fires() -> None:
+    s = Script()
+    sock, iss = s.accept_connection()
+    sock.set_nodelay(True)
+    sock.send(bytes(3000), now=0.0)
+    assert [len(x.payload) for x in s.out()] == [1460, 1460, 80]
+    s.inject(F.ACK, seq=1001, ack=iss + 1 + 3000, window=0)
+    sock.send(bytes(3000), now=0.0)
+    s.inject(F.ACK, seq=1001, ack=iss + 1 + 3000, window=500)  # opens, but only a little
+    assert s.out() == []  # 500 < max window / 2: sender SWS avoidance waits
+    s.advance(s.deadline() or 0.0)
+    (seg,) = s.out()
+    assert len(seg.payload) == 500  # the persist timer sends what fits
+
+
+def test_receiver_sws_avoidance_keeps_a_closed_window_closed_until_an_mss_fits() -> None:
+    s = Script()
+    s.listen().set_buffer_sizes(rcvbuf=4 * MSS)
+    sock, iss = s.accept_connection()
+    for i in range(4):
+        s.inject(F.ACK, seq=1001 + i * MSS, ack=iss + 1, payload=FULL)
+    assert s.out()[-1].window == 0
+    sock.recv(100, now=0.0)  # 100 bytes free: too little to open the window
+    s.inject(F.ACK, seq=1001 + 4 * MSS - 1, ack=iss + 1)  # a probe
+    (ack,) = s.out()
+    assert ack.window == 0
+    sock.recv(MSS, now=0.0)  # now more than an MSS is free: a window update goes out
+    (update,) = s.out()
+    assert update.window == MSS + 100

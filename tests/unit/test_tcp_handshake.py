@@ -70,6 +70,7 @@ def test_synack_retransmits_then_the_request_is_dropped() -> None:
         out = s.out()
         if out:
             assert out[0].flags == SA and out[0].seq == iss
+            assert out[0].options == TcpOptions(mss=1460)  # still only what was negotiated
             times.append(s.now)
     assert times == [1, 3, 7, 15, 31]
     assert s.now == 63 and not s.engine.demux.conns
@@ -184,3 +185,10 @@ def test_isn_rfc6528_keyed_hash_plus_4us_clock() -> None:
     assert gen.isn(1, 2, 3, 4, now=1.0) == (a + 250_000) & 0xFFFFFFFF
     assert gen.isn(1, 2, 3, 5, now=0.0) != a
     assert IsnGenerator(random.Random(2)).isn(1, 2, 3, 4, now=0.0) != a
+
+
+def test_the_window_in_a_synack_is_never_scaled() -> None:
+    s = Script()
+    sock, _ = s.connect(options=TcpOptions(mss=1460, wscale=7), window=1000)
+    conn = sock.connection
+    assert conn is not None and conn.snd_wscale == 7 and conn.snd_wnd == 1000

@@ -127,6 +127,9 @@ def test_info_and_counters_after_a_transfer() -> None:
     pinfo = peer.info()
     assert pinfo is not None and pinfo.bytes_received == 100_000
     assert [i.state for i in net.a.connections()] == ["ESTABLISHED"]
+    line = info.ss_line()
+    assert line.startswith("ESTAB cubic wscale:2,2 rto:")
+    assert "mss:1448" in line and "bytes_acked:100000" in line and "ssthresh" not in line
     ca, cb = net.a.counters(), net.b.counters()
     assert ca["tcp_active_opens"] == 1 and cb["tcp_passive_opens"] == 1
     assert ca["tcp_out_segs"] == cb["tcp_in_segs"] and ca["tcp_curr_estab"] == 1

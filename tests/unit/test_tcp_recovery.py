@@ -148,3 +148,81 @@ def test_karn_no_rtt_sample_from_retransmitted_segments() -> None:
     s.inject(F.ACK, seq=1001, ack=base + MSS)  # ambiguous: original or retransmission
     after = sock.info()
     assert before is not None and after is not None and after.srtt == before.srtt
+
+
+def test_a_lost_retransmission_is_detected_by_sack_and_resent() -> None:
+    s, sock, base = setup(sack=True)
+    assert sent(s, base) == list(range(10))
+
+    def sack(*blocks: tuple[int, int]) -> None:
+        opts = TcpOptions(sack_blocks=tuple((base + a * MSS, base + b * MSS) for a, b in blocks))
+        s.inject(F.ACK, seq=1001, ack=base, options=opts)
+
+    sack((1, 2))
+    sack((1, 3))
+    assert sent(s, base) == [10, 11]
+    sack((1, 4))
+    assert sent(s, base)[0] == 0  # fast retransmit of 0, sent while SND.NXT was 12
+    for k in range(5, 11):
+        sack((1, k))
+    out = sent(s, base)
+    assert 0 not in out and max(out) >= 12  # new data goes out; 0 is not resent yet
+    sack((1, 13))  # segment 12 was sent after the retransmission and is SACKed first
+    assert sent(s, base)[0] == 0  # so the retransmission was lost: send it again
+    assert s.engine.counters()["tcp_lost_retransmits"] == 1
+    assert cwnd(sock)[2] == "recovery"
+
+
+def test_eifel_undoes_a_spurious_fast_retransmit_and_raises_dupthresh() -> None:
+    s = Script(TcpConfig(congestion="reno"))
+    opts = TcpOptions(mss=MSS + 12, sack_permitted=True, timestamp=(1, 0))
+    sock, iss = s.accept_connection(options=opts)
+    base = iss + 1
+    sock.send(bytes(200_000), now=0.0)
+    first = s.out()
+    assert len(first) == 10 and first[0].options.timestamp is not None
+    t_orig = first[0].options.timestamp[0]
+    s.advance(0.010)
+    for k in (2, 3, 4):
+        s.inject(F.ACK, seq=1001, ack=base, options=TcpOptions(
+            sack_blocks=((base + MSS, base + k * MSS),), timestamp=(2, t_orig)))  # fmt: skip
+    assert sent(s, base)[-1] == 0 and cwnd(sock) == (5, 5, "recovery")
+    # segment 0 was only late: the ACK that covers it echoes the original's timestamp
+    s.inject(F.ACK, seq=1001, ack=base + 12 * MSS, options=TcpOptions(timestamp=(3, t_orig)))
+    assert cwnd(sock)[1:] == (None, "open")  # ssthresh back to infinite, window restored
+    assert s.engine.counters()["tcp_spurious_recoveries_undone"] == 1
+    conn = sock.connection
+    assert conn is not None and conn.dupthresh == 4
+
+
+def test_karn_with_timestamps_ignores_echoes_older_than_the_retransmission() -> None:
+    s = Script()
+    opts = TcpOptions(mss=MSS + 12, timestamp=(1, 0))
+    sock, iss = s.accept_connection(options=opts)
+    sock.send(b"x" * 100, now=0.0)
+    (first,) = s.out()
+    assert first.options.timestamp is not None
+    s.advance(0.2)
+    (again,) = s.out()  # RTO retransmission, a newer TSval
+    assert again.options.timestamp is not None
+    assert again.options.timestamp[0] == first.options.timestamp[0] + 200
+    srtt = sock.info().srtt  # type: ignore[union-attr]
+    s.advance(3.0)  # more backed-off retransmissions meanwhile (0.6, 1.4, 3.0 s)
+    assert len(s.out()) == 3
+    # a stale echo (the peer's TS.Recent from before) would make this a 3 s sample
+    s.inject(
+        F.ACK,
+        seq=1001,
+        ack=iss + 101,
+        options=TcpOptions(timestamp=(5, first.options.timestamp[0])),
+    )
+    assert sock.info().srtt == srtt  # type: ignore[union-attr]
+    sock.send(b"y" * 100, now=s.now)
+    (seg,) = s.out()
+    assert seg.options.timestamp is not None
+    s.advance(3.05)
+    s.inject(
+        F.ACK, seq=1001, ack=iss + 201, options=TcpOptions(timestamp=(6, seg.options.timestamp[0]))
+    )
+    info = sock.info()
+    assert info is not None and info.srtt is not None and info.srtt < 0.1

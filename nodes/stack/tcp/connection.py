@@ -1,4 +1,4 @@
-"""One TCP connection, sans-I/O: the top layer of tcb -> output -> input -> timers.
+"""One TCP connection, sans-I/O: the top layer of tcb -> output -> incoming -> timers.
 
 Inputs: ``on_segment`` (a parsed segment for this 4-tuple), application calls (``send``,
 ``recv``, ``shutdown_write``, ``close``, ``abort``), ``on_timer``, ``on_pmtu``. Outputs:
@@ -44,7 +44,7 @@ class Connection(Timers):
         self._accept_syn_options(seg)
         self._event(Event.RCV_SYN, now=now)
         self.rtt_time = now
-        self._send_synack(now, seg.options)
+        self._send_synack(now)
         self.t_rtx = now + self.rtt.rto
 
     def open_from_cookie(
@@ -58,7 +58,7 @@ class Connection(Timers):
         self.last_ack_sent = self.rcvbuf.nxt
         self.peer_mss = mss
         self.ws_ok = self.cfg.window_scaling and wscale is not None
-        self.snd_wscale = wscale or 0 if self.ws_ok else 0
+        self.snd_wscale = min(wscale, 14) if self.ws_ok and wscale is not None else 0
         if not self.ws_ok:
             self.rcv_wscale = 0
         self.sack_ok = self.cfg.sack and sack

@@ -8,10 +8,13 @@ import heapq
 import itertools
 import random
 from collections import Counter
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from nodes.stack.tcp.config import SocketOptions, TcpConfig
 from nodes.stack.tcp.connection import IP_TCP_HEADERS, Connection, Tcb, wscale_for
+from nodes.stack.tcp.counters import COUNTERS
 from nodes.stack.tcp.demux import Demux, Listener
 from nodes.stack.tcp.info import TcpInfo
 from nodes.stack.tcp.isn import IsnGenerator
@@ -28,7 +31,9 @@ if TYPE_CHECKING:
 PROTO_TCP = 6
 SYN, RST, ACK, FIN = (int(TcpFlags.SYN), int(TcpFlags.RST), int(TcpFlags.ACK),
                       int(TcpFlags.FIN))  # fmt: skip
-_UNREACH_ERRNO = {0: "ENETUNREACH", 1: "EHOSTUNREACH", 2: "ENOPROTOOPT", 3: "ECONNREFUSED"}
+_UNREACH_ERRNO: Mapping[int, str] = MappingProxyType(
+    {0: "ENETUNREACH", 1: "EHOSTUNREACH", 2: "ENOPROTOOPT", 3: "ECONNREFUSED"}
+)
 _PLATEAUS = (32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68)  # RFC 1191 table 7
 
 
@@ -82,7 +87,7 @@ class TcpEngine:
         self.ip = ip
         self.config = config or TcpConfig()
         self.rng = rng or random.Random(0)
-        self.stats: Counter[str] = Counter()
+        self.stats: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
         self.demux = Demux()
         self.isn = IsnGenerator(self.rng)
         self.cookies = SynCookies(self.rng)
@@ -164,9 +169,7 @@ class TcpEngine:
 
     def counters(self) -> dict[str, int]:
         """netstat -s style, every name prefixed ``tcp_`` (the host merges them)."""
-        out = {"tcp_" + k: v for k, v in self.stats.items()}
-        out["tcp_curr_estab"] = self.stats["curr_estab"]
-        return out
+        return {"tcp_" + k: v for k, v in self.stats.items()}
 
     # ------------------------------------------------------------ Owner (connections)
     def transmit(self, conn: Tcb, segment: bytes, *, now: float) -> None:
@@ -272,6 +275,7 @@ class TcpEngine:
     ) -> None:
         flags = seg.flags
         if flags & RST:
+            self.stats["listener_dropped"] += 1
             return
         if flags & ACK:
             if not flags & SYN and self._cookie_ack(listener, key, seg, now):
@@ -279,6 +283,7 @@ class TcpEngine:
             self._reset_for(key, seg, now)
             return
         if not flags & SYN:
+            self.stats["listener_dropped"] += 1
             return
         if listener.accept_queue_full():
             self.stats["listen_overflows"] += 1

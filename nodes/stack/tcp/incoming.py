@@ -95,19 +95,20 @@ class Input(Output):
             and unwrap(seg.ack, self.snd_una) == self.snd_nxt
         ):  # (a simultaneous open's SYN-ACK passes, as in Linux)
             if state is State.SYN_RCVD and seq == self.irs and not flags & ACK:
-                self._send_synack(now, seg.options)  # the peer lost our SYN-ACK
+                self._send_synack(now)  # the peer lost our SYN-ACK
                 self.total_retrans += 1
                 return
             self._challenge_ack(now)
             return
         if not flags & ACK:
+            self.stats["no_ack_dropped"] += 1
             return
         ack = unwrap(seg.ack, self.snd_una)
         if state is State.SYN_RCVD:
             if not self.snd_una < ack <= self.snd_nxt:
                 self._send_rst(ack, now)
                 return
-            self.snd_wnd = seg.window << self.snd_wscale
+            self.snd_wnd = seg.window if flags & SYN else seg.window << self.snd_wscale
             self.max_wnd = max(self.max_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seq, ack
             if not self.owner_accepts(now):
@@ -179,7 +180,7 @@ class Input(Output):
             if ((ack - iss_w) & MASK) == 0 or ((ack - iss_w) & MASK) > 1:
                 if not flags & RST:
                     self.stats["synack_bad_ack"] += 1
-                    self._emit_raw(ack, 0, RST, 0, b"", b"", now)
+                    self._send_rst(ack, now)
                 return
             if flags & RST:
                 self.stats["in_rsts"] += 1
@@ -187,13 +188,15 @@ class Input(Output):
                 self._abort(now, send_rst=False, error="ECONNREFUSED")
                 return
         elif flags & RST:
+            self.stats["syn_sent_dropped"] += 1
             return
         if not flags & SYN:
+            self.stats["syn_sent_dropped"] += 1
             return
         self._accept_syn_options(seg)
         if flags & ACK:
             self.snd_una = self.iss + 1
-            self.snd_wnd = seg.window << self.snd_wscale
+            self.snd_wnd = seg.window  # never scaled in a SYN (RFC 7323 2.2)
             self.max_wnd = self.snd_wnd
             self.snd_wl1, self.snd_wl2 = self.rcvbuf.nxt - 1, self.snd_una
             if self.retransmits == 0:
@@ -213,11 +216,11 @@ class Input(Output):
         else:  # simultaneous open: SYN_SENT -> SYN_RCVD, SYN-ACK with the same ISS
             self._event(Event.RCV_SYN, now=now)
             self.snd_wnd = seg.window
-            self._send_synack(now, seg.options)
+            self._send_synack(now)
             self.t_rtx = now + self.rtt.rto
 
     def _process_ack(self, seg: TcpSegment, seq: int, ack: int, plen: int, now: float) -> None:
-        window = seg.window << self.snd_wscale
+        window = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
         window_changed = False
         self.probes = 0
         if self.snd_wl1 < seq or (self.snd_wl1 == seq and self.snd_wl2 <= ack):
@@ -246,10 +249,15 @@ class Input(Output):
             self.dupacks += 1
             self.dup_acks_in += 1
             self.stats["dup_acks"] += 1
+        if self.rxt_log and self.ca is not CaState.OPEN:
+            self._detect_lost_retransmissions()
         if (
             self.ca is CaState.OPEN
             and self.snd_nxt > self.snd_una
-            and (self.dupacks >= 3 or (self.sb and self.sb.lost_boundary(self.mss) > self.snd_una))
+            and (
+                self.dupacks >= self.dupthresh
+                or (self.sb and self.sb.lost_boundary(self.mss, self.dupthresh) > self.snd_una)
+            )
         ):
             self._enter_recovery(now)
 
@@ -259,7 +267,7 @@ class Input(Output):
         for left_w, right_w in blocks:
             left, right = unwrap(left_w, una), unwrap(right_w, una)
             if left < una:
-                self.stats["dsack_in"] += 1
+                self.stats["sack_blocks_below_ack"] += 1
                 left = una
             if right > nxt:
                 right = nxt
@@ -273,9 +281,13 @@ class Input(Output):
         # RTT: timestamps echo, else the one timed segment (Karn: cleared on retransmit)
         ts = seg.options.timestamp
         if self.ts_ok and ts is not None and ts[1]:
-            ms = (int(now * 1000) + self.ts_offset - ts[1]) & MASK
-            if ms < 600_000:
-                self.rtt.sample(ms / 1000)
+            # Karn for timestamps: an echo older than our last retransmission can come from
+            # a stale TS.Recent at the peer (its duplicate-ACK path) and would include the
+            # retransmission delay; only echoes of newer transmissions are samples.
+            if self.rtx_tsval is None or not seq_lt(ts[1], self.rtx_tsval):
+                ms = (int(now * 1000) + self.ts_offset - ts[1]) & MASK
+                if ms < 600_000:
+                    self.rtt.sample(ms / 1000)
         elif self.rtt_seq is not None and ack >= self.rtt_seq:
             self.rtt.sample(now - self.rtt_time)
             self.rtt_seq = None
@@ -291,6 +303,8 @@ class Input(Output):
         self.rtt.reset_backoff()
         if self.snd_up and ack >= self.snd_up:
             self.snd_up = 0
+        if self.ca is CaState.RECOVERY and self._spurious(ts):
+            self._undo(now)
         if self.ca is CaState.OPEN:
             self.dupacks = 0
             self.cc.on_ack(
@@ -314,17 +328,54 @@ class Input(Output):
         ):
             self._event(Event.RCV_ACK_OF_FIN, now=now)
 
+    def _spurious(self, ts: tuple[int, int] | None) -> bool:
+        """Eifel detection (RFC 3522): the ACK for retransmitted data echoes a timestamp
+        older than the first retransmission, so the original arrived: it was reordering."""
+        return (
+            self.undo_tsval is not None
+            and ts is not None
+            and ts[1] != 0
+            and seq_lt(ts[1], self.undo_tsval)
+        )
+
+    def _undo(self, now: float) -> None:
+        """Linux tcp_try_undo_recovery: restore the window and tolerate more reordering."""
+        self.stats["spurious_recoveries_undone"] += 1
+        self.cc.undo(self.undo_cwnd, self.undo_ssthresh)
+        self.dupthresh = min(self.dupthresh + 1, 64)
+        self.ca = CaState.OPEN
+        self.dupacks = 0
+        self._reset_recovery_marks()
+
+    def _detect_lost_retransmissions(self) -> None:
+        """A retransmission still missing after data sent later was SACKed is lost again
+        (Linux's tcp_mark_lost_retrans; RACK does this with time)."""
+        highest, una, log = self.sb.highest(), self.snd_una, self.rxt_log
+        while log:
+            start, end, sent_nxt = log[0]
+            if end > una and sent_nxt >= highest:
+                break
+            log.popleft()
+            start = max(start, una)
+            if end > start and self.sb.sacked_in(start, end) < end - start:
+                self.relost.append((start, end))
+                self.stats["lost_retransmits"] += 1
+
     def _enter_recovery(self, now: float) -> None:
         self.stats["sack_recoveries" if self.sack_ok else "reno_recoveries"] += 1
         self.stats["fast_retransmits"] += 1
+        self.undo_cwnd, self.undo_ssthresh = self.cc.cwnd, self.cc.ssthresh
+        self.undo_tsval = None
         self.cc.on_congestion(now=now)
         self.cc.cwnd = self.cc.ssthresh
         self.ca = CaState.RECOVERY
         self.recover = self.snd_nxt
         self.high_rxt = self.snd_una
+        self._reset_recovery_marks()
         self._push(now, force=True)
 
     def _exit_recovery(self) -> None:
+        self._reset_recovery_marks()
         if self.ca is CaState.RECOVERY:
             self.cc.on_recovery_end()
         self.ca = CaState.OPEN
@@ -338,6 +389,9 @@ class Input(Output):
             self.rcv_mss = plen
         had_gaps = buf.has_gaps()
         before = buf.nxt
+        if seq < before and self.sack_ok:
+            self.dsack = (seq, min(seq + plen, before))  # report the duplicate part
+            self.stats["dsack_sent"] += 1
         if seq + plen <= before:
             self.stats["dup_data_segments"] += 1
             self._send_ack(now)  # a retransmission we already have: ACK at once

@@ -18,10 +18,12 @@ _SENDING = frozenset(
 
 
 class Output(Tcb):
-    def _syn_options(self, now: float, *, synack: bool, peer: TcpOptions | None) -> TcpOptions:
+    def _syn_options(self, now: float, *, synack: bool) -> TcpOptions:
+        """A SYN offers what the config enables; a SYN-ACK (also when retransmitted)
+        answers with what was negotiated from the peer's SYN."""
         cfg = self.cfg
         mss = self.owner.route_mtu(self.remote) - IP_TCP_HEADERS
-        if synack and peer is not None:
+        if synack:
             return TcpOptions(
                 mss=mss,
                 wscale=self.rcv_wscale if self.ws_ok else None,
@@ -36,13 +38,13 @@ class Output(Tcb):
         )
 
     def _send_syn(self, now: float) -> None:
-        opts = self._syn_options(now, synack=False, peer=None)
+        opts = self._syn_options(now, synack=False)
         wnd = min(self.rcvbuf.capacity, 0xFFFF)
         self._emit_raw(self.iss, 0, SYN, wnd, encode_tcp_options(opts), b"", now)
         self.snd_nxt = self.iss + 1
 
-    def _send_synack(self, now: float, peer: TcpOptions | None) -> None:
-        opts = self._syn_options(now, synack=True, peer=peer)
+    def _send_synack(self, now: float) -> None:
+        opts = self._syn_options(now, synack=True)
         wnd = min(self.rcvbuf.capacity, 0xFFFF)
         self.rcv_adv = self.rcvbuf.nxt + wnd
         self._emit_raw(self.iss, self.rcv_nxt, SYN | ACK, wnd, encode_tcp_options(opts), b"", now)
@@ -54,19 +56,23 @@ class Output(Tcb):
         at least min(buffer/2, MSS) (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2)."""
         nxt = self.rcvbuf.nxt
         right = nxt + self._window_space()
-        if right > self.rcv_adv:
-            step = min(self.rcvbuf.capacity // 2, self.rcv_mss)
-            if right - self.rcv_adv >= step or self.rcv_adv <= nxt:
-                self.rcv_adv = right
-        wnd = max(self.rcv_adv - nxt, 0)
-        return min(wnd >> self.rcv_wscale, 0xFFFF)
+        edge = max(self.rcv_adv, nxt)
+        if right - edge >= min(self.rcvbuf.capacity // 2, self.rcv_mss):
+            edge = right
+        self.rcv_adv = edge
+        return min((edge - nxt) >> self.rcv_wscale, 0xFFFF)
 
-    def _options(self, now: float, *, with_sack: bool = True) -> bytes:
+    def _options(self, now: float) -> bytes:
+        """Timestamps, then SACK blocks: a D-SACK first (RFC 2883), then the out-of-order
+        blocks, the most recent first (RFC 2018)."""
         opts = timestamp_only_options(self._tsval(now), self.ts_recent) if self.ts_ok else b""
-        if with_sack and self.sack_ok and self.rcvbuf.has_gaps():
+        if self.sack_ok and (self.rcvbuf.has_gaps() or self.dsack is not None):
             limit = 3 if self.ts_ok else 4
-            blocks = tuple((s & MASK, e & MASK) for s, e in self.rcvbuf.sack_blocks(limit))
-            opts += encode_tcp_options(TcpOptions(sack_blocks=blocks))
+            blocks = [] if self.dsack is None else [self.dsack]
+            blocks += self.rcvbuf.sack_blocks(limit - len(blocks))
+            self.dsack = None
+            wire = tuple((s & MASK, e & MASK) for s, e in blocks)
+            opts += encode_tcp_options(TcpOptions(sack_blocks=wire))
         return opts
 
     def _emit(self, seq: int, flags: int, payload: bytes, now: float, urgent: int = 0) -> None:
@@ -115,7 +121,7 @@ class Output(Tcb):
     def _lost_point(self) -> int:
         if self.ca is CaState.LOSS:
             return min(self.recover, self.snd_nxt)
-        point = self.sb.lost_boundary(self.mss) if self.sb else 0
+        point = self.sb.lost_boundary(self.mss, self.dupthresh) if self.sb else 0
         if self.ca is CaState.RECOVERY:
             point = max(point, self.snd_una + self.mss)
         return min(point, self.snd_nxt)
@@ -128,23 +134,48 @@ class Output(Tcb):
         while True:
             pipe = self._pipe()
             if self.ca is not CaState.OPEN or self.sb:
-                lost_point = self._lost_point()
-                seq = self.sb.skip_sacked(max(self.high_rxt, self.snd_una))
-                if seq < lost_point:
-                    nxt_sacked = self.sb.next_sacked_start(seq)
-                    end = min(seq + self.mss, lost_point)
-                    if nxt_sacked is not None and nxt_sacked < end:
-                        end = nxt_sacked
+                todo = self._next_retransmission()
+                if todo is not None:
+                    seq, end, relost = todo
                     if not force and pipe > 0 and pipe + (end - seq) > cwnd:
                         return
                     force = False
                     self._send_range(seq, end, now, retransmit=True)
-                    self.high_rxt = end
+                    if not relost:
+                        self.high_rxt = end
+                    elif end < self.relost[0][1]:
+                        self.relost[0] = (end, self.relost[0][1])
+                    else:
+                        self.relost.popleft()
                     continue
             if not self._send_new(now, pipe, cwnd):
                 return
 
-    def _send_new(self, now: float, pipe: int, cwnd: int) -> bool:
+    def _next_retransmission(self) -> tuple[int, int, bool] | None:
+        """RFC 6675 NextSeg rule 1 (after lost retransmissions): (start, end, relost)."""
+        sb, una = self.sb, self.snd_una
+        relost = self.relost
+        while relost:
+            start, stop = relost[0]
+            start = sb.skip_sacked(max(start, una))
+            if start < stop:
+                return start, self._clip(start, stop), True
+            relost.popleft()
+        lost_point = self._lost_point()
+        seq = sb.skip_sacked(max(self.high_rxt, una))
+        if seq < lost_point:
+            return seq, self._clip(seq, lost_point), False
+        return None
+
+    def _clip(self, seq: int, limit: int) -> int:
+        """End of one segment from ``seq``: at most an MSS, stopping at SACKed data."""
+        end = min(seq + self.mss, limit)
+        nxt_sacked = self.sb.next_sacked_start(seq)
+        return nxt_sacked if nxt_sacked is not None and nxt_sacked < end else end
+
+    def _send_new(self, now: float, pipe: int, cwnd: int, *, probe: bool = False) -> bool:
+        """One new segment if Nagle, SWS avoidance and the windows allow (``probe``: the
+        persist timer fired, send what the peer's small window takes, like Linux)."""
         nxt = self.snd_nxt
         data_end = self.sndbuf.end
         avail = data_end - nxt
@@ -157,7 +188,7 @@ class Output(Tcb):
         if n <= 0:
             self._arm_persist(now)
             return False
-        if n < self.mss:
+        if n < self.mss and not probe:
             if n < avail and n < self.max_wnd // 2:  # sender SWS avoidance
                 self._arm_persist(now)
                 return False
@@ -193,6 +224,12 @@ class Output(Tcb):
             if n < self.mss:
                 self.snd_sml = pend
         if retransmit:
+            if self.ts_ok:
+                self.rtx_tsval = self._tsval(now)
+                if self.undo_tsval is None:
+                    self.undo_tsval = self.rtx_tsval
+            if self.sack_ok:
+                self.rxt_log.append((seq, end, self.snd_nxt))
             self.total_retrans += 1
             self.bytes_retrans += n
             self.stats["retrans_segs"] += 1

@@ -81,15 +81,15 @@ class Scoreboard:
                 total += min(e, hi) - max(s, lo)
         return total
 
-    def lost_boundary(self, mss: int) -> int:
+    def lost_boundary(self, mss: int, dupthresh: int = DUP_THRESH) -> int:
         """RFC 6675 IsLost: an unSACKed byte below the returned point has more than
         (DupThresh-1)*SMSS bytes, or DupThresh discontiguous ranges, SACKed above it.
         Returns 0 (nothing lost) when no such point exists."""
-        limit = (DUP_THRESH - 1) * mss
+        limit = (dupthresh - 1) * mss
         cum = 0
         for k in range(len(self.starts) - 1, -1, -1):
             cum += self.ends[k] - self.starts[k]
-            if cum > limit or len(self.starts) - k >= DUP_THRESH:
+            if cum > limit or len(self.starts) - k >= dupthresh:
                 return self.starts[k]
         return 0
 

@@ -41,34 +41,41 @@ class Event(Enum):
 
 S, E = State, Event
 
-_TABLE: dict[tuple[State, Event], State] = {
-    (S.CLOSED, E.PASSIVE_OPEN): S.LISTEN,
-    (S.CLOSED, E.ACTIVE_OPEN): S.SYN_SENT,
-    (S.LISTEN, E.RCV_SYN): S.SYN_RCVD,
-    (S.LISTEN, E.CLOSE): S.CLOSED,
-    (S.SYN_SENT, E.RCV_SYN_ACK): S.ESTABLISHED,
-    (S.SYN_SENT, E.RCV_SYN): S.SYN_RCVD,  # simultaneous open
-    (S.SYN_SENT, E.CLOSE): S.CLOSED,
-    (S.SYN_RCVD, E.RCV_ACK_OF_SYN): S.ESTABLISHED,
-    (S.SYN_RCVD, E.CLOSE): S.FIN_WAIT_1,
-    (S.SYN_RCVD, E.RCV_FIN): S.CLOSE_WAIT,
-    (S.ESTABLISHED, E.CLOSE): S.FIN_WAIT_1,
-    (S.ESTABLISHED, E.RCV_FIN): S.CLOSE_WAIT,
-    (S.FIN_WAIT_1, E.RCV_ACK_OF_FIN): S.FIN_WAIT_2,
-    (S.FIN_WAIT_1, E.RCV_FIN): S.CLOSING,  # simultaneous close
-    (S.FIN_WAIT_2, E.RCV_FIN): S.TIME_WAIT,
-    (S.FIN_WAIT_2, E.TIMEOUT): S.CLOSED,  # orphan: tcp_fin_timeout
-    (S.CLOSE_WAIT, E.CLOSE): S.LAST_ACK,
-    (S.CLOSING, E.RCV_ACK_OF_FIN): S.TIME_WAIT,
-    (S.LAST_ACK, E.RCV_ACK_OF_FIN): S.CLOSED,
-    (S.TIME_WAIT, E.TIMEOUT): S.CLOSED,
-}
-# Resets, aborts and retransmission give-up end every state that has a peer.
-_TABLE.update({(s, E.ABORT): S.CLOSED for s in State if s is not S.CLOSED})
-_TABLE.update({(s, E.RCV_RST): S.CLOSED for s in State if s not in (S.CLOSED, S.LISTEN)})
-_TABLE.update({(s, E.TIMEOUT): S.CLOSED for s in State if (s, E.TIMEOUT) not in _TABLE})
-_TABLE.pop((S.CLOSED, E.TIMEOUT))
-TRANSITIONS: Mapping[tuple[State, Event], State] = MappingProxyType(_TABLE)
+
+def _table() -> dict[tuple[State, Event], State]:
+    table = {
+        (S.CLOSED, E.PASSIVE_OPEN): S.LISTEN,
+        (S.CLOSED, E.ACTIVE_OPEN): S.SYN_SENT,
+        (S.LISTEN, E.RCV_SYN): S.SYN_RCVD,
+        (S.LISTEN, E.CLOSE): S.CLOSED,
+        (S.SYN_SENT, E.RCV_SYN_ACK): S.ESTABLISHED,
+        (S.SYN_SENT, E.RCV_SYN): S.SYN_RCVD,  # simultaneous open
+        (S.SYN_SENT, E.CLOSE): S.CLOSED,
+        (S.SYN_RCVD, E.RCV_ACK_OF_SYN): S.ESTABLISHED,
+        (S.SYN_RCVD, E.CLOSE): S.FIN_WAIT_1,
+        (S.SYN_RCVD, E.RCV_FIN): S.CLOSE_WAIT,
+        (S.ESTABLISHED, E.CLOSE): S.FIN_WAIT_1,
+        (S.ESTABLISHED, E.RCV_FIN): S.CLOSE_WAIT,
+        (S.FIN_WAIT_1, E.RCV_ACK_OF_FIN): S.FIN_WAIT_2,
+        (S.FIN_WAIT_1, E.RCV_FIN): S.CLOSING,  # simultaneous close
+        (S.FIN_WAIT_2, E.RCV_FIN): S.TIME_WAIT,
+        (S.FIN_WAIT_2, E.TIMEOUT): S.CLOSED,  # orphan: tcp_fin_timeout
+        (S.CLOSE_WAIT, E.CLOSE): S.LAST_ACK,
+        (S.CLOSING, E.RCV_ACK_OF_FIN): S.TIME_WAIT,
+        (S.LAST_ACK, E.RCV_ACK_OF_FIN): S.CLOSED,
+        (S.TIME_WAIT, E.TIMEOUT): S.CLOSED,
+    }
+    # Resets, aborts and retransmission give-up end every state that has a peer.
+    for s in State:
+        if s is not S.CLOSED:
+            table[(s, E.ABORT)] = S.CLOSED
+            table.setdefault((s, E.TIMEOUT), S.CLOSED)
+            if s is not S.LISTEN:
+                table[(s, E.RCV_RST)] = S.CLOSED
+    return table
+
+
+TRANSITIONS: Mapping[tuple[State, Event], State] = MappingProxyType(_table())
 
 SYNCHRONIZED = frozenset(
     {S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK, S.TIME_WAIT}

@@ -11,7 +11,7 @@ values, everything else counts up from them without wrapping.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from enum import Enum
 from typing import Protocol
 
@@ -100,6 +100,7 @@ class Tcb:
         self.rcv_up: int | None = None
         self.last_ack_sent = 0
         self.rcv_mss = cfg.default_mss
+        self.dsack: tuple[int, int] | None = None  # a duplicate to report once (RFC 2883)
         # options
         self.ws_ok = self.sack_ok = self.ts_ok = False
         self.snd_wscale = 0
@@ -117,7 +118,15 @@ class Tcb:
         self.recover = iss
         self.high_rxt = iss
         self.dupacks = 0
+        self.dupthresh = 3  # raised when reordering is detected (Linux tp->reordering)
+        self.undo_cwnd = self.undo_ssthresh = 0  # the window before a loss event
+        self.undo_tsval: int | None = None  # TSval of the episode's first retransmission
+        self.rtx_tsval: int | None = None  # TSval of the latest retransmission
         self.sb = Scoreboard()
+        # retransmissions in this recovery: (start, end, SND.NXT when sent); a SACK for data
+        # sent after one of them while it is still missing marks it lost again (``relost``)
+        self.rxt_log: deque[tuple[int, int, int]] = deque()
+        self.relost: deque[tuple[int, int]] = deque()
         self.rtt = RttEstimator(rto_min=cfg.rto_min, rto_max=cfg.rto_max, initial=cfg.rto_initial)
         self.rtt_seq: int | None = None
         self.rtt_time = 0.0
@@ -154,6 +163,10 @@ class Tcb:
             self._stop_timers()
         if new is State.ESTABLISHED and self.opts.keepalive:
             self._arm_keepalive(now)
+
+    def _reset_recovery_marks(self) -> None:
+        self.rxt_log.clear()
+        self.relost.clear()
 
     def _stop_timers(self) -> None:
         self.t_rtx = self.t_persist = self.t_delack = self.t_keepalive = self.t_wait = None

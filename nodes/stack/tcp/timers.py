@@ -62,7 +62,7 @@ class Timers(Input):
             self.total_retrans += 1
             self.stats["syn_retrans"] += 1
         elif self.state is State.SYN_RCVD:
-            self._send_synack(now, None)
+            self._send_synack(now)
             self.total_retrans += 1
             self.stats["synack_retrans"] += 1
         else:
@@ -74,11 +74,18 @@ class Timers(Input):
             self.recover = self.snd_nxt
             self.high_rxt = self.snd_una
             self.dupacks = 0
+            self.dupthresh = 3  # Linux tcp_enter_loss: forget the reordering estimate
+            self.undo_tsval = None
+            self._reset_recovery_marks()
             self._push(now, force=True)
         self.t_rtx = now + self.rtt.rto
 
     def _on_persist(self, now: float) -> None:
-        if self.snd_wnd > 0 or self.snd_nxt > self.snd_una or self.sndbuf.end <= self.snd_nxt:
+        if self.snd_nxt > self.snd_una or self.sndbuf.end <= self.snd_nxt:
+            self._push(now)
+            return
+        if self.snd_wnd > 0:  # a window too small for SWS avoidance: fill it now
+            self._send_new(now, 0, self.cc.cwnd, probe=True)
             self._push(now)
             return
         limit = self.cfg.orphan_retries if self.orphan else self.cfg.retries2

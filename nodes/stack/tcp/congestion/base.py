@@ -48,5 +48,10 @@ class CongestionControl:
         self.on_congestion(now=now)
         self.cwnd = self.mss
 
+    def undo(self, cwnd: int, ssthresh: int) -> None:
+        """A loss event turned out spurious: back to the window before it."""
+        self.cwnd = max(self.cwnd, cwnd)
+        self.ssthresh = ssthresh
+
     def on_recovery_end(self) -> None:
         self.cwnd = max(self.ssthresh, 2 * self.mss)

@@ -75,6 +75,11 @@ class Cubic(CongestionControl):
         super().on_timeout(now=now)
         self.seg = 1.0
 
+    def undo(self, cwnd: int, ssthresh: int) -> None:
+        super().undo(cwnd, ssthresh)
+        self.seg = self.cwnd / self.mss
+        self.epoch = None
+
     def on_recovery_end(self) -> None:
         super().on_recovery_end()
         self.seg = self.cwnd / self.mss

@@ -5,7 +5,8 @@ parser and sets ``handler=`` to a function ``(args) -> exit code``; later comman
 destroy, inspect, ping, fault, ...) slot in the same way.
 
 Exit codes scripts can trust: 0 success, 1 the input is invalid (or the operation failed),
-2 usage or file errors.
+2 usage or file errors, 3 not found, 4 no server answers, 5 unauthenticated
+(orchestrator/cli_lab.py, which holds the lab commands).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from orchestrator.cli_lab import COMMANDS as LAB_COMMANDS
+from orchestrator.cli_lab import EXIT_CODES
 from topology import Direction, FaultEntry, Lab, Lan, TopologyError, lab_to_dict, load_file
 from topology.schema import json_schema
 
@@ -151,13 +154,19 @@ def _fault_what(fault: FaultEntry) -> str:
 
 # -- main ------------------------------------------------------------------------------------
 
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = (_register_validate, _register_schema)
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+    _register_validate,
+    _register_schema,
+    *LAB_COMMANDS,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wirelab",
         description="Network emulation lab on containers, running its own TCP/IP stack.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in COMMANDS:

@@ -11,7 +11,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PURE_DIRS = ["nodes/wire", "nodes/stack", "nodes/router", "nodes/faults", "topology"]
 FORBIDDEN = {
-    "socket", "select", "selectors", "asyncio", "threading", "time", "grpc", "docker",
+    "socket",
+    "select",
+    "selectors",
+    "asyncio",
+    "threading",
+    "time",
+    "grpc",
+    "docker",
     "subprocess",
 }
 

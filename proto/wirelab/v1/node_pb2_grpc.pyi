@@ -4,6 +4,7 @@ from collections.abc import Iterator
 import grpc
 
 from wirelab.v1 import common_pb2 as _common_pb2
+from wirelab.v1 import lab_pb2 as _lab_pb2
 from wirelab.v1 import node_pb2 as _node_pb2
 
 

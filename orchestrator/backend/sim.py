@@ -1,0 +1,225 @@
+"""The sim backend: every node of a lab in this process, on the in-memory wire.
+
+Each host and router is a real-time node as in a container (a NodeRuntime with its event
+loop on a thread and its agent's gRPC server on 127.0.0.1, nodes/agent/inprocess.py) and
+each link or LAN is a set of connected in-memory ports (nodes/io/memport.py). Deploy
+drives it exactly like Docker, over gRPC. Labs live as long as this backend object (the
+``wirelab serve`` process). Linux-kind nodes need a kernel: they are refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+
+from nodes.agent.config import Kind
+from nodes.agent.inprocess import memport_factory
+from nodes.agent.runtime import NodeRuntime
+from nodes.agent.server import AgentServer, start
+from nodes.io.memport import MemPort, connect
+from orchestrator.backend.agentclient import GrpcAgentClient
+from orchestrator.backend.base import (
+    BackendError,
+    EndpointInfo,
+    ExecResult,
+    LabObjects,
+    NetworkInfo,
+    NetworkSpec,
+    NodeInfo,
+    NodeSpec,
+)
+from topology import IfRef, Lab, NodeKind
+
+_KINDS = {NodeKind.HOST: Kind.HOST, NodeKind.ROUTER: Kind.ROUTER}
+BIND = "127.0.0.1"
+JOIN_TIMEOUT = 5.0
+
+
+@dataclass(eq=False)
+class _SimNetwork:
+    spec: NetworkSpec
+    ports: dict[IfRef, MemPort]
+
+
+@dataclass(eq=False)
+class _SimNode:
+    spec: NodeSpec
+    runtime: NodeRuntime
+    server: AgentServer
+    thread: threading.Thread
+    state: str = "created"
+
+
+@dataclass(eq=False)
+class _SimLab:
+    networks: dict[str, _SimNetwork] = field(default_factory=dict)
+    nodes: dict[str, _SimNode] = field(default_factory=dict)
+
+
+class SimBackend:
+    name = "sim"
+
+    def __init__(self, *, bind: str = BIND) -> None:
+        self.bind = bind
+        self._labs: dict[str, _SimLab] = {}
+        self._mutex = threading.Lock()  # the registry
+        self._lab_locks: dict[str, threading.RLock] = {}
+
+    def _lab(self, lab: str) -> _SimLab:
+        with self._mutex:
+            return self._labs.setdefault(lab, _SimLab())
+
+    def _node(self, lab: str, node: str) -> _SimNode:
+        found = self._lab(lab).nodes.get(node)
+        if found is None:
+            raise BackendError(f"lab {lab} has no node {node}")
+        return found
+
+    def _prune(self, lab: str) -> None:
+        with self._mutex:
+            sim = self._labs.get(lab)
+            if sim is not None and not sim.nodes and not sim.networks:
+                del self._labs[lab]
+
+    # ---- planning ----------------------------------------------------------------------
+    def check(self, lab: Lab) -> None:
+        linux = [n.name for n in lab.nodes if n.kind is NodeKind.LINUX]
+        if linux:
+            raise BackendError(
+                f"the sim backend runs only host and router nodes (our stack); "
+                f"{', '.join(linux)} {'is a linux node' if len(linux) == 1 else 'are linux nodes'}"
+                " (the kernel's stack): use the docker backend"
+            )
+
+    def image(self) -> str:
+        return ""
+
+    def management_subnet(self, lab: Lab, hosts: int) -> IPv4Network | None:
+        return None  # agents listen on 127.0.0.1, each on a port of its own
+
+    @contextlib.contextmanager
+    def lock(self, lab: str) -> Iterator[object]:
+        with self._mutex:
+            lock = self._lab_locks.setdefault(lab, threading.RLock())
+        with lock:
+            yield None
+
+    # ---- objects -----------------------------------------------------------------------
+    def create_network(self, spec: NetworkSpec) -> None:
+        sim = self._lab(spec.lab)
+        if spec.name in sim.networks:
+            raise BackendError(f"network {spec.name} exists")
+        ports = {ref: MemPort(str(ref)) for ref in spec.members}
+        if len(ports) >= 2:
+            connect(*ports.values())
+        sim.networks[spec.name] = _SimNetwork(spec, ports)
+
+    def create_node(self, spec: NodeSpec) -> None:
+        kind = _KINDS.get(spec.kind)
+        if kind is None:
+            raise BackendError(f"{spec.node}: the sim backend cannot run {spec.kind.value} nodes")
+        sim = self._lab(spec.lab)
+        if spec.node in sim.nodes:
+            raise BackendError(f"node {spec.node} exists")
+        ports: dict[str, MemPort] = {}
+        for a in spec.attachments:
+            network = sim.networks.get(a.network)
+            port = None if network is None else network.ports.get(IfRef(spec.node, a.iface))
+            if port is None:
+                raise BackendError(f"{spec.node}:{a.iface}: no network {a.network}")
+            ports[a.iface] = port
+        runtime = NodeRuntime(memport_factory(ports), name=spec.node, kind=kind)
+        server = start(runtime, f"{self.bind}:0")
+        thread = threading.Thread(
+            target=runtime.run, name=f"sim-{spec.lab}-{spec.node}", daemon=True
+        )
+        sim.nodes[spec.node] = _SimNode(spec, runtime, server, thread)
+
+    def start_node(self, lab: str, node: str) -> None:
+        found = self._node(lab, node)
+        if not found.thread.is_alive() and found.state == "created":
+            found.thread.start()
+        found.state = "running"
+
+    def agent_address(self, lab: str, node: str) -> str:
+        return self._node(lab, node).server.address
+
+    def node_state(self, lab: str, node: str) -> str:
+        found = self._lab(lab).nodes.get(node)
+        return "missing" if found is None else found.state
+
+    def logs(self, lab: str, node: str, *, tail: int = 20) -> str:
+        return ""  # in-process nodes log through this process's logging
+
+    def exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        raise BackendError(f"{node}: sim nodes run in-process and have no shell")
+
+    def remove_node(self, lab: str, node: str) -> None:
+        sim = self._lab(lab)
+        found = sim.nodes.pop(node, None)
+        if found is not None:
+            found.server.stop(grace=0.2)
+            found.runtime.stop()
+            if found.thread.is_alive():
+                found.thread.join(JOIN_TIMEOUT)
+            found.state = "removed"
+        self._prune(lab)
+
+    def remove_network(self, lab: str, name: str) -> None:
+        sim = self._lab(lab)
+        network = sim.networks.pop(name, None)
+        if network is not None:
+            for port in network.ports.values():
+                port.close()
+        self._prune(lab)
+
+    # ---- discovery ---------------------------------------------------------------------
+    def find(self, lab: str) -> LabObjects:
+        with self._mutex:
+            sim = self._labs.get(lab)
+            if sim is None:
+                return LabObjects(lab)
+            nodes = list(sim.nodes.values())
+            networks = list(sim.networks.values())
+        prefix = {n.spec.name: n.spec.subnet.prefixlen for n in networks}
+        return LabObjects(
+            lab,
+            tuple(
+                NodeInfo(
+                    n.spec.name,
+                    n.spec.name,
+                    dict(n.spec.labels),
+                    n.state,
+                    "sim",
+                    tuple(
+                        EndpointInfo(a.network, str(a.address), prefix.get(a.network, 0), "")
+                        for a in n.spec.attachments
+                    ),
+                    n.server.address,
+                )
+                for n in nodes
+            ),
+            tuple(
+                NetworkInfo(n.spec.name, n.spec.name, dict(n.spec.labels), str(n.spec.subnet))
+                for n in networks
+            ),
+        )
+
+    def lab_names(self) -> list[str]:
+        with self._mutex:
+            return sorted(name for name, sim in self._labs.items() if sim.nodes or sim.networks)
+
+    def agents(self) -> GrpcAgentClient:
+        return GrpcAgentClient()
+
+    def close(self) -> None:
+        """Remove every lab (the process is going away)."""
+        for lab in self.lab_names():
+            sim = self._lab(lab)
+            for node in list(sim.nodes):
+                self.remove_node(lab, node)
+            for network in list(sim.networks):
+                self.remove_network(lab, network)

@@ -1,0 +1,235 @@
+"""Measurements on linux-kind nodes with the kernel's own tools (through the backend's
+exec): iputils ``ping``, ``traceroute -n``, and small ``python3`` scripts for bulk
+transfer (the same pattern bytes as nodes/apps/data.py) and HTTP GET. Outputs are parsed
+into the node agent's response messages, so results compare one to one with our stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from wirelab.v1 import node_pb2
+
+from orchestrator.labs import FailedPrecondition
+
+Exec = Callable[[list[str], float], tuple[int, str]]
+
+PYTHON = 'command -v python3 >/dev/null && exec python3 "$@" || exec /opt/wirelab/bin/python "$@"'
+
+SEND_SCRIPT = """
+import hashlib, json, random, socket, sys, time
+host, port, size, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+timeout = float(sys.argv[5])
+rng = random.Random(seed); h = hashlib.sha256(); left = size; err = ""
+t0 = time.monotonic()
+try:
+    s = socket.create_connection((host, port), timeout=timeout)
+    while left > 0:
+        block = rng.randbytes(65536)[:left]
+        s.sendall(block); h.update(block); left -= len(block)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    s.close()
+except OSError as exc:
+    err = type(exc).__name__ + ": " + str(exc)
+print(json.dumps({"bytes": size - left, "seconds": time.monotonic() - t0,
+                  "sha256": h.hexdigest(), "error": err}))
+"""
+
+SINK_SCRIPT = """
+import hashlib, json, socket, sys, time
+port, timeout = int(sys.argv[1]), float(sys.argv[2])
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("0.0.0.0", port)); l.listen(1); l.settimeout(timeout)
+h = hashlib.sha256(); n = 0; err = ""; t0 = time.monotonic(); peer = ("", 0)
+try:
+    c, peer = l.accept(); c.settimeout(timeout); t0 = time.monotonic()
+    while True:
+        b = c.recv(262144)
+        if not b:
+            break
+        h.update(b); n += len(b)
+    c.close()
+except OSError as exc:
+    err = type(exc).__name__ + ": " + str(exc)
+print(json.dumps({"bytes": n, "seconds": time.monotonic() - t0, "sha256": h.hexdigest(),
+                  "error": err, "remote_port": peer[1]}))
+"""
+
+HTTP_SCRIPT = """
+import hashlib, json, sys, time, urllib.request
+url, timeout = sys.argv[1], float(sys.argv[2]); t0 = time.monotonic()
+out = {"status": 0, "bytes": 0, "sha256": "", "error": ""}
+try:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        body = r.read(); out.update(status=r.status, bytes=len(body),
+                                    sha256=hashlib.sha256(body).hexdigest())
+except Exception as exc:
+    out["error"] = type(exc).__name__ + ": " + str(exc)
+out["seconds"] = time.monotonic() - t0
+print(json.dumps(out))
+"""
+
+
+def python(script: str, *args: object) -> list[str]:
+    """argv running ``script`` with python3 (or the node image's interpreter)."""
+    return ["sh", "-c", PYTHON, "sh", "-c", script, *(str(a) for a in args)]
+
+
+def json_result(code: int, output: str, what: str) -> dict[str, Any]:
+    for line in reversed(output.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                data: dict[str, Any] = json.loads(line)
+                return data
+            except json.JSONDecodeError:
+                break
+    raise FailedPrecondition(f"{what} failed (exit {code}): {output.strip()[-300:]}", "node")
+
+
+# ---- ping -------------------------------------------------------------------------------
+
+_REPLY = re.compile(
+    r"bytes from ([0-9.]+).*icmp_seq=(\d+) ttl=(\d+) time=([0-9.]+) ms", re.IGNORECASE
+)
+_ERROR = re.compile(r"From ([0-9.]+).*icmp_seq=(\d+) (.*)$")
+_ERRORS = {  # iputils wording -> (type, code)
+    "Destination Net Unreachable": (3, 0),
+    "Destination Host Unreachable": (3, 1),
+    "Destination Port Unreachable": (3, 3),
+    "Frag needed": (3, 4),
+    "Time to live exceeded": (11, 0),
+}
+
+
+def ping(run: Exec, req: node_pb2.PingRequest, *, timeout: float) -> node_pb2.PingResponse:
+    count = max(1, req.count or 1)
+    argv = ["ping", "-n", "-c", str(count)]
+    if req.HasField("interval_ms"):
+        argv += ["-i", f"{req.interval_ms / 1000.0:g}"]
+    if req.HasField("size_bytes"):
+        argv += ["-s", str(req.size_bytes)]
+    if req.HasField("ttl"):
+        argv += ["-t", str(req.ttl)]
+    if req.HasField("timeout_ms"):
+        argv += ["-W", f"{max(1.0, req.timeout_ms / 1000.0):g}"]
+    argv += ["-M", "do" if req.dont_fragment else "dont", req.destination]
+    _, output = run(argv, timeout)
+    return parse_ping(output, count, req.size_bytes if req.HasField("size_bytes") else 56)
+
+
+def parse_ping(output: str, count: int, size: int) -> node_pb2.PingResponse:
+    results: dict[int, node_pb2.PingResult] = {}
+    for line in output.splitlines():
+        m = _REPLY.search(line)
+        if m:
+            seq = int(m.group(2))
+            results[seq] = node_pb2.PingResult(
+                seq=seq,
+                replied=True,
+                source=m.group(1),
+                rtt_ms=float(m.group(4)),
+                ttl=int(m.group(3)),
+                size_bytes=size,
+            )
+            continue
+        m = _ERROR.search(line)
+        if m:
+            seq = int(m.group(2))
+            result = node_pb2.PingResult(seq=seq, source=m.group(1), size_bytes=size)
+            for text, (icmp_type, icmp_code) in _ERRORS.items():
+                if text.lower() in m.group(3).lower():
+                    result.icmp_type, result.icmp_code = icmp_type, icmp_code
+                    mtu = re.search(r"mtu = (\d+)", m.group(3))
+                    if mtu:
+                        result.next_hop_mtu = int(mtu.group(1))
+            results[seq] = result
+    reply = node_pb2.PingResponse(transmitted=count)
+    for seq in range(1, count + 1):
+        reply.results.append(results.get(seq, node_pb2.PingResult(seq=seq, size_bytes=size)))
+    rtts = [r.rtt_ms for r in reply.results if r.replied]
+    reply.received = len(rtts)
+    reply.errors = sum(1 for r in reply.results if r.HasField("icmp_type"))
+    reply.loss = 1.0 - reply.received / count
+    if rtts:
+        reply.rtt_min_ms, reply.rtt_max_ms = min(rtts), max(rtts)
+        reply.rtt_avg_ms = sum(rtts) / len(rtts)
+    return reply
+
+
+# ---- traceroute -------------------------------------------------------------------------
+
+
+def traceroute(
+    run: Exec, req: node_pb2.TracerouteRequest, *, timeout: float
+) -> node_pb2.TracerouteResponse:
+    argv = ["traceroute", "-n"]
+    if req.method == "icmp":
+        argv.append("-I")
+    if req.HasField("max_hops"):
+        argv += ["-m", str(req.max_hops)]
+    if req.HasField("probes"):
+        argv += ["-q", str(req.probes)]
+    if req.HasField("wait_ms"):
+        argv += ["-w", f"{max(1.0, req.wait_ms / 1000.0):g}"]
+    argv.append(req.destination)
+    code, output = run(argv, timeout)
+    if code != 0 and not re.search(r"^\s*\d+\s", output, re.MULTILINE):
+        raise FailedPrecondition(
+            f"traceroute failed (exit {code}): {output.strip()[-300:]}", "node"
+        )
+    return parse_traceroute(output, req.destination)
+
+
+def parse_traceroute(output: str, destination: str) -> node_pb2.TracerouteResponse:
+    reply = node_pb2.TracerouteResponse()
+    for line in output.splitlines():
+        m = re.match(r"^\s*(\d+)\s+(.*)$", line)
+        if not m:
+            continue
+        ttl = int(m.group(1))
+        hop = reply.hops.add(ttl=ttl)
+        responder = ""
+        for token in re.finditer(r"(\*)|([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)|([0-9.]+) ms", m.group(2)):
+            if token.group(1):
+                hop.probes.add(ttl=ttl, icmp_type=-1, icmp_code=-1)
+            elif token.group(2):
+                responder = token.group(2)
+            elif token.group(3):
+                hop.probes.add(
+                    ttl=ttl,
+                    responder=responder,
+                    rtt_ms=float(token.group(3)),
+                    icmp_type=-1,
+                    icmp_code=-1,
+                )
+        hop.responder = next((p.responder for p in hop.probes if p.responder), "")
+    reply.reached = bool(reply.hops) and reply.hops[-1].responder == destination
+    return reply
+
+
+# ---- http -------------------------------------------------------------------------------
+
+
+def http_get(
+    run: Exec, req: node_pb2.HttpGetRequest, *, timeout: float
+) -> node_pb2.HttpGetResponse:
+    wait = req.timeout_ms / 1000.0 if req.HasField("timeout_ms") else 30.0
+    code, output = run(python(HTTP_SCRIPT, req.url, wait), timeout)
+    data = json_result(code, output, "http GET")
+    return node_pb2.HttpGetResponse(
+        status=int(data["status"]),
+        bytes=int(data["bytes"]),
+        sha256=str(data["sha256"]),
+        seconds=float(data["seconds"]),
+        error=str(data["error"]),
+    )
+
+
+def quote(argv: list[str]) -> str:
+    return " ".join(shlex.quote(a) for a in argv)

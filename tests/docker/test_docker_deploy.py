@@ -1,0 +1,166 @@
+"""The orchestrator on Docker: deploy the examples, ping through our router, linux peers,
+destroy by label, rollback after a failure mid-deploy. Each lab gets a name unique to this
+run, and every test removes its lab in a finalizer (also when it fails)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from wirelab.v1 import node_pb2
+
+import topology
+from orchestrator import labels as L
+from orchestrator.backend.base import NodeSpec
+from orchestrator.backend.docker import DockerBackend
+from orchestrator.deploy import DeployError, ProgressEvent, deploy, destroy, inspect
+from orchestrator.handle import LabHandle
+from orchestrator.image import BuildResult
+from topology import Lab
+
+pytestmark = pytest.mark.docker
+
+RUN = uuid.uuid4().hex[:6]
+RPC = 15.0
+
+
+def lab_from(example: str, suffix: str) -> Lab:
+    """An example under a name of this run's own (labs of other runs stay untouched)."""
+    text = Path(topology.example_path(example)).read_text()
+    original = topology.load_text(text).name
+    return topology.load_text(text.replace(f"name: {original}", f"name: t{RUN}-{suffix}", 1))
+
+
+def leftovers(lab: str) -> list[str]:
+    client = docker.from_env()
+    try:
+        filters = {"label": f"{L.LAB}={lab}"}
+        names = [c.name for c in client.containers.list(all=True, filters=filters)]
+        return names + [n.name for n in client.networks.list(filters=filters)]
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def backend(node_image: BuildResult) -> Iterator[DockerBackend]:
+    made = DockerBackend(image=node_image.tag)
+    yield made
+    for name in made.lab_names():  # anything a failed test left behind (this run's only)
+        if name.startswith(f"t{RUN}-"):
+            destroy(name, DockerBackend(image=node_image.tag))
+
+
+@pytest.fixture
+def deployed(backend: DockerBackend) -> Iterator[Callable[[Lab], LabHandle]]:
+    handles: list[LabHandle] = []
+
+    def make(lab: Lab) -> LabHandle:
+        handle = deploy(lab, backend)
+        handles.append(handle)
+        return handle
+
+    yield make
+    for handle in handles:
+        handle.close()
+        destroy(handle.name, backend)
+
+
+def ping(handle: LabHandle, src: str, dst: str, count: int = 3) -> Any:
+    request = node_pb2.PingRequest(destination=dst, count=count, interval_ms=50, timeout_ms=2000)
+    return handle.agent(src).Ping(request, timeout=RPC)
+
+
+def test_quickstart_pings_through_our_router_and_is_destroyed_by_label(
+    backend: DockerBackend, node_image: BuildResult
+) -> None:
+    lab = lab_from("quickstart", "qs")
+    events: list[ProgressEvent] = []
+    started = time.monotonic()
+    try:
+        handle = deploy(lab, backend, progress=events.append)
+        deploy_s = time.monotonic() - started
+        assert deploy_s < 20, f"deploy took {deploy_s:.1f} s"
+        assert {e.step for e in events} >= {"network", "create", "start", "agent", "ready"}
+
+        reply = ping(handle, "h1", handle.address("h2"))
+        assert reply.received == 3, reply
+        assert reply.results[0].ttl == 63  # one router on the way
+        assert ping(handle, "h2", handle.address("r1", "eth0")).received == 3
+
+        info = inspect(lab.name, DockerBackend(image=node_image.tag))
+        assert info.running and {n.name for n in info.nodes} == {"h1", "r1", "h2"}
+        r1 = next(n for n in info.nodes if n.name == "r1")
+        assert [(i.name, i.address) for i in r1.interfaces] == [
+            ("eth0", handle.address("r1", "eth0")),
+            ("eth1", handle.address("r1", "eth1")),
+        ]
+        assert r1.management == handle.agent_address("r1")
+
+        client = docker.APIClient()
+        try:
+            host = client.inspect_container(L.container_name(lab.name, "r1"))["HostConfig"]
+        finally:
+            client.close()
+        assert host["Privileged"] is False
+        assert host["CapDrop"] == ["ALL"] and sorted(host["CapAdd"]) == ["NET_ADMIN", "NET_RAW"]
+        assert host["Sysctls"]["net.ipv4.ip_forward"] == "0"
+
+        again = time.monotonic()
+        assert deploy(lab, backend).agent_addresses == handle.agent_addresses
+        assert time.monotonic() - again < 2.0
+        handle.close()
+    finally:
+        destroy(lab.name, DockerBackend(image=node_image.tag))  # labels only
+    assert leftovers(lab.name) == []
+
+
+def test_linux_peers_ping_our_host_through_our_router(
+    deployed: Callable[[Lab], LabHandle],
+) -> None:
+    lab = lab_from("mixed-linux", "mx")
+    handle = deployed(lab)
+    h1 = handle.address("h1")
+
+    out = handle.exec("lx1", ["ping", "-c", "3", "-i", "0.2", "-W", "2", h1], timeout=20)
+    assert out.exit_code == 0, out.output
+    assert "3 received" in out.output
+
+    assert ping(handle, "h1", handle.address("lx1")).received == 3
+    assert ping(handle, "h1", handle.address("lx2")).received == 3  # the explicit-MAC peer
+
+    link = handle.exec("lx2", ["ip", "-o", "link", "show"], timeout=10).output
+    assert "02:00:00:00:02:10" in link  # the planned MAC, not Docker's
+    routes = handle.exec("lx1", ["ip", "-4", "route", "show", "default"], timeout=10).output
+    assert routes.split() == ["default", "via", handle.address("r1", "eth1"), "dev", "eth0"]
+    offload = handle.exec("lx1", ["ethtool", "-k", "eth0"], timeout=10).output
+    assert "tcp-segmentation-offload: off" in offload
+
+
+class FailingBackend(DockerBackend):
+    """Docker, but one node dies at once (its agent never answers) and prints why."""
+
+    def create_node(self, spec: NodeSpec) -> None:
+        if spec.node == "h2":
+            command = ("/bin/sh", "-c", "echo 'agent: cannot start (simulated)' >&2; exit 3")
+            spec = dataclasses.replace(spec, command=command)
+        super().create_node(spec)
+
+
+def test_a_failure_mid_deploy_leaves_nothing_behind(node_image: BuildResult) -> None:
+    lab = lab_from("quickstart", "fail")
+    backend = FailingBackend(image=node_image.tag)
+    try:
+        with pytest.raises(DeployError) as err:
+            deploy(lab, backend)
+        text = str(err.value)
+        assert f"lab {lab.name}: agent h2" in text and "exited" in text, text
+        assert "agent: cannot start (simulated)" in text
+        assert leftovers(lab.name) == []
+    finally:
+        destroy(lab.name, DockerBackend(image=node_image.tag))

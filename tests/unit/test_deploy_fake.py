@@ -1,0 +1,376 @@
+"""Deploy / destroy / inspect against the fake backend: order, progress, idempotency,
+rollback at every step, label-only discovery, errors."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+import pytest
+
+import topology
+from orchestrator import labels as L
+from orchestrator.backend.base import NetworkSpec, NodeSpec
+from orchestrator.backend.fake import FakeBackend, FakeEngine
+from orchestrator.deploy import (
+    DeployError,
+    LabConflictError,
+    LabNotFoundError,
+    ProgressEvent,
+    Timeouts,
+    deploy,
+    destroy,
+    destroy_all,
+    inspect,
+    list_labs,
+)
+from topology import Lab
+
+OTHER_QUICKSTART = """
+name: quickstart
+nodes: {a: {kind: host}, b: {kind: host}}
+links: [{endpoints: [a, b]}]
+"""
+FAST = Timeouts(agent_up=0.3, configure=1.0, ready=0.3, exec=1.0, rpc=0.5)
+
+
+def load(name: str) -> Lab:
+    return topology.load_file(topology.example_path(name))
+
+
+@pytest.fixture
+def quickstart() -> Lab:
+    return load("quickstart")
+
+
+@pytest.fixture
+def mixed() -> Lab:
+    return load("mixed-linux")
+
+
+def assert_empty(backend: FakeBackend) -> None:
+    assert backend.engine.nodes == {}
+    assert backend.engine.networks == {}
+
+
+# ---- the happy path ------------------------------------------------------------------------
+
+
+def test_deploy_runs_the_steps_in_order(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    handle = deploy(quickstart, backend)
+    ops = [op for op, _ in backend.calls]
+    first = {op: ops.index(op) for op in reversed(ops)}
+    last = {op: len(ops) - 1 - ops[::-1].index(op) for op in ops}
+    assert last["create_network"] < first["create_node"]
+    assert last["create_node"] < first["start_node"]
+    assert last["start_node"] < first["health"]
+    rpcs = [op for op in ops if op in ("health", "configure", "status")]
+    assert rpcs[:6] == ["health"] * 3 + ["configure"] * 3  # every agent up, then configured
+    assert sorted(rpcs[6:]) == ["health"] * 3 + ["status"] * 3  # then ready
+    assert [t for op, t in backend.calls if op == "create_network"] == [
+        "wl.quickstart._mgmt", "wl.quickstart.h1-r1", "wl.quickstart.r1-h2"
+    ]  # fmt: skip
+    assert sorted(handle.agent_addresses) == ["h1", "h2", "r1"]
+    configured = {n.spec.node: n.configured for n in backend.engine.nodes.values()}
+    assert all(c is not None for c in configured.values())
+    h2 = configured["h2"]
+    assert h2 is not None and [f"{a.kind}:{a.port}" for a in h2.apps] == [
+        "http-server:80", "echo:7", "sink:5001", "udp-echo:7"
+    ]  # fmt: skip
+
+
+def test_every_object_is_labelled(mixed: Lab) -> None:
+    backend = FakeBackend()
+    deploy(mixed, backend)
+    digest = L.topology_hash(mixed)
+    for node in backend.engine.nodes.values():
+        labels = node.spec.labels
+        assert labels[L.LAB] == "mixed-linux" and labels[L.NODE] == node.spec.node
+        assert labels[L.TOPOLOGY_HASH] == digest and labels[L.KIND] == node.spec.kind.value
+        assert L.LINK in labels
+    for net in backend.engine.networks.values():
+        assert net.labels[L.LAB] == "mixed-linux" and net.labels[L.TOPOLOGY_HASH] == digest
+        assert net.labels[L.LINK] == (net.link or "")
+
+
+def test_progress_events_count_up_per_step(quickstart: Lab) -> None:
+    events: list[ProgressEvent] = []
+    deploy(quickstart, FakeBackend(), progress=events.append)
+    steps = list(dict.fromkeys(e.step for e in events))
+    assert steps == ["image", "network", "create", "start", "agent", "configure", "linux", "ready"]
+    for step in ("create", "start", "agent", "configure", "ready"):
+        mine = [e for e in events if e.step == step]
+        assert mine[0].node is None and mine[0].done == 0 and mine[0].total == 3
+        assert sorted(e.node or "" for e in mine[1:]) == ["h1", "h2", "r1"]
+        assert [e.done for e in mine[1:]] == [1, 2, 3]
+    assert [e for e in events if e.step == "linux"] == [ProgressEvent("linux", None, 0, 0)]
+
+
+def test_linux_nodes_are_configured_by_exec_and_run_no_agent(mixed: Lab) -> None:
+    backend = FakeBackend()
+    handle = deploy(mixed, backend)
+    assert sorted(handle.agent_addresses) == ["h1", "r1"]
+    assert sorted(t for op, t in backend.calls if op == "exec") == ["lx1"] * 3 + ["lx2"] * 3
+    assert {t for op, t in backend.calls if op == "configure"} == {"h1", "r1"}
+    lx1 = backend.engine.nodes[L.container_name("mixed-linux", "lx1")].spec
+    assert lx1.management is None and lx1.command[0] == "/bin/sh"
+    with pytest.raises(KeyError, match="linux node"):
+        handle.agent("lx1")
+
+
+# ---- idempotency -----------------------------------------------------------------------------
+
+
+def test_deploying_the_same_topology_again_is_a_no_op(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    first = deploy(quickstart, backend)
+    backend.calls.clear()
+    events: list[ProgressEvent] = []
+    again = deploy(load("quickstart"), backend, progress=events.append)
+    assert [op for op, _ in backend.calls] == []
+    assert again.agent_addresses == first.agent_addresses
+    assert [e.step for e in events] == ["existing"]
+
+
+def test_a_different_topology_with_the_same_name_is_refused(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    changed = topology.load_text(OTHER_QUICKSTART)
+    with pytest.raises(LabConflictError, match="lab quickstart is already deployed") as err:
+        deploy(changed, backend)
+    assert "replace=True" in str(err.value)
+    assert len(backend.engine.nodes) == 3  # untouched
+
+
+def test_replace_swaps_the_lab(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    changed = topology.load_text(OTHER_QUICKSTART)
+    events: list[ProgressEvent] = []
+    handle = deploy(changed, backend, replace=True, progress=events.append)
+    assert sorted(handle.agent_addresses) == ["a", "b"]
+    assert {n.spec.node for n in backend.engine.nodes.values()} == {"a", "b"}
+    assert events[0].step == "replace"
+
+
+def test_an_incomplete_lab_with_the_same_topology_is_redeployed(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    backend.remove_node("quickstart", "h2")  # e.g. someone removed a container
+    events: list[ProgressEvent] = []
+    deploy(quickstart, backend, progress=events.append)
+    assert events[0].step == "replace" and "incomplete (missing h2)" in events[0].message
+    assert len(backend.engine.nodes) == 3
+
+
+def test_a_lab_with_dead_nodes_is_redeployed(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    backend.engine.nodes[L.container_name("quickstart", "r1")].state = "exited"  # a reboot
+    events: list[ProgressEvent] = []
+    deploy(quickstart, backend, progress=events.append)
+    assert events[0].message == "not running: r1 (exited): redeploying"
+    assert {n.state for n in backend.engine.nodes.values()} == {"running"}
+
+
+# ---- rollback ----------------------------------------------------------------------------
+
+
+def _failure_points(lab: Lab) -> list[tuple[str, str | None, bool]]:
+    nodes = [n.name for n in lab.nodes]
+    agents = [n.name for n in lab.nodes if n.kind.value != "linux"]
+    linux = [n.name for n in lab.nodes if n.kind.value == "linux"]
+    networks = [L.management_network_name(lab.name)] + [
+        L.network_name(lab.name, s.name) for s in lab.segments
+    ]
+    points: list[tuple[str, str | None]] = [("image", None)]
+    points += [("create_network", n) for n in networks]
+    points += [("create_node", n) for n in nodes]
+    points += [("start_node", n) for n in nodes]
+    points += [(op, n) for op in ("agent_address", "health", "configure", "status") for n in agents]
+    points += [("exec", n) for n in linux]
+    partial = [
+        (op, t, True) for op, t in points if op in ("create_network", "create_node", "start_node")
+    ]
+    return [(op, t, False) for op, t in points] + partial
+
+
+@pytest.mark.parametrize("op,target,after", _failure_points(load("mixed-linux")))
+def test_a_failure_at_any_step_leaves_nothing_behind(
+    op: str, target: str | None, after: bool
+) -> None:
+    lab = load("mixed-linux")
+    backend = FakeBackend()
+    backend.fail(op, target, times=-1, after=after)
+    events: list[ProgressEvent] = []
+    with pytest.raises(DeployError) as err:
+        deploy(lab, backend, progress=events.append, timeouts=FAST)
+    assert_empty(backend)
+    assert err.value.lab == "mixed-linux"
+    if target is not None and op not in ("create_network",):
+        assert err.value.node == target, str(err.value)
+    if op != "image":
+        assert any(e.step == "rollback" for e in events)
+    assert backend.agents().closed >= 1
+
+
+def test_rollback_also_sweeps_objects_it_did_not_track(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    create_node = backend.create_node
+
+    def create_node_and_a_stray(spec: NodeSpec) -> None:  # e.g. a racing deploy's object
+        create_node(spec)
+        stray = NetworkSpec(
+            "quickstart",
+            "stray",
+            "x",
+            IPv4Network("10.9.9.0/24"),
+            IPv4Address("10.9.9.1"),
+            1500,
+            (),
+            {L.LAB: "quickstart"},
+        )
+        backend.engine.networks.setdefault("stray", stray)
+
+    backend.create_node = create_node_and_a_stray  # type: ignore[method-assign]
+    backend.fail("start_node", "r1")
+    with pytest.raises(DeployError, match="start r1"):
+        deploy(quickstart, backend, timeouts=FAST)
+    assert_empty(backend)
+
+
+def test_a_partly_created_object_is_removed(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    backend.fail("create_node", "r1", after=True)  # created, then "connect" failed
+    with pytest.raises(DeployError, match="create r1"):
+        deploy(quickstart, backend, timeouts=FAST)
+    assert ("remove_node", "r1") in backend.calls
+    assert_empty(backend)
+
+
+def test_a_failing_rollback_keeps_the_original_error(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    backend.fail("configure", "h2")
+    backend.fail("remove_node", "h1", times=-1)
+    events: list[ProgressEvent] = []
+    with pytest.raises(DeployError, match="configure h2: injected failure"):
+        deploy(quickstart, backend, timeouts=FAST, progress=events.append)
+    assert any("rollback incomplete" in e.message for e in events)
+    assert list(backend.engine.nodes) == [L.container_name("quickstart", "h1")]
+
+
+# ---- errors --------------------------------------------------------------------------------
+
+
+def test_a_node_that_exits_is_reported_with_its_logs(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    backend.crash("r1", "line 1\nImportError: no module named grpc")
+    with pytest.raises(DeployError) as err:
+        deploy(quickstart, backend, timeouts=FAST)
+    text = str(err.value)
+    assert "lab quickstart: agent r1" in text and "exited" in text
+    assert "ImportError: no module named grpc" in text
+    assert_empty(backend)
+
+
+def test_an_agent_that_never_answers_times_out_naming_the_node(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    backend.fail("health", "h2", times=-1)
+    with pytest.raises(DeployError, match=r"agent h2: its agent did not answer at 172\.30\.250\."):
+        deploy(quickstart, backend, timeouts=FAST)
+    assert_empty(backend)
+
+
+def test_missing_apps_fail_the_ready_step(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    original = backend.agents()._status
+
+    def no_apps(node):  # type: ignore[no-untyped-def]
+        status = original(node)
+        del status.apps[:]
+        return status
+
+    backend.agents()._status = no_apps  # type: ignore[method-assign]
+    with pytest.raises(DeployError, match="ready h2: apps not running: echo:7, http-server:80"):
+        deploy(quickstart, backend, timeouts=FAST)
+    assert_empty(backend)
+
+
+def test_linux_setup_errors_name_the_node(mixed: Lab) -> None:
+    backend = FakeBackend()
+    backend.fail("exec", "lx2", message="ethtool: Operation not permitted")
+    with pytest.raises(DeployError, match=r"linux lx2: .*Operation not permitted"):
+        deploy(mixed, backend, timeouts=FAST)
+    assert_empty(backend)
+
+
+# ---- destroy / inspect / list ----------------------------------------------------------------
+
+
+def test_destroy_finds_everything_by_label_from_another_orchestrator(quickstart: Lab) -> None:
+    engine = FakeEngine()
+    deploy(quickstart, FakeBackend(engine))
+    other = FakeBackend(engine)  # the first orchestrator "died"; only labels remain
+    removed = destroy("quickstart", other)
+    assert sorted(removed.nodes) == ["h1", "h2", "r1"]
+    assert len(removed.networks) == 3
+    assert engine.nodes == {} and engine.networks == {}
+    assert destroy("quickstart", other).nodes == ()  # nothing left is not an error
+
+
+def test_destroy_leaves_other_labs_alone(quickstart: Lab, mixed: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    deploy(mixed, backend)
+    destroy("quickstart", backend)
+    assert backend.lab_names() == ["mixed-linux"]
+    assert destroy_all(backend)[0].lab == "mixed-linux"
+    assert_empty(backend)
+
+
+def test_destroy_reports_what_it_could_not_remove(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    backend.fail("remove_network", "wl.quickstart.h1-r1")
+    with pytest.raises(DeployError, match=r"network wl\.quickstart\.h1-r1: injected failure"):
+        destroy("quickstart", backend)
+    assert list(backend.engine.networks) == ["wl.quickstart.h1-r1"]
+    destroy("quickstart", backend)
+    assert_empty(backend)
+
+
+def test_inspect_and_list_come_from_labels(mixed: Lab) -> None:
+    engine = FakeEngine()
+    deploy(mixed, FakeBackend(engine))
+    other = FakeBackend(engine)
+    info = inspect("mixed-linux", other)
+    assert info.topology_hash == L.topology_hash(mixed) and info.running
+    r1 = next(n for n in info.nodes if n.name == "r1")
+    assert r1.kind == "router" and r1.management.endswith(":50051")
+    assert [(i.name, i.link, i.address, i.prefix_len) for i in r1.interfaces] == [
+        ("eth0", "h1-r1", "10.134.1.3", 24),
+        ("eth1", "lx1-r1", "10.134.2.3", 24),
+        ("eth2", "r1-lx2", "10.200.0.2", 24),
+    ]
+    lx2 = next(n for n in info.nodes if n.name == "lx2")
+    assert lx2.management == "" and lx2.interfaces[0].address == "10.200.0.10"
+    assert {n.link for n in info.networks} == {"", "h1-r1", "lx1-r1", "r1-lx2"}
+    assert info.to_dict()["name"] == "mixed-linux"
+    [summary] = list_labs(other)
+    assert (summary.name, summary.nodes, summary.running, summary.networks) == (
+        "mixed-linux", 4, 4, 4
+    )  # fmt: skip
+    with pytest.raises(LabNotFoundError, match="no lab 'nope'"):
+        inspect("nope", other)
+
+
+def test_the_handle_knows_addresses(quickstart: Lab) -> None:
+    with deploy(quickstart, FakeBackend()) as handle:
+        assert handle.address("h2") == "10.173.2.3"
+        assert handle.addresses("r1") == {"eth0": "10.173.1.3", "eth1": "10.173.2.2"}
+        assert handle.agent_address("h1") == "172.30.250.2:50051"
+        assert handle.agent("h1") is not None
+        with pytest.raises(KeyError, match="no node 'zz'"):
+            handle.address("zz")
+        assert handle.inspect().running
+        assert sorted(handle.destroy().nodes) == ["h1", "h2", "r1"]

@@ -117,6 +117,7 @@ class Runner:
         self._stopping = False
         self._stopped = False
         self._loop_thread: int | None = None
+        self._closed = False
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_fd, selectors.EVENT_READ, None)
@@ -133,17 +134,20 @@ class Runner:
             _settle(future, fn)
             return future
         with self._lock:
-            if self._stopped:
+            if self._stopped or self._closed:
                 future.set_exception(RunnerStopped("the node's event loop has stopped"))
                 return future
             self._commands.append((fn, future))
-        os.eventfd_write(self._wake_fd, 1)
+            os.eventfd_write(self._wake_fd, 1)
         return future
 
     def stop(self) -> None:
-        """Ask the loop to finish its turn and return from :meth:`run` (thread-safe)."""
+        """Ask the loop to finish its turn and return from :meth:`run` (thread-safe; a
+        no-op once :meth:`close` released the wake-up fd)."""
         self._stopping = True
-        os.eventfd_write(self._wake_fd, 1)
+        with self._lock:
+            if not self._closed:
+                os.eventfd_write(self._wake_fd, 1)
 
     def now(self) -> float:
         return self.clock()
@@ -195,7 +199,13 @@ class Runner:
         return best
 
     def close(self) -> None:
-        """Release the selector and the wake-up fd (the ports belong to the caller)."""
+        """Release the selector and the wake-up fd (the ports belong to the caller).
+        Idempotent; later :meth:`stop` and :meth:`call` never touch the closed fd."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._stopped = True
         self._selector.close()
         os.close(self._wake_fd)
 

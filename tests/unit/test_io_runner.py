@@ -3,6 +3,7 @@ engine and a manual clock: delivery, the delay heap, timers, taps, the command q
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import threading
@@ -318,3 +319,20 @@ def test_with_the_real_fault_engine_delay_and_expiry(port: FakePort) -> None:
     runner.run_once(max_wait=0)
     assert port.sent == [b"slow", b"fast"]
     runner.close()
+
+
+def test_stop_and_call_after_close_never_touch_the_closed_fd() -> None:
+    runner = Runner(FakeNode(), {}, clock=Clock())
+    runner.close()
+    # Another object may now own the eventfd's number: writes must not reach it.
+    reused = os.eventfd(0, os.EFD_NONBLOCK)
+    try:
+        runner.stop()
+        future = runner.call(lambda: 1)
+        with pytest.raises(RunnerStopped):
+            future.result(timeout=1)
+        with pytest.raises(BlockingIOError):
+            os.eventfd_read(reused)
+    finally:
+        os.close(reused)
+    runner.close()  # idempotent

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # command:debian-package pairs the tests drive on the host (netns tests, Linux peers)
 SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump
 
-.PHONY: test lint venv unit sim system-deps image docker-test proto clean
+.PHONY: demo test lint venv unit sim system-deps image docker-test proto clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ system-deps:
 	    apt-get install -y -q $$missing >/dev/null 2>&1 || \
 	      { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
 	  else echo "missing:$$missing (tests that need them will be skipped)"; fi; fi
+
+## the README's demo: Docker engine + node image when missing, quickstart, loss, MTU drop
+demo: $(STAMP)
+	$(PY) -m orchestrator.demo
 
 ## every test: unit, sim, network namespaces and Docker (root), then lint
 test: $(STAMP) system-deps image

@@ -13,6 +13,14 @@ networks (docker SDK, Docker 20.10 API 1.41).
   ip_forward off (on only for a forwarding linux node); created on their first network
   with its planned address, then connected to the others in the plan's order (Docker 20.10
   cannot name interfaces: nodes find them by address).
+- Node actions are Docker's own (``docker kill``, ``stop``, ``start``, ``restart``,
+  ``pause``, ``unpause``), checked first against the state table of :mod:`.actions` (the
+  same errors as the other backends) and waited for (bounded) until the container is in
+  the state the action leads to. A started or restarted node's agent comes up
+  unconfigured (NOT_SERVING) on the same management address: its driver (the lab
+  service, orchestrator/labs.py) configures it again. Its data interfaces get the same
+  addresses and MACs back, and the agent finds them again through its take-over state
+  file (nodes/io/takeover.py).
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ import socket
 import struct
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
@@ -33,6 +42,7 @@ import docker
 import docker.errors
 
 from orchestrator import labels as L
+from orchestrator.backend.actions import transition
 from orchestrator.backend.agentclient import GrpcAgentClient
 from orchestrator.backend.base import (
     BackendError,
@@ -50,6 +60,8 @@ MANAGEMENT_POOL = IPv4Network("172.30.0.0/16")
 CAPABILITIES = ("NET_RAW", "NET_ADMIN")
 LOCK_DIR = Path(tempfile.gettempdir())
 PROC_ROUTES = Path("/proc/net/route")
+STOP_TIMEOUT = 5  # s: ``stop``/``restart`` send SIGTERM, then SIGKILL after this
+STATE_WAIT = 15.0  # s: a container reaches the state its action leads to
 
 
 def host_routes(path: Path = PROC_ROUTES) -> list[IPv4Network]:
@@ -226,11 +238,54 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise self._error(f"container {spec.name}", exc) from None
 
+    # ---- node actions ------------------------------------------------------------------
     def start_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "start", lambda name: self.api.start(name))
+
+    def kill_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "kill", lambda name: self.api.kill(name))
+
+    def stop_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "stop", lambda name: self.api.stop(name, timeout=STOP_TIMEOUT))
+
+    def restart_node(self, lab: str, node: str) -> None:
+        self._action(
+            lab, node, "restart", lambda name: self.api.restart(name, timeout=STOP_TIMEOUT)
+        )
+
+    def pause_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "pause", lambda name: self.api.pause(name))
+
+    def unpause_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "unpause", lambda name: self.api.unpause(name))
+
+    def _action(self, lab: str, node: str, action: str, call: Callable[[str], object]) -> None:
+        name = L.container_name(lab, node)
+        state = self.node_state(lab, node)
+        if state == "missing":
+            raise BackendError(f"lab {lab} has no container for {node}")
+        target = transition(node, action, state)
         try:
-            self.api.start(L.container_name(lab, node))
+            call(name)
         except docker.errors.APIError as exc:
-            raise self._error(f"start {L.container_name(lab, node)}", exc) from None
+            raise self._error(f"{action} {name}", exc) from None
+        if target != state and target in ("exited", "created"):
+            self._wait_state(lab, node, target, action)  # docker kill only sends the signal
+        # start/restart/pause/unpause return when done; a node that crashes at once is
+        # "exited" for its driver to see (deploy reports its logs)
+
+    def _wait_state(self, lab: str, node: str, target: str, action: str) -> None:
+        deadline = time.monotonic() + STATE_WAIT
+        while True:
+            state = self.node_state(lab, node)
+            if state == target:
+                return
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    f"{action} {node}: it is still {state} after {STATE_WAIT:.0f} s "
+                    f"(expected {target}); logs:\n{self.logs(lab, node)}"
+                )
+            time.sleep(0.05)
 
     def _inspect(self, lab: str, node: str) -> dict[str, Any]:
         try:

@@ -4,8 +4,15 @@ Every call is recorded in :attr:`FakeBackend.calls` as ``(op, target)``; :meth:`
 makes the next call(s) of an op fail (optionally only for one target), so a test can break
 a deploy at any step and check that nothing is left. Ops: ``image``, ``create_network``,
 ``create_node``, ``start_node``, ``agent_address``, ``exec``, ``remove_node``,
-``remove_network`` and the agent's ``health`` (the agent never answers), ``configure``,
-``status``. :meth:`crash` makes a node exit at start with some log lines.
+``remove_network``, the node actions ``kill_node``, ``stop_node``, ``restart_node``,
+``pause_node``, ``unpause_node`` and the agent's ``health`` (the agent never answers),
+``configure``, ``status``. :meth:`crash` makes a node exit at start with some log lines.
+
+Node actions follow Docker's state table (:mod:`.actions`): each is validated against the
+node's state (``unpause`` of a running node raises NodeStateError naming the node and its
+state) and recorded in :attr:`FakeBackend.transitions` as ``(node, action, before,
+after)``. A node that stops loses its agent's configuration (a restarted agent comes back
+NOT_SERVING until configured again); a paused node's agent does not answer.
 
 Objects live in a :class:`FakeEngine` that several backends can share: a second backend on
 the same engine is "another orchestrator" that finds labs by their labels only.
@@ -26,6 +33,7 @@ from ipaddress import IPv4Network
 from wirelab.v1 import node_pb2
 
 from orchestrator import labels as L
+from orchestrator.backend.actions import transition
 from orchestrator.backend.base import (
     AGENT_PORT,
     BackendError,
@@ -88,6 +96,7 @@ class FakeBackend:
         self.engine = engine or FakeEngine()
         self.image_tag = image
         self.calls: list[tuple[str, str]] = []
+        self.transitions: list[tuple[str, str, str, str]] = []  # node, action, before, after
         self._failures: list[_Failure] = []
         self._crashes: dict[str, str] = {}
         self._agents = FakeAgentClient(self)
@@ -166,13 +175,39 @@ class FakeBackend:
         self._call("create_node", spec.node, after=True)
 
     def start_node(self, lab: str, node: str) -> None:
-        self._call("start_node", node)
-        found = self._node(lab, node)
-        if node in self._crashes:
-            found.state, found.logs = "exited", self._crashes[node]
-        else:
-            found.state = "running"
-        self._call("start_node", node, after=True)
+        self._action(lab, node, "start")
+
+    def kill_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "kill")
+
+    def stop_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "stop")
+
+    def restart_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "restart")
+
+    def pause_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "pause")
+
+    def unpause_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "unpause")
+
+    def _action(self, lab: str, node: str, action: str) -> None:
+        op = f"{action}_node"
+        self._call(op, node)
+        with self.engine.lock:
+            found = self._node(lab, node)
+            before = found.state
+            after = transition(node, action, before)
+            if action == "restart" or (action == "start" and before != "running"):
+                found.configured = None  # a fresh agent process
+                if node in self._crashes:
+                    after, found.logs = "exited", self._crashes[node]
+            elif after in ("exited", "created"):
+                found.configured = None
+            found.state = after
+            self.transitions.append((node, action, before, after))
+        self._call(op, node, after=True)
 
     def agent_address(self, lab: str, node: str) -> str:
         self._call("agent_address", node)

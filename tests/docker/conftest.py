@@ -3,18 +3,31 @@
 Every container a test starts carries the label ``wirelab.test=1`` and this run's
 ``wirelab.test.run=<id>`` (so parallel runs on one machine never touch each other's); the
 session janitor removes this run's leftovers and fails the run if there were any.
+
+Labs: :func:`lab_janitor` (autouse, session) records every container and network that a
+:class:`~orchestrator.backend.docker.DockerBackend` in this test process creates (its id,
+so objects of other runs, even of labs with the same name, never count); at the end of the
+session any of them that is still there (they all carry ``wirelab.lab``) is a leak: the
+janitor destroys those labs by label and fails the run naming the objects. Objects made
+by other processes (a ``wirelab serve`` started by a CLI test) are not tracked.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from orchestrator import labels as L
+from orchestrator.backend.base import NetworkSpec, NodeSpec
+from orchestrator.backend.docker import DockerBackend
 from orchestrator.engine import Progress, docker_answers, ensure_docker, is_root
 from orchestrator.image import BuildResult, build, compute_inputs, project_root
 
@@ -110,3 +123,89 @@ def node_containers(node_image: BuildResult) -> Iterator[NodeContainers]:
     containers = NodeContainers(node_image.tag)
     yield containers
     containers.close()
+
+
+# ---- the lab janitor ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    kind: str  # container | network
+    name: str
+    id: str
+    lab: str
+
+
+class LabJanitor:
+    """Records what DockerBackends of this process create; finds and removes leftovers."""
+
+    def __init__(self) -> None:
+        self.created: list[Created] = []
+        self._lock = threading.Lock()
+
+    def install(self, mp: pytest.MonkeyPatch) -> None:
+        create_node, create_network = DockerBackend.create_node, DockerBackend.create_network
+
+        def node(backend: DockerBackend, spec: NodeSpec) -> None:
+            try:
+                create_node(backend, spec)
+            finally:  # also a half-made one (created, then a connect failed)
+                self._record(backend, "container", spec.name, spec.lab)
+
+        def network(backend: DockerBackend, spec: NetworkSpec) -> None:
+            try:
+                create_network(backend, spec)
+            finally:
+                self._record(backend, "network", spec.name, spec.lab)
+
+        mp.setattr(DockerBackend, "create_node", node)
+        mp.setattr(DockerBackend, "create_network", network)
+
+    @staticmethod
+    def _inspect(backend: DockerBackend, kind: str) -> Callable[[str], dict[str, Any]]:
+        api = backend.api
+        return api.inspect_container if kind == "container" else api.inspect_network  # type: ignore[no-any-return]
+
+    def _record(self, backend: DockerBackend, kind: str, name: str, lab: str) -> None:
+        try:
+            found = self._inspect(backend, kind)(name)
+        except Exception:  # not created at all
+            return
+        with self._lock:
+            self.created.append(Created(kind, name, str(found["Id"]), lab))
+
+    def leftovers(self, backend: DockerBackend) -> list[Created]:
+        left = []
+        for c in self.created:
+            try:
+                found = self._inspect(backend, c.kind)(c.id)
+            except Exception:  # gone (docker.errors.NotFound)
+                continue
+            labels = (found.get("Config") or {}).get("Labels") or found.get("Labels") or {}
+            if L.LAB in labels:
+                left.append(c)
+        return left
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lab_janitor() -> Iterator[LabJanitor]:
+    janitor = LabJanitor()
+    mp = pytest.MonkeyPatch()
+    janitor.install(mp)
+    try:
+        yield janitor
+    finally:
+        mp.undo()
+    if not janitor.created:
+        return
+    from orchestrator.deploy import destroy
+
+    backend = DockerBackend()
+    left = janitor.leftovers(backend)
+    for lab in sorted({c.lab for c in left}):
+        try:
+            destroy(lab, backend)
+        except Exception as exc:
+            print(f"janitor: destroying lab {lab}: {exc}")
+    named = [f"{c.kind} {c.name} (lab {c.lab})" for c in left]
+    assert not left, f"the Docker tests left lab objects behind: {', '.join(named)}"

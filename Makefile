@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # command:debian-package pairs the tests drive on the host (netns tests, Linux peers)
 SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump
 
-.PHONY: demo test lint venv unit sim system-deps image docker-test proto clean
+.PHONY: demo bench test lint venv unit sim system-deps image docker-test proto clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ system-deps:
 ## the README's demo: Docker engine + node image when missing, quickstart, loss, MTU drop
 demo: $(STAMP)
 	$(PY) -m orchestrator.demo
+
+## benchmarks side by side with the Linux kernel -> bench/results.json (several minutes; root)
+bench: $(STAMP) image
+	$(PY) -m bench $(BENCH_ARGS)
 
 ## every test: unit, sim, network namespaces and Docker (root), then lint
 test: $(STAMP) system-deps image
@@ -57,7 +61,7 @@ sim: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy nodes topology orchestrator tests
+	$(VENV)/bin/mypy nodes topology orchestrator tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

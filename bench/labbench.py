@@ -1,0 +1,612 @@
+"""The Docker-backend benchmarks: deploy labs, measure, always destroy.
+
+Methods (also in bench/README.md):
+
+- TCP goodput: our BulkSend h1 -> r1 -> h2 (sink app), ``goodput_bps`` of the RPC
+  (connect to the sink's close); Linux: ``iperf3 -n SIZE`` lx1 -> lxr -> lx2 (offloads
+  off, as the deploy layer sets them on linux nodes), receiver's bytes/seconds.
+- Loss ratio: the same transfer with a 1% random-loss fault on r1's egress toward the
+  receiver, divided by the lossless goodput of the same repeat. The Linux kernel has no
+  netem here, so its counterpart is the kernel TCP pair ka -> r1 -> kb through OUR router
+  with the same fault.
+- Request/response: 1-byte messages, one at a time (NODELAY). Ours: our stack both ends
+  (kc runs our stack standalone: nodes.apps.echo.TcpEchoClient over a raw socket, the
+  echo app on h2) through r1. Linux: a Python socket client/server lx1 -> lxr -> lx2.
+  Each run gives p50/p99 of its round trips; the figure is the median over runs.
+- Forwarding rate: ``iperf3 -u -l 64 -b 0`` from a kernel sender through the router to a
+  kernel receiver: packets received per second (ka -> r1 -> kb for ours; lx1 -> lxr ->
+  lx2 for Linux): the only difference between the two is the router.
+- AddFault: while h1 pings h2 every 1 ms, AddFault(loss=1, icmp, r1 egress toward h2);
+  time from the call until r1's fault counters show the first dropped packet (polled
+  with ListFaults): an upper bound (includes up to 1 ms of ping interval and one poll).
+- Deploy: ``deploy()`` until it returns (every agent SERVING with its apps, linux nodes
+  configured), image cached; ``destroy()`` of the 50-node lab.
+- Idle node: VmRSS of the agent (PID 1 of the container) and its CPU time over a window,
+  for every agent node of the path lab right after deploy.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from wirelab.v1 import common_pb2, node_pb2
+
+import topology
+from bench import scripts
+from bench.results import Figure
+from bench.stats import percentile
+from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
+from orchestrator import labels as L
+from orchestrator.backend.docker import DockerBackend
+from orchestrator.deploy import ProgressEvent, deploy, destroy
+from orchestrator.handle import LabHandle
+from topology import Lab
+
+Log = Callable[[str], None]
+MB = 1e6
+ECHO_PORT = 7
+KERNEL_ECHO_PORT = 7007
+
+
+@dataclass(slots=True)
+class DockerOptions:
+    repeat: int = 3
+    bulk_bytes: int = 50_000_000
+    jumbo_bytes: int = 100_000_000
+    linux_bulk_bytes: int = 500_000_000
+    rr_count: int = 2000
+    udp_seconds: float = 3.0
+    fault_trials: int = 30
+    idle_seconds: float = 10.0
+    deploy_repeat: int = 3
+    run_id: str = ""
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def _lab_name(run_id: str, what: str) -> str:
+    return f"wb{run_id}-{what}"[:32]
+
+
+class LabBench:
+    """Runs the selected Docker figures; ``figures`` maps a figure name to its Figure."""
+
+    def __init__(
+        self,
+        figures: dict[str, Figure],
+        options: DockerOptions,
+        log: Log,
+        backend: DockerBackend | None = None,
+    ) -> None:
+        self.figures = figures
+        self.opt = options
+        self.log = log
+        self.backend = backend or DockerBackend()
+
+    def wants(self, *names: str) -> bool:
+        return any(n in self.figures for n in names)
+
+    def record(self, name: str, fn: Callable[[], None]) -> None:
+        """Run one figure's measurement; an error is recorded, the run goes on."""
+        if name not in self.figures:
+            return
+        try:
+            fn()
+        except Exception as exc:  # one broken figure must not cost the others
+            fig = self.figures[name]
+            fig.error = f"{type(exc).__name__}: {exc}"[:2000]
+            self.log(f"  {name}: ERROR {fig.error}")
+
+    def add(self, name: str, value: float, *, linux: bool = False) -> None:
+        fig = self.figures.get(name)
+        if fig is None:
+            return
+        (fig.linux if linux else fig.samples).append(value)
+        side = "linux" if linux else "ours"
+        self.log(f"  {name} [{side}] {value:.4g} {fig.unit}")
+
+    # ---- labs --------------------------------------------------------------------------
+    def _progress(self, lab: str) -> Callable[[ProgressEvent], None]:
+        def show(ev: ProgressEvent) -> None:
+            if ev.node is None and ev.done == 0:
+                self.log(f"  [{lab}] {ev.step} ({ev.total}) {ev.message}".rstrip())
+
+        return show
+
+    @contextmanager
+    def lab(self, text: str) -> Iterator[LabHandle]:
+        lab = topology.load_text(text)
+        self.log(f"deploying {lab.name} ({len(lab.nodes)} nodes)")
+        try:
+            handle = deploy(lab, self.backend, replace=True, progress=self._progress(lab.name))
+            try:
+                yield handle
+            finally:
+                handle.close()
+        finally:
+            self.log(f"destroying {lab.name}")
+            destroy(lab.name, self.backend)
+
+    # ---- the whole run -----------------------------------------------------------------
+    def run(self) -> None:
+        path_figs = (
+            "idle_rss_mb",
+            "idle_cpu_pct",
+            "tcp_goodput_1500",
+            "tcp_goodput_kernel_via_our_router",
+            "tcp_loss_ratio",
+            "udp_forward_pps",
+            "addfault_first_packet_p99_ms",
+            "addfault_rpc_p99_ms",
+            "tcp_rr_p50_us",
+            "tcp_rr_p99_us",
+            "tcp_rr_kernel_via_our_router_p50_us",
+        )
+        if self.wants(*path_figs):
+            self.path_lab()
+        if self.wants("tcp_goodput_9000"):
+            self.jumbo_lab()
+        if self.wants("deploy_3_s", "deploy_line10_s", "deploy_50_s", "destroy_50_s"):
+            self.deploy_figures()
+
+    # ---- the measurement lab -----------------------------------------------------------
+    def path_lab(self) -> None:
+        needs_kernel_ends = self.wants(
+            "tcp_goodput_kernel_via_our_router",
+            "tcp_loss_ratio",
+            "udp_forward_pps",
+            "tcp_rr_kernel_via_our_router_p50_us",
+        )
+        needs_linux = self.wants(
+            "tcp_goodput_1500",
+            "tcp_goodput_kernel_via_our_router",
+            "udp_forward_pps",
+            "tcp_rr_p50_us",
+            "tcp_rr_p99_us",
+            "tcp_rr_kernel_via_our_router_p50_us",
+        )
+        parts = PathLabParts(
+            kernel_ends=needs_kernel_ends,
+            rr_client=self.wants("tcp_rr_p50_us", "tcp_rr_p99_us"),
+            linux_path=needs_linux,
+        )
+        text = path_lab(_lab_name(self.opt.run_id, "path"), parts=parts)
+        with self.lab(text) as h:
+            lab = h.lab
+            self.record("idle_rss_mb", lambda: self.idle(h))
+            linux_ok = self._setup_linux(h, parts)
+            self._warm(h)
+            self.record("tcp_goodput_1500", lambda: self.goodput(h, "tcp_goodput_1500", linux_ok))
+            if parts.kernel_ends:
+                self.record(
+                    "tcp_goodput_kernel_via_our_router", lambda: self.kernel_goodput(h, linux_ok)
+                )
+            self.record("tcp_loss_ratio", lambda: self.loss_ratio(h, lab))
+            self.record("udp_forward_pps", lambda: self.udp_pps(h, linux_ok))
+            self.record("addfault_first_packet_p99_ms", lambda: self.addfault(h, lab))
+            self.record("tcp_rr_kernel_via_our_router_p50_us", lambda: self.rr_kernel(h, linux_ok))
+            self.record("tcp_rr_p50_us", lambda: self.rr_ours(h, lab, linux_ok))
+
+    def jumbo_lab(self) -> None:
+        parts = PathLabParts(kernel_ends=False, rr_client=False, linux_path=True)
+        text = path_lab(_lab_name(self.opt.run_id, "jumbo"), mtu=9000, parts=parts)
+        with self.lab(text) as h:
+            linux_ok = self._setup_linux(h, parts)
+            self._warm(h)
+            self.record(
+                "tcp_goodput_9000",
+                lambda: self.goodput(h, "tcp_goodput_9000", linux_ok, self.opt.jumbo_bytes),
+            )
+
+    # ---- setup -------------------------------------------------------------------------
+    def exec(self, h: LabHandle, node: str, argv: list[str], timeout: float = 60.0) -> str:
+        result = h.exec(node, argv, timeout=timeout)
+        if result.exit_code != 0:
+            raise BenchError(
+                f"{node}: `{' '.join(argv)[:200]}` exited {result.exit_code}: "
+                f"{result.output.strip()[-800:]}"
+            )
+        return result.output
+
+    def _setup_linux(self, h: LabHandle, parts: PathLabParts) -> bool:
+        """Linux router: ip_forward on (from the host: /proc/sys is read-only inside the
+        container, see README), routes on its ends, iperf3 and echo servers."""
+        if parts.linux_path:
+            try:
+                self._enable_forwarding(h, "lxr")
+                lab = h.lab
+                a, b = lab.node("lx1").interfaces[0], lab.node("lx2").interfaces[0]
+                ra, rb = lab.node("lxr").interfaces
+                self.exec(
+                    h, "lx1", ["ip", "route", "replace", str(b.network), "via", str(ra.address)]
+                )
+                self.exec(
+                    h, "lx2", ["ip", "route", "replace", str(a.network), "via", str(rb.address)]
+                )
+                self.exec(h, "lx1", ["ping", "-c", "1", "-W", "3", str(b.address)])
+            except Exception as exc:
+                self.log(f"  linux router setup failed: {exc}")
+                for fig in self.figures.values():
+                    fig.notes.append(f"linux path unavailable: {exc}"[:300])
+                return False
+        for node in ("kb", "lx2"):
+            if node in h.nodes and (node != "lx2" or parts.linux_path):
+                self.exec(h, node, ["iperf3", "-s", "-D"])
+                argv = scripts.python_argv(scripts.KERNEL_ECHO_SERVER, KERNEL_ECHO_PORT)
+                self.exec(h, node, scripts.detached(argv, "/tmp/echo.log"))
+        # first transfers on a fresh path are slow (ARP, caches): one small one each
+        if parts.kernel_ends:
+            self.iperf_tcp(h, "ka", "kb", 1_000_000)
+        if parts.linux_path:
+            self.iperf_tcp(h, "lx1", "lx2", 1_000_000)
+        return parts.linux_path
+
+    def _enable_forwarding(self, h: LabHandle, node: str) -> None:
+        if os.geteuid() != 0:
+            raise BenchError("enabling ip_forward on a linux node needs root (nsenter)")
+        info = self.backend.api.inspect_container(L.container_name(h.name, node))
+        pid = int(info["State"]["Pid"])
+        done = subprocess.run(
+            ["nsenter", "-t", str(pid), "-n", "sysctl", "-w", "net.ipv4.ip_forward=1"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise BenchError(f"nsenter sysctl on {node}: {done.stderr.strip()}")
+
+    def _warm(self, h: LabHandle) -> None:
+        """ARP and first packets out of the way: h1 pings h2 through r1."""
+        req = node_pb2.PingRequest(
+            destination=h.address("h2"), count=3, interval_ms=10, timeout_ms=2000
+        )
+        reply = h.agent("h1").Ping(req, timeout=15)
+        if reply.received == 0:
+            raise BenchError("h1 cannot ping h2 through r1")
+        self.bulk(h, 1_000_000)
+
+    # ---- TCP goodput -------------------------------------------------------------------
+    def bulk(self, h: LabHandle, size: int) -> float:
+        """Our BulkSend h1 -> h2: MB/s."""
+        budget = 60.0 + size / 0.5e6
+        req = node_pb2.BulkSendRequest(
+            destination=h.address("h2"), port=5001, size_bytes=size, timeout_ms=budget * 1000
+        )
+        reply = h.agent("h1").BulkSend(req, timeout=budget + 10)
+        if reply.error:
+            raise BenchError(f"BulkSend: {reply.error} after {reply.bytes} bytes")
+        if reply.bytes != size:
+            raise BenchError(f"BulkSend: {reply.bytes} of {size} bytes")
+        return float(reply.goodput_bps) / 8 / MB
+
+    def iperf_tcp(self, h: LabHandle, client: str, server: str, size: int) -> float:
+        out = self.exec(
+            h, client, ["iperf3", "-c", h.address(server), "-n", str(size), "-J"], timeout=300
+        )
+        doc = _json_in(out)
+        recv = doc["end"]["sum_received"]
+        return float(recv["bytes"]) / float(recv["seconds"]) / MB
+
+    def goodput(self, h: LabHandle, name: str, linux_ok: bool, size: int | None = None) -> None:
+        size = size or self.opt.bulk_bytes
+        linux_size = max(size, self.opt.linux_bulk_bytes) if size >= 10_000_000 else size
+        for k in range(self.opt.repeat):
+            self.log(f"{name}: run {k + 1}/{self.opt.repeat} ({size / MB:.0f} MB)")
+            self.add(name, self.bulk(h, size))
+            if linux_ok:
+                self.add(name, self.iperf_tcp(h, "lx1", "lx2", linux_size), linux=True)
+        fig = self.figures[name]
+        fig.notes.append(f"ours: BulkSend of {size / MB:g} MB h1 -> r1 -> h2 (our stack)")
+        if linux_ok:
+            fig.notes.append(f"linux: iperf3 -n {linux_size / MB:g} MB lx1 -> lxr -> lx2")
+
+    def kernel_goodput(self, h: LabHandle, linux_ok: bool) -> None:
+        name = "tcp_goodput_kernel_via_our_router"
+        size = max(self.opt.bulk_bytes, 1_000_000)
+        for _ in range(self.opt.repeat):
+            self.add(name, self.iperf_tcp(h, "ka", "kb", size))
+            if linux_ok:
+                self.add(name, self.iperf_tcp(h, "lx1", "lx2", size), linux=True)
+        self.figures[name].notes.append(
+            f"iperf3 -n {size / MB:g} MB: Linux TCP at both ends; ours: through our router r1, "
+            "linux: through the linux router lxr"
+        )
+
+    # ---- loss --------------------------------------------------------------------------
+    def _fault(self, h: LabHandle, router: str, iface: str, **effects: Any) -> str:
+        spec = common_pb2.FaultSpec(iface=iface, direction=common_pb2.DIRECTION_EGRESS, **effects)
+        info = h.agent(router).AddFault(node_pb2.AddFaultRequest(fault=spec), timeout=10)
+        return str(info.fault_id)
+
+    def _clear(self, h: LabHandle, router: str, fault_id: str) -> common_pb2.FaultInfo:
+        reply = h.agent(router).ClearFault(
+            node_pb2.ClearFaultRequest(fault_id=fault_id), timeout=10
+        )
+        return reply.cleared[0]
+
+    def loss_ratio(self, h: LabHandle, lab: Lab) -> None:
+        name = "tcp_loss_ratio"
+        size = self.opt.bulk_bytes
+        to_h2 = _iface_toward(lab, "r1", "h2")
+        kernel = "kb" in h.nodes
+        to_kb = _iface_toward(lab, "r1", "kb") if kernel else ""
+        ksize = max(size, 1_000_000)
+        for k in range(self.opt.repeat):
+            self.log(f"{name}: run {k + 1}/{self.opt.repeat}")
+            clean = self.bulk(h, size)
+            fid = self._fault(h, "r1", to_h2, loss=0.01, seed=100 + k)
+            try:
+                lossy = self.bulk(h, size)
+            finally:
+                info = self._clear(h, "r1", fid)
+            self.log(f"  ours clean {clean:.2f} MB/s, 1% loss {lossy:.2f} MB/s, "
+                     f"dropped {info.counters.dropped_loss}")  # fmt: skip
+            self.add(name, lossy / clean)
+            if kernel:
+                kclean = self.iperf_tcp(h, "ka", "kb", ksize)
+                fid = self._fault(h, "r1", to_kb, loss=0.01, seed=200 + k)
+                try:
+                    klossy = self.iperf_tcp(h, "ka", "kb", ksize)
+                finally:
+                    self._clear(h, "r1", fid)
+                self.log(f"  kernel clean {kclean:.2f} MB/s, 1% loss {klossy:.2f} MB/s")
+                self.add(name, klossy / kclean, linux=True)
+        fig = self.figures[name]
+        fig.notes.append(
+            "1% random loss (seeded) on r1's egress toward the receiver; ratio per repeat"
+        )
+        if kernel:
+            fig.notes.append(
+                "linux: no netem on this kernel, so Linux TCP ends ka -> kb through OUR router "
+                "with the same fault (iperf3)"
+            )
+
+    # ---- forwarding rate ---------------------------------------------------------------
+    def iperf_udp(self, h: LabHandle, client: str, server: str) -> float:
+        secs = self.opt.udp_seconds
+        argv = [
+            "iperf3",
+            "-c",
+            h.address(server),
+            "-u",
+            "-l",
+            "64",
+            "-b",
+            "0",
+            "-t",
+            f"{secs:g}",
+            "-J",
+        ]
+        doc = _json_in(self.exec(h, client, argv, timeout=secs + 60))
+        end = doc["end"]["sum"]
+        received = float(end["packets"]) - float(end.get("lost_packets", 0))
+        return received / float(end["seconds"])
+
+    def udp_pps(self, h: LabHandle, linux_ok: bool) -> None:
+        name = "udp_forward_pps"
+        if "ka" not in h.nodes:
+            raise BenchError("needs the kernel endpoints ka/kb")
+        for k in range(self.opt.repeat):
+            self.log(f"{name}: run {k + 1}/{self.opt.repeat}")
+            self.add(name, self.iperf_udp(h, "ka", "kb"))
+            if linux_ok:
+                self.add(name, self.iperf_udp(h, "lx1", "lx2"), linux=True)
+        self.figures[name].notes.append(
+            f"iperf3 -u -l 64 -b 0 -t {self.opt.udp_seconds:g}: kernel sender and receiver, "
+            "packets received per second; ours through r1, linux through lxr"
+        )
+
+    # ---- AddFault ----------------------------------------------------------------------
+    def addfault(self, h: LabHandle, lab: Lab) -> None:
+        name = "addfault_first_packet_p99_ms"
+        iface = _iface_toward(lab, "r1", "h2")
+        r1 = h.agent("r1")
+        trials = self.opt.fault_trials
+        for k in range(self.opt.repeat):
+            self.log(f"{name}: run {k + 1}/{self.opt.repeat} ({trials} trials)")
+            ping = h.agent("h1").Ping.future(
+                node_pb2.PingRequest(
+                    destination=h.address("h2"), count=100_000, interval_ms=1, timeout_ms=1000
+                ),
+                timeout=trials * 2.0 + 30,
+            )
+            firsts: list[float] = []
+            rpcs: list[float] = []
+            try:
+                time.sleep(0.2)
+                for t in range(trials):
+                    spec = common_pb2.FaultSpec(
+                        iface=iface,
+                        direction=common_pb2.DIRECTION_EGRESS,
+                        loss=1.0,
+                        match=common_pb2.Match(protocol="icmp"),
+                        seed=t,
+                    )
+                    t0 = time.perf_counter()
+                    info = r1.AddFault(node_pb2.AddFaultRequest(fault=spec), timeout=10)
+                    t1 = time.perf_counter()
+                    while True:
+                        faults = r1.ListFaults(node_pb2.ListFaultsRequest(), timeout=10).faults
+                        if any(f.fault_id == info.fault_id and f.counters.dropped for f in faults):
+                            break
+                        if time.perf_counter() - t0 > 5:
+                            raise BenchError("no packet dropped 5 s after AddFault")
+                    t2 = time.perf_counter()
+                    self._clear(h, "r1", info.fault_id)
+                    firsts.append((t2 - t0) * 1000)
+                    rpcs.append((t1 - t0) * 1000)
+                    time.sleep(0.01)
+            finally:
+                ping.cancel()
+            self.add(name, percentile(firsts, 99))
+            self.add("addfault_rpc_p99_ms", percentile(rpcs, 99))
+        self.figures[name].notes.append(
+            f"{trials} trials per run, h1 pings h2 every 1 ms; AddFault(loss=1, icmp) on r1, "
+            "time until ListFaults shows the first drop (upper bound: + ping interval + one poll)"
+        )
+
+    # ---- request/response --------------------------------------------------------------
+    def _rr_kernel_run(self, h: LabHandle, client: str, server: str) -> list[float]:
+        count = self.opt.rr_count
+        argv = scripts.python_argv(
+            scripts.KERNEL_RR_CLIENT, h.address(server), KERNEL_ECHO_PORT, count, 50
+        )
+        doc = _json_in(self.exec(h, client, argv, timeout=120))
+        return [float(x) * 1e6 for x in doc["rtts"]]
+
+    def rr_kernel(self, h: LabHandle, linux_ok: bool) -> None:
+        name = "tcp_rr_kernel_via_our_router_p50_us"
+        for _ in range(self.opt.repeat):
+            self.add(name, percentile(self._rr_kernel_run(h, "ka", "kb"), 50))
+            if linux_ok:
+                self.add(name, percentile(self._rr_kernel_run(h, "lx1", "lx2"), 50), linux=True)
+        self.figures[name].notes.append(
+            "Python socket client/server (Linux TCP) ka -> r1 -> kb; linux: lx1 -> lxr -> lx2"
+        )
+
+    def rr_ours(self, h: LabHandle, lab: Lab, linux_ok: bool) -> None:
+        kc = lab.node("kc").interfaces[0]
+        gateway = next(i.address for i in lab.node("r1").interfaces if i.segment == kc.segment)
+        count = self.opt.rr_count
+        for k in range(self.opt.repeat):
+            self.log(f"tcp_rr: run {k + 1}/{self.opt.repeat} ({count} round trips)")
+            argv = scripts.python_argv(
+                scripts.OURS_RR_CLIENT, kc.address, gateway, h.address("h2"), ECHO_PORT, count, 50
+            )
+            doc = _json_in(self.exec(h, "kc", argv, timeout=180))
+            if doc.get("error") or not doc["rtts"]:
+                raise BenchError(f"our echo client: {doc.get('error')} ({len(doc['rtts'])} rtts)")
+            rtts = [float(x) * 1e6 for x in doc["rtts"]]
+            self.add("tcp_rr_p50_us", percentile(rtts, 50))
+            self.add("tcp_rr_p99_us", percentile(rtts, 99))
+            if linux_ok:
+                lrtts = self._rr_kernel_run(h, "lx1", "lx2")
+                self.add("tcp_rr_p50_us", percentile(lrtts, 50), linux=True)
+                self.add("tcp_rr_p99_us", percentile(lrtts, 99), linux=True)
+        for name in ("tcp_rr_p50_us", "tcp_rr_p99_us"):
+            if name in self.figures:
+                self.figures[name].notes.append(
+                    f"{count} 1-byte round trips per run; ours: our stack standalone on kc "
+                    "(echo client) -> r1 -> h2 echo app; linux: Python sockets lx1 -> lxr -> lx2"
+                )
+
+    # ---- idle node ---------------------------------------------------------------------
+    def _proc(self, h: LabHandle, node: str) -> tuple[float, float]:
+        out = self.exec(h, node, ["sh", "-c", "cat /proc/1/status; echo; cat /proc/1/stat"])
+        rss = re.search(r"^VmRSS:\s+(\d+) kB", out, re.M)
+        if rss is None:
+            raise BenchError(f"{node}: no VmRSS in /proc/1/status")
+        stat = out.strip().splitlines()[-1]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        return int(rss.group(1)) * 1024 / MB, ticks / os.sysconf("SC_CLK_TCK")
+
+    def idle(self, h: LabHandle) -> None:
+        nodes = [n.name for n in h.lab.nodes if n.kind.value != "linux"]
+        window = self.opt.idle_seconds
+        self.log(f"idle: {', '.join(nodes)} over {window:g} s")
+        first: dict[str, tuple[float, float]] = {}
+        started: dict[str, float] = {}
+
+        def sample(node: str) -> None:
+            started[node] = time.monotonic()
+            first[node] = self._proc(h, node)
+
+        _each(nodes, sample)
+        time.sleep(window)
+        for node in nodes:
+            rss, cpu = self._proc(h, node)
+            wall = time.monotonic() - started[node]
+            self.add("idle_rss_mb", rss)
+            self.add("idle_cpu_pct", 100.0 * (cpu - first[node][1]) / wall)
+        for name in ("idle_rss_mb", "idle_cpu_pct"):
+            if name in self.figures:
+                self.figures[name].notes.append(
+                    f"one sample per agent node ({', '.join(nodes)}): PID 1 VmRSS / CPU time "
+                    f"over {window:g} s right after deploy"
+                )
+
+    # ---- deploy ------------------------------------------------------------------------
+    def deploy_figures(self) -> None:
+        cases = (
+            ("deploy_3_s", three_nodes, "3"),
+            ("deploy_line10_s", router_line, "line10"),
+            ("deploy_50_s", fan_line, "n50"),
+        )
+        for name, make, short in cases:
+            if not self.wants(name) and not (short == "n50" and self.wants("destroy_50_s")):
+                continue
+            lab = topology.load_text(make(_lab_name(self.opt.run_id, short)))
+            key = name if self.wants(name) else "destroy_50_s"
+            self.record(key, functools.partial(self._deploy_runs, lab, name))
+
+    def _deploy_runs(self, lab: Lab, name: str) -> None:
+        destroy(lab.name, self.backend)  # a leftover of an interrupted run
+        self.backend.image()  # the image is cached before the clock starts
+        for k in range(self.opt.deploy_repeat):
+            self.log(f"{name}: run {k + 1}/{self.opt.deploy_repeat} ({len(lab.nodes)} nodes)")
+            t0 = time.perf_counter()
+            try:
+                handle = deploy(lab, self.backend, progress=self._progress(lab.name))
+                t1 = time.perf_counter()
+                handle.close()
+            finally:
+                t2 = time.perf_counter()
+                destroy(lab.name, self.backend)
+                t3 = time.perf_counter()
+            self.add(name, t1 - t0)
+            if len(lab.nodes) >= 50:
+                self.add("destroy_50_s", t3 - t2)
+        if name in self.figures:
+            self.figures[name].notes.append(
+                f"{len(lab.nodes)} nodes, {len(lab.segments)} links: deploy() until every agent "
+                "is SERVING (image cached)"
+            )
+
+
+def _each(items: list[str], fn: Callable[[str], None]) -> None:
+    threads = [threading.Thread(target=fn, args=(i,)) for i in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _iface_toward(lab: Lab, node: str, peer: str) -> str:
+    peer_segments = {i.segment for i in lab.node(peer).interfaces}
+    for iface in lab.node(node).interfaces:
+        if iface.segment in peer_segments:
+            return iface.name
+    raise BenchError(f"{node} has no link to {peer}")
+
+
+def _json_in(output: str) -> dict[str, Any]:
+    """The JSON object in a command's output (iperf3 -J, our scripts), noise around it."""
+    start = output.find("{")
+    if start < 0:
+        raise BenchError(f"no JSON in the output: {output.strip()[-500:]}")
+    try:
+        doc, _ = json.JSONDecoder().raw_decode(output[start:])
+    except ValueError as exc:
+        raise BenchError(f"bad JSON ({exc}): {output.strip()[-500:]}") from None
+    if not isinstance(doc, dict):
+        raise BenchError("the JSON is not an object")
+    if "error" in doc and isinstance(doc["error"], str) and "end" not in doc and "rtts" not in doc:
+        raise BenchError(f"iperf3: {doc['error']}")
+    return doc
+
+
+__all__ = ["DockerOptions", "LabBench"]

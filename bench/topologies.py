@@ -1,0 +1,96 @@
+"""The benchmark topologies, generated as YAML text (the format of topology/README.md).
+
+``path_lab``: the measurement lab. Our path h1 -- r1 -- h2 (h2 runs sink:5001 and
+echo:7); optionally kernel endpoints around OUR router (ka -- r1 -- kb: the Linux stack
+at both ends, our router between them), a linux node ``kc`` on r1 that runs our stack
+standalone as an echo client, and the Linux reference path lx1 -- lxr -- lx2 (all three
+linux-kind; lxr forwards once the bench switched ip_forward on, see bench/docker.py).
+
+``router_line`` and ``fan_line``: deploy-time labs (10 routers in a line; N nodes).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import yaml
+
+
+@dataclass(frozen=True, slots=True)
+class PathLabParts:
+    kernel_ends: bool = True  # ka -- r1 -- kb (linux endpoints, our router)
+    rr_client: bool = True  # kc -- r1: our stack standalone in a linux node (echo client)
+    linux_path: bool = True  # lx1 -- lxr -- lx2 (the Linux reference)
+
+
+def _dump(doc: dict[str, object]) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None)
+
+
+def path_lab(name: str, *, mtu: int = 1500, parts: PathLabParts | None = None) -> str:
+    parts = parts or PathLabParts()
+    nodes: dict[str, object] = {
+        "h1": {"kind": "host"},
+        "r1": {"kind": "router"},
+        "h2": {"kind": "host", "apps": ["sink:5001", "echo:7"]},
+    }
+    links: list[dict[str, object]] = [
+        {"endpoints": ["h1:eth0", "r1:eth0"], "name": "h1-r1"},
+        {"endpoints": ["r1:eth1", "h2:eth0"], "name": "r1-h2"},
+    ]
+    next_if = 2
+    if parts.kernel_ends:
+        nodes["ka"] = {"kind": "linux"}
+        nodes["kb"] = {"kind": "linux"}
+        links.append({"endpoints": ["ka:eth0", f"r1:eth{next_if}"], "name": "ka-r1"})
+        links.append({"endpoints": [f"r1:eth{next_if + 1}", "kb:eth0"], "name": "r1-kb"})
+        next_if += 2
+    if parts.rr_client:
+        nodes["kc"] = {"kind": "linux"}
+        links.append({"endpoints": ["kc:eth0", f"r1:eth{next_if}"], "name": "kc-r1"})
+        next_if += 1
+    if parts.linux_path:
+        # lxr is a linux node: the planner routes only through routers, so the two ends get
+        # no routes (`routes: none`); the bench adds them after deploy
+        nodes["lx1"] = {"kind": "linux", "routes": "none"}
+        nodes["lxr"] = {"kind": "linux", "routes": "none"}
+        nodes["lx2"] = {"kind": "linux", "routes": "none"}
+        links.append({"endpoints": ["lx1:eth0", "lxr:eth0"], "name": "lx1-lxr"})
+        links.append({"endpoints": ["lxr:eth1", "lx2:eth0"], "name": "lxr-lx2"})
+    return _dump({"name": name, "defaults": {"mtu": mtu}, "nodes": nodes, "links": links})
+
+
+def three_nodes(name: str) -> str:
+    """h1 -- r1 -- h2: the smallest routed lab."""
+    return path_lab(name, parts=PathLabParts(False, False, False))
+
+
+def router_line(name: str, routers: int = 10) -> str:
+    """h1 -- r1 -- ... -- rN -- h2."""
+    if routers < 1:
+        raise ValueError("at least one router")
+    chain = ["h1", *(f"r{k}" for k in range(1, routers + 1)), "h2"]
+    nodes: dict[str, object] = {
+        n: {"kind": "router" if n.startswith("r") else "host"} for n in chain
+    }
+    links = [{"endpoints": [a, b]} for a, b in itertools.pairwise(chain)]
+    return _dump({"name": name, "nodes": nodes, "links": links})
+
+
+def fan_line(name: str, nodes: int = 50, hosts_per_router: int = 4) -> str:
+    """Routers in a line, each with up to ``hosts_per_router`` hosts: ``nodes`` in all
+    (50 -> 10 routers, 40 hosts, 49 links)."""
+    if nodes < 2 or hosts_per_router < 1:
+        raise ValueError("at least 2 nodes and 1 host per router")
+    routers = max(1, -(-nodes // (hosts_per_router + 1)))
+    hosts = nodes - routers
+    doc_nodes: dict[str, object] = {f"r{k}": {"kind": "router"} for k in range(1, routers + 1)}
+    links: list[dict[str, object]] = [
+        {"endpoints": [f"r{k}", f"r{k + 1}"]} for k in range(1, routers)
+    ]
+    for i in range(hosts):
+        host = f"h{i + 1}"
+        doc_nodes[host] = {"kind": "host"}
+        links.append({"endpoints": [f"r{i % routers + 1}", host]})
+    return _dump({"name": name, "nodes": doc_nodes, "links": links})

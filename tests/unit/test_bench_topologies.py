@@ -1,0 +1,53 @@
+"""bench.topologies: the generated labs load, validate and have the planned shape."""
+
+from __future__ import annotations
+
+import pytest
+
+import topology
+from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
+from topology import NodeKind
+from topology.routes import forward_path
+
+
+def test_path_lab_has_our_path_kernel_ends_and_linux_path() -> None:
+    lab = topology.load_text(path_lab("bt-path"))
+    kinds = {n.name: n.kind for n in lab.nodes}
+    assert kinds["r1"] is NodeKind.ROUTER and kinds["h1"] is NodeKind.HOST
+    assert {kinds[n] for n in ("ka", "kb", "kc", "lx1", "lxr", "lx2")} == {NodeKind.LINUX}
+    assert {f"{a.kind.value}:{a.port}" for a in lab.node("h2").apps} == {"sink:5001", "echo:7"}
+    # kernel ends route through our router; the linux path is routed by the bench
+    assert [str(r.dst) for r in lab.node("ka").routes] == ["0.0.0.0/0"]
+    assert not lab.node("lx1").routes and not lab.node("lx2").routes
+    assert len(lab.node("lxr").interfaces) == 2
+
+
+def test_path_lab_mtu_and_parts() -> None:
+    lab = topology.load_text(path_lab("bt-j", mtu=9000, parts=PathLabParts(False, False, True)))
+    assert {n.name for n in lab.nodes} == {"h1", "r1", "h2", "lx1", "lxr", "lx2"}
+    assert {i.mtu for n in lab.nodes for i in n.interfaces} == {9000}
+
+
+def test_three_nodes_and_router_line() -> None:
+    assert [n.name for n in topology.load_text(three_nodes("bt-3")).nodes] == ["h1", "r1", "h2"]
+    lab = topology.load_text(router_line("bt-l", 10))
+    assert len(lab.nodes) == 12 and len(lab.segments) == 11
+    assert sum(n.kind is NodeKind.ROUTER for n in lab.nodes) == 10
+    # h1 reaches h2 through all ten routers
+    path = forward_path(lab, "h1", lab.node("h2").interfaces[0].address)
+    assert path is not None and len(path) == 12
+
+
+@pytest.mark.parametrize(("nodes", "routers"), [(50, 10), (12, 3), (2, 1)])
+def test_fan_line_node_count(nodes: int, routers: int) -> None:
+    lab = topology.load_text(fan_line(f"bt-f{nodes}", nodes))
+    assert len(lab.nodes) == nodes
+    assert sum(n.kind is NodeKind.ROUTER for n in lab.nodes) == routers
+    assert len(lab.segments) == nodes - 1
+
+
+def test_generators_reject_nonsense() -> None:
+    with pytest.raises(ValueError):
+        router_line("bt-x", 0)
+    with pytest.raises(ValueError):
+        fan_line("bt-y", 1)

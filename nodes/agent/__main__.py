@@ -19,7 +19,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -27,11 +27,41 @@ from nodes.agent.config import Kind, NodeConfig
 from nodes.agent.errors import ArgumentError
 from nodes.agent.runtime import AttachedPort, NodeRuntime, PortFactory
 from nodes.agent.server import start
+from nodes.io.ifaces import InterfaceInfo, find_by_address
 from nodes.io.raw_socket import RawSocket
-from nodes.io.takeover import DEFAULT_STATE_FILE, TakeoverError, take_over
+from nodes.io.takeover import DEFAULT_STATE_FILE, Command, TakeoverError, run_ip, take_over
 from nodes.wire.addr import ip_to_str, mac_to_str
 
 log = logging.getLogger("nodes.agent")
+
+
+def plant_macs(
+    config: NodeConfig,
+    *,
+    find: Callable[[int], InterfaceInfo | None] = find_by_address,
+    ip: Command = run_ip,
+) -> list[str]:
+    """Give each device the MAC its interface is planned with (``ip link set dev X address
+    M``), before the take-over: our stack then sends from the device's own address (the
+    bridge learns one MAC per port, nothing arrives as PACKET_OTHERHOST) and the take-over
+    state records the planned MAC. Devices are found by their Docker-assigned address;
+    one already taken (a restarted agent: the kernel has no address any more) is left as
+    it is. Returns the devices changed."""
+    changed = []
+    for spec in config.interfaces:
+        if spec.mac is None:
+            continue
+        device = find(spec.address)
+        if device is None or device.mac == spec.mac:
+            continue
+        try:
+            ip(["link", "set", "dev", device.name, "address", mac_to_str(spec.mac)])
+        except TakeoverError as exc:
+            raise ArgumentError(f"interfaces[{spec.name}].mac", str(exc)) from None
+        log.info("%s: MAC %s -> %s (planned)", device.name, mac_to_str(device.mac),
+                 mac_to_str(spec.mac))  # fmt: skip
+        changed.append(device.name)
+    return changed
 
 
 def kernel_ports(state_file: Path | None = DEFAULT_STATE_FILE) -> PortFactory:
@@ -40,6 +70,7 @@ def kernel_ports(state_file: Path | None = DEFAULT_STATE_FILE) -> PortFactory:
     def factory(config: NodeConfig) -> dict[str, AttachedPort]:
         addresses = [spec.address for spec in config.interfaces]
         try:
+            plant_macs(config)
             taken = take_over(addresses, state_file=state_file)
         except TakeoverError as exc:
             raise ArgumentError("interfaces", str(exc)) from None
@@ -48,7 +79,7 @@ def kernel_ports(state_file: Path | None = DEFAULT_STATE_FILE) -> PortFactory:
             for spec, t in zip(config.interfaces, taken, strict=True):
                 if spec.mac is not None and spec.mac != t.mac:
                     log.warning(
-                        "%s: configured MAC %s differs from %s's %s; using the device's",
+                        "%s: planned MAC %s differs from %s's %s",
                         spec.name, mac_to_str(spec.mac), t.name, mac_to_str(t.mac),
                     )  # fmt: skip
                 if spec.mtu > t.mtu:

@@ -6,15 +6,13 @@ build the same nodes from the same config.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from nodes.router.router import Router
 from nodes.stack.config import StackConfig
 from nodes.stack.host import Host
 from nodes.stack.tcp.config import TcpConfig
-from nodes.stack.tcp.engine import TcpEngine
-from nodes.wire.ipv4 import IPProto
 
 
 class Kind(StrEnum):
@@ -86,14 +84,14 @@ def build_node(config: NodeConfig, macs: dict[str, bytes]) -> Host:
     MAC when the config leaves it out), static routes and a TCP engine. Raises ValueError
     (e.g. a gateway on no connected subnet)."""
     cls = Router if config.kind is Kind.ROUTER else Host
-    host = cls(config.name, config=config.stack, rng=_rng(config.seed, "ip"))
+    stack = replace(config.stack, tcp=config.tcp)
+    host = cls(config.name, config=stack, rng=_rng(config.seed, "ip"))
     for spec in config.interfaces:
         mac = spec.mac if spec.mac is not None else macs[spec.name]
         host.add_interface(spec.name, mac, spec.address, spec.prefix_len, mtu=spec.mtu, up=spec.up)
     for route in config.routes:
         host.add_route(route.prefix, route.prefix_len, route.gateway, route.iface,
                        metric=route.metric)  # fmt: skip
-    host.register_protocol(IPProto.TCP, TcpEngine(host, config.tcp, _rng(config.seed, "tcp")))
     return host
 
 

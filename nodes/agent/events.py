@@ -1,16 +1,13 @@
 """Node events for WatchEvents: link changes, TCP state changes, faults added, cleared
 or expired.
 
-The stack has no event hooks, so while at least one watcher is subscribed the hub
-compares each interface's (up, mtu) and each TCP connection's state with what it saw
-last, and drains the FaultEngine's expiry events: as a runner hook after every turn's
-input (changes frames cause) and as a host timer client due whenever a TCP or fault
-timer was (changes timers cause, e.g. TIME_WAIT ending or a fault expiring on an idle
-node). That costs one pass over the interfaces and connections per turn, and nothing at
-all with no watcher. A
-state that lasts less than one turn (SYN_RCVD on a fast LAN) may be skipped: events
-report what a turn boundary saw. Changes the agent makes itself (SetInterface, AddFault,
-ClearFault) are published directly.
+TCP state changes come from the engine's state-change hook (every transition, as it
+happens). For the rest, while at least one watcher is subscribed the hub compares each
+interface's (up, mtu) with what it saw last and drains the FaultEngine's expiry events:
+as a runner hook after every turn's input and as a host timer client due whenever a
+fault timer was (e.g. a fault expiring on an idle node). That costs one pass over the
+interfaces per turn, and nothing at all with no watcher. Changes the agent makes itself
+(SetInterface, AddFault, ClearFault) are published directly.
 
 Each watcher has a bounded queue; when it is full, events are dropped and counted.
 """
@@ -24,12 +21,14 @@ from dataclasses import dataclass, field
 from nodes.faults import FaultEngine, FaultInfo
 from nodes.io.runner import Runner
 from nodes.stack.host import Host
+from nodes.stack.tcp.connection import Connection
 from nodes.stack.tcp.engine import TcpEngine
+from nodes.stack.tcp.states import State
 
 LINK, TCP, FAULT = "link", "tcp", "fault"
 ALL_TYPES = frozenset({LINK, TCP, FAULT})
 QUEUE_LIMIT = 10_000
-Key = tuple[int, int, int, int]
+_NEW = (State.CLOSED, State.LISTEN)  # where a new connection's first change starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +94,8 @@ class EventHub:
         self._runner, self._host, self._tcp, self._faults = runner, host, tcp, faults
         self._subs: list[Subscriber] = []
         self._links: dict[str, tuple[bool, int]] = {}
-        self._conns: dict[Key, str] = {}
         self._hooked = False
-        self._armed: float | None = None  # a TCP or fault timer due then may change things
+        self._armed: float | None = None  # a fault timer due then may change things
         self._wall_offset = time.time() - runner.now()
 
     @property
@@ -111,6 +109,7 @@ class EventHub:
             self._faults.drain_events()  # expiries nobody watched are history
             self._runner.add_hook(self.poll)
             self._host.attach(self)
+            self._tcp.add_state_listener(self._tcp_changed)
             self._hooked = True
         self._subs.append(sub)
         sub.put(Event(self._wall(self._runner.now()), self.node, None))
@@ -123,6 +122,7 @@ class EventHub:
         if not self._subs and self._hooked:
             self._runner.remove_hook(self.poll)
             self._host.detach(self)
+            self._tcp.remove_state_listener(self._tcp_changed)
             self._hooked = False
             self._armed = None
 
@@ -143,11 +143,15 @@ class EventHub:
             if kind in sub.types:
                 sub.put(event)
 
+    def _tcp_changed(self, conn: Connection, old: State, new: State, now: float) -> None:
+        start = old in _NEW and new is not State.CLOSED  # a new connection: old is ""
+        self.publish(TcpChange(*conn.key, "" if start else old.name, new.name), now)
+
     # ---- polling (a runner hook and a timer client while anyone watches) ---------
     def next_deadline(self) -> float | None:
-        for t in (self._faults.next_deadline(), self._tcp.next_deadline()):
-            if t is not None and (self._armed is None or t < self._armed):
-                self._armed = t
+        t = self._faults.next_deadline()
+        if t is not None and (self._armed is None or t < self._armed):
+            self._armed = t
         return self._armed
 
     def on_timer(self, *, now: float) -> None:
@@ -167,25 +171,9 @@ class EventHub:
                     else ("up" if iface.up else "down")
                 )
                 self.publish(LinkChange(iface.name, iface.up, iface.mtu, change), now)
-        conns = self._tcp.demux.conns
-        known = self._conns
-        if not conns and not known:
-            return
-        for key, conn in conns.items():
-            state = conn.state.name
-            old = known.get(key)
-            if old != state:
-                known[key] = state
-                self.publish(TcpChange(*key, old or "", state), now)
-        if len(known) > len(conns):  # known holds every current key: some are gone
-            for key in [k for k in known if k not in conns]:
-                old = known.pop(key)
-                if old != "CLOSED":
-                    self.publish(TcpChange(*key, old, "CLOSED"), now)
 
     def _snapshot(self) -> None:
         self._links = {i.name: (i.up, i.mtu) for i in self._host.interfaces}
-        self._conns = {k: c.state.name for k, c in self._tcp.demux.conns.items()}
 
     def _wall(self, now: float) -> float:
         return now + self._wall_offset

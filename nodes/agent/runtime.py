@@ -166,7 +166,6 @@ class NodeRuntime:
             except ValueError as exc:
                 raise ArgumentError("routes", str(exc)) from None
             tcp = host.tcp
-            assert isinstance(tcp, TcpEngine)
             faults = FaultEngine(rng=fault_rng(config))
             runner = Runner(host, {n: p.port for n, p in ports.items()}, faults=faults,
                             clock=self.clock)  # fmt: skip

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 
 from nodes.io.simulate import Line, build_line
-from nodes.stack.host import Host
+from nodes.stack.config import StackConfig
 from nodes.stack.tcp.config import TcpConfig
-from nodes.stack.tcp.engine import TcpEngine
-from nodes.wire.ipv4 import IPProto
-
-
-def with_tcp(host: Host, config: TcpConfig | None = None, *, seed: int = 0) -> TcpEngine:
-    """The host's TCP engine, registering a new one when it has none."""
-    engine = host.tcp
-    if isinstance(engine, TcpEngine):
-        return engine
-    engine = TcpEngine(host, config or TcpConfig(), random.Random(seed))
-    host.register_protocol(IPProto.TCP, engine)
-    return engine
 
 
 def tcp_line(
     routers: int = 1, *, delay: float = 0.001, config: TcpConfig | None = None, seed: int = 0
 ) -> Line:
-    """``build_line`` with a TCP engine on both end hosts."""
-    line = build_line(routers, delay=delay, seed=seed)
-    with_tcp(line.left, config, seed=seed + 100)
-    with_tcp(line.right, config, seed=seed + 101)
-    return line
+    """``build_line`` whose end hosts' TCP engines use ``config`` (every Host has TCP)."""
+    host_config = None if config is None else StackConfig(tcp=config)
+    return build_line(routers, delay=delay, seed=seed, host_config=host_config)
 
 
 def run_until(line: Line, predicate: Callable[[], bool], *, timeout: float = 60.0) -> None:

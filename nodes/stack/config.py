@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from nodes.stack.tcp.config import TcpConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +36,5 @@ class StackConfig:
     # UDP
     udp_rcvbuf_datagrams: int = 1024  # receive queue cap per endpoint
     ip_local_port_range: tuple[int, int] = (32768, 60999)
+    # TCP (net.ipv4.tcp_*): the Host builds its TcpEngine from this
+    tcp: TcpConfig = field(default_factory=TcpConfig)

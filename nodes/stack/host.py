@@ -1,6 +1,7 @@
 """One node's IPv4 stack: interfaces, ARP, IPv4 (fragmentation/reassembly), ICMP, UDP,
-a FIB and counters. Sans-I/O: frames in via ``receive_frame``, out via
-``frames_to_send``; time via ``now``; timers via ``next_deadline``/``on_timer``.
+TCP (a TcpEngine built from ``StackConfig.tcp``), a FIB and counters. Sans-I/O: frames
+in via ``receive_frame``, out via ``frames_to_send``; time via ``now``; timers via
+``next_deadline``/``on_timer``.
 
 A router is a Host whose ``_forward`` hook forwards (nodes/router/router.py).
 Packets to one of our own addresses loop back through a queue that is drained at the
@@ -23,6 +24,7 @@ from nodes.stack.icmp import IcmpRateLimiter, error_veto
 from nodes.stack.icmp_input import IcmpInput
 from nodes.stack.interfaces import Interface, Interfaces
 from nodes.stack.ipv4 import Reassembler, fragment
+from nodes.stack.tcp.engine import TcpEngine
 from nodes.stack.transport import IcmpListener, TimerClient, TransportHandler
 from nodes.stack.udp import UdpEngine
 from nodes.wire.addr import ip_from_str, is_multicast, mac_from_str
@@ -80,6 +82,9 @@ class Host:
         self.icmp = IcmpInput(self)
         self.udp = UdpEngine(self)
         self.register_protocol(IPProto.UDP, self.udp)
+        # TCP from the config's TcpConfig, its ISN key and ports drawn from the host's rng
+        self.tcp = TcpEngine(self, self.config.tcp, random.Random(self.rng.getrandbits(64)))
+        self.register_protocol(IPProto.TCP, self.tcp)
 
     # ---- configuration -----------------------------------------------------------
     def add_interface(
@@ -142,11 +147,10 @@ class Host:
         return route
 
     def register_protocol(self, proto: int, handler: TransportHandler) -> None:
+        """Install ``handler`` for ``proto``; a TcpEngine for TCP also becomes ``tcp``."""
         self.handlers[proto] = handler
-
-    @property
-    def tcp(self) -> TransportHandler | None:
-        return self.handlers.get(IPProto.TCP)
+        if proto == IPProto.TCP and isinstance(handler, TcpEngine):
+            self.tcp = handler
 
     def add_icmp_listener(self, listener: IcmpListener) -> None:
         self.listeners.append(listener)

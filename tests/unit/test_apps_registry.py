@@ -14,7 +14,6 @@ from nodes.apps.data import BLOCK, PatternStream, pattern_bytes, pattern_sha256
 from nodes.apps.echo import TcpEchoServer, UdpEchoServer
 from nodes.apps.http import HttpServer
 from nodes.apps.registry import APP_KINDS, UnknownAppError, make_app
-from nodes.apps.testing import with_tcp
 from nodes.stack.host import Host
 from topology.model import AppKind
 
@@ -22,7 +21,6 @@ from topology.model import AppKind
 def host() -> Host:
     h = Host("h1", rng=random.Random(1))
     h.add_interface("eth0", "02:00:00:00:00:01", "10.0.0.1", 24)
-    with_tcp(h)
     return h
 
 
@@ -54,11 +52,11 @@ def test_unknown_kind_lists_the_allowed_ones() -> None:
     assert "http-server, echo, sink, udp-echo" in message
 
 
-def test_bad_port_and_missing_tcp() -> None:
+def test_bad_port_and_every_host_has_tcp() -> None:
     with pytest.raises(ValueError, match="port"):
         make_app("echo", 0, host=host(), now=0.0)
-    with pytest.raises(RuntimeError, match="no TCP engine"):
-        tcp_engine(Host("bare"))
+    bare = Host("bare")
+    assert tcp_engine(bare) is bare.tcp  # the Host composes TCP (no registration needed)
 
 
 def test_pattern_stream_is_deterministic_whatever_the_read_sizes() -> None:

@@ -54,7 +54,7 @@ def test_registered_transport_gets_packets_errors_and_timers() -> None:
     t1, t2 = FakeTransport(), FakeTransport()
     line.left.register_protocol(6, t1)
     line.right.register_protocol(6, t2)
-    assert line.left.tcp is t1
+    assert line.left.handlers[6] is t1
     dst = line.address("h2")
     assert line.left.route_mtu(dst) == 1500 and line.left.source_address_for(dst) == 0x0A000001
     assert line.left.send_ip(dst, 6, b"x" * 3000, now=0.0)

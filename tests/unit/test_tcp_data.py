@@ -15,7 +15,7 @@ FULL = bytes(MSS)
 
 
 def test_delayed_ack_40ms_and_every_second_full_segment() -> None:
-    s = Script()
+    s = Script(TcpConfig(quickacks=0))  # no quick-ACK mode at the start: see below
     _sock, iss = s.accept_connection()
     s.inject(F.ACK, seq=1001, ack=iss + 1, payload=FULL)
     assert s.out() == [] and s.deadline() == pytest.approx(0.040)
@@ -30,6 +30,49 @@ def test_delayed_ack_40ms_and_every_second_full_segment() -> None:
     (ack,) = s.out()
     assert ack.ack == 1001 + 2 * MSS + 4
     assert s.engine.counters()["tcp_delayed_acks"] == 1
+
+
+def test_quickack_mode_acks_the_first_segments_at_once_then_delays() -> None:
+    s = Script()
+    listener = s.listen()
+    listener.set_buffer_sizes(rcvbuf=64 * MSS)
+    _sock, iss = s.accept_connection()
+    seq = 1001
+    for _ in range(16):  # Linux: min(16, rcv_wnd / (2 * rcv_mss)) segments at once
+        s.inject(F.ACK, seq=seq, ack=iss + 1, payload=b"x" * 100)
+        seq += 100
+        (ack,) = s.out()
+        assert ack.ack == seq
+    s.inject(F.ACK, seq=seq, ack=iss + 1, payload=b"x" * 100)
+    assert s.out() == [] and s.deadline() == pytest.approx(0.040)
+    s.advance(0.040)
+    (ack,) = s.out()
+    assert ack.ack == seq + 100
+    s.advance(5.0)  # idle for longer than the RTO: quick-ACK mode again
+    s.inject(F.ACK, seq=seq + 100, ack=iss + 1, payload=b"y")
+    (ack,) = s.out()
+    assert ack.ack == seq + 101
+
+
+def test_small_window_gives_fewer_quickacks() -> None:
+    s = Script()
+    s.listen().set_buffer_sizes(rcvbuf=4 * MSS)
+    _sock, iss = s.accept_connection()
+    acks = []
+    for i in range(3):
+        s.inject(F.ACK, seq=1001 + i * MSS, ack=iss + 1, payload=FULL)
+        acks.append(len(s.out()))
+    assert acks == [1, 1, 0]  # 4 MSS / (2 * MSS) = 2 quick ACKs, then delayed ACK
+
+
+def test_delayed_ack_off_acks_every_segment() -> None:
+    s = Script(TcpConfig(delayed_ack=False, quickacks=0))
+    _sock, iss = s.accept_connection()
+    for i in range(4):
+        s.inject(F.ACK, seq=1001 + i * 10, ack=iss + 1, payload=b"z" * 10)
+        (ack,) = s.out()
+        assert ack.ack == 1011 + i * 10
+    assert s.deadline() is None
 
 
 def test_out_of_order_is_acked_at_once_with_sack_and_the_hole_fill_too() -> None:
@@ -50,8 +93,7 @@ def test_duplicate_data_is_acked_and_not_delivered_twice() -> None:
     sock, iss = s.accept_connection()
     s.inject(F.ACK, seq=1001, ack=iss + 1, payload=b"abc")
     s.inject(F.ACK, seq=1001, ack=iss + 1, payload=b"abc")
-    (ack,) = s.out()
-    assert ack.ack == 1004
+    assert [a.ack for a in s.out()] == [1004, 1004]  # a quick ACK, then the duplicate's
     assert sock.recv(now=0.0) == b"abc"
     assert s.engine.counters()["tcp_dup_data_segments"] == 1
 
@@ -124,7 +166,7 @@ def test_receiver_window_closes_then_reopens_with_an_update() -> None:
     for i in range(4):
         s.inject(F.ACK, seq=1001 + i * MSS, ack=iss + 1, payload=FULL)
         windows += [a.window for a in s.out()]
-    assert windows == [2 * MSS, 0]
+    assert windows == [3 * MSS, 2 * MSS, 0]  # two quick ACKs, then every 2nd segment
     s.inject(F.ACK, seq=1001 + 4 * MSS, ack=iss + 1, payload=b"x")  # beyond the window
     (ack,) = s.out()
     assert ack.ack == 1001 + 4 * MSS and ack.window == 0
@@ -178,12 +220,14 @@ def test_window_scaling_both_ways() -> None:
     s = Script()
     sock, iss = s.accept_connection(options=TcpOptions(mss=MSS, wscale=7))
     conn = sock.connection
-    assert conn is not None and conn.snd_wscale == 7 and conn.rcv_wscale == 2
+    assert (
+        conn is not None and conn.snd_wscale == 7 and conn.rcv_wscale == 7
+    )  # Linux: from rmem_max
     s.inject(F.ACK, seq=1001, ack=iss + 1, window=1000, payload=b"x")
     assert conn.snd_wnd == 128_000
     s.advance(1.0)
     (ack,) = s.out()
-    assert ack.window == (131072 - 1) >> 2
+    assert ack.window == (131072 - 1) >> 7
 
 
 def test_out_of_order_fin_is_held_until_the_hole_fills() -> None:

@@ -122,13 +122,13 @@ def test_info_and_counters_after_a_transfer() -> None:
     assert info.state == "ESTABLISHED" and info.congestion == "cubic"
     assert info.bytes_sent == info.bytes_acked == 100_000 and info.retrans == 0
     assert info.srtt == pytest.approx(0.020, abs=0.002)
-    assert info.mss == 1448 and info.rcv_wscale == 2 and info.snd_wscale == 2
+    assert info.mss == 1448 and info.rcv_wscale == 7 and info.snd_wscale == 7
     assert info.cwnd > 10 and info.ssthresh is None and info.unacked == 0
     pinfo = peer.info()
     assert pinfo is not None and pinfo.bytes_received == 100_000
     assert [i.state for i in net.a.connections()] == ["ESTABLISHED"]
     line = info.ss_line()
-    assert line.startswith("ESTAB cubic wscale:2,2 rto:")
+    assert line.startswith("ESTAB cubic wscale:7,7 rto:")
     assert "mss:1448" in line and "bytes_acked:100000" in line and "ssthresh" not in line
     ca, cb = net.a.counters(), net.b.counters()
     assert ca["tcp_active_opens"] == 1 and cb["tcp_passive_opens"] == 1

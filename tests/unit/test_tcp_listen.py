@@ -60,7 +60,7 @@ def test_cookie_carries_wscale_and_sack_in_the_timestamp() -> None:
     s.inject(F.SYN, seq=5000, sport=30000, options=opts)
     (synack,) = s.out()
     o = synack.options
-    assert o.timestamp is not None and o.timestamp[1] == 777 and o.wscale == 2
+    assert o.timestamp is not None and o.timestamp[1] == 777 and o.wscale == 7
     assert o.mss == 1400  # 1400 is in the cookie's MSS table
     s.inject(F.ACK, seq=5001, ack=synack.seq + 1, sport=30000,
              options=TcpOptions(timestamp=(778, o.timestamp[0])))  # fmt: skip

@@ -18,11 +18,20 @@ class TcpConfig:
     keepalive_intvl: float = 75.0
     keepalive_probes: int = 9
     delack: float = 0.040  # TCP_DELACK_MIN
+    delayed_ack: bool = True  # False: ACK every data segment at once (like TCP_QUICKACK)
+    quickacks: int = 16  # TCP_MAX_QUICKACKS: segments ACKed at once at connection start
     rto_initial: float = 1.0
     rto_min: float = 0.2
     rto_max: float = 120.0
-    rmem: int = 131072  # tcp_rmem default (no autotuning here)
-    wmem: int = 262144  # Linux starts at 16 KiB and autotunes to MBs; we use a fixed size
+    # Buffers in payload bytes (Linux's also count overhead). Unless the application sets
+    # SO_RCVBUF/SO_SNDBUF, they autotune: the receive buffer grows when the application
+    # drains fast (tcp_rcv_space_adjust, tcp_moderate_rcvbuf), the send buffer with cwnd
+    # (tcp_sndbuf_expand); the window scale is chosen from rmem_max (wscale 7 by default).
+    rmem: int = 131072  # tcp_rmem[1]
+    rmem_max: int = 6 * 1024 * 1024  # tcp_rmem[2]
+    wmem: int = 262144  # tcp_wmem[1] is 16 KiB, but Linux expands it at connect already
+    wmem_max: int = 4 * 1024 * 1024  # tcp_wmem[2]
+    moderate_rcvbuf: bool = True  # tcp_moderate_rcvbuf: receive buffer autotuning
     window_scaling: bool = True
     sack: bool = True
     timestamps: bool = True

@@ -101,7 +101,31 @@ class Connection(Timers):
                 self._send_ack(now)
         if self.rcv_up is not None and buf.nxt - len(buf.ready) >= self.rcv_up:
             self.rcv_up = None
+        if out:
+            self._rcv_space_adjust(now)
         return out
+
+    def _rcv_space_adjust(self, now: float) -> None:
+        """Linux tcp_rcv_space_adjust (dynamic right-sizing): once per receiver RTT, if the
+        application read more than in the previous RTT, grow the receive buffer to about
+        twice that (more when the rate is rising), up to rmem_max. SO_RCVBUF locks it."""
+        rtt = self.rcv_rtt or self.rtt.srtt
+        if not rtt or now - self.rcvq_time < rtt:
+            return
+        buf, cfg = self.rcvbuf, self.cfg
+        copied_seq = buf.nxt - len(buf.ready)
+        copied = copied_seq - self.rcvq_seq
+        space = self.rcvq_space
+        if copied > space > 0:
+            if cfg.moderate_rcvbuf and self.opts.rcvbuf is None:
+                rcvwin = 2 * copied + 16 * self.rcv_mss
+                rcvwin += 2 * (rcvwin * (copied - space) // space)
+                capacity = min(rcvwin, cfg.rmem_max)
+                if capacity > buf.capacity:
+                    buf.capacity = capacity
+                    self.stats["rcvbuf_grown"] += 1
+            self.rcvq_space = copied
+        self.rcvq_seq, self.rcvq_time = copied_seq, now
 
     def shutdown_write(self, *, now: float) -> None:
         if self.fin_queued:

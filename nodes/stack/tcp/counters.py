@@ -58,6 +58,9 @@ COUNTERS: Mapping[str, str] = MappingProxyType({
     "delayed_acks": "ACKs sent by the delayed-ACK timer",
     "window_updates": "window updates sent after the application read",
     "dup_acks": "duplicate ACKs received",
+    "quick_acks": "ACKs sent at once in quick-ACK mode (connection start, after idle)",
+    "rcvbuf_grown": "receive buffers grown by autotuning (tcp_rcv_space_adjust)",
+    "sndbuf_grown": "send buffers grown with cwnd (tcp_sndbuf_expand)",
     # loss recovery
     "fast_retransmits": "fast retransmits (entries into recovery)",
     "sack_recoveries": "recoveries using SACK (RFC 6675)",

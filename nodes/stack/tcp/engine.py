@@ -8,9 +8,9 @@ import heapq
 import itertools
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from nodes.stack.tcp.config import SocketOptions, TcpConfig
 from nodes.stack.tcp.connection import IP_TCP_HEADERS, Connection, Tcb, wscale_for
@@ -35,6 +35,12 @@ _UNREACH_ERRNO: Mapping[int, str] = MappingProxyType(
     {0: "ENETUNREACH", 1: "EHOSTUNREACH", 2: "ENOPROTOOPT", 3: "ECONNREFUSED"}
 )
 _PLATEAUS = (32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68)  # RFC 1191 table 7
+
+
+# (connection, old state, new state, now): called after every state change, from the
+# connection's single transition point. A new connection's first change starts from
+# CLOSED (active open) or LISTEN (a listener's child); the last one ends in CLOSED.
+StateListener = Callable[[Connection, State, State, float], None]
 
 
 class IpLayer(Protocol):
@@ -95,6 +101,7 @@ class TcpEngine:
         self._tick = itertools.count()
         self._cack_second = -1.0
         self._cack_count = 0
+        self.state_listeners: list[StateListener] = []
 
     # ------------------------------------------------------------ TransportHandler
     def on_packet(self, packet: IpPacketLike, *, now: float) -> None:
@@ -175,6 +182,18 @@ class TcpEngine:
     def transmit(self, conn: Tcb, segment: bytes, *, now: float) -> None:
         self.stats["out_segs"] += 1
         self.ip.send_ip(conn.remote, PROTO_TCP, segment, now=now, src=conn.local, df=True)
+
+    def state_changed(self, conn: Tcb, old: State, new: State, *, now: float) -> None:
+        for listener in self.state_listeners:
+            listener(cast(Connection, conn), old, new, now)
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Call ``listener(conn, old, new, now)`` on every connection state change."""
+        self.state_listeners.append(listener)
+
+    def remove_state_listener(self, listener: StateListener) -> None:
+        if listener in self.state_listeners:
+            self.state_listeners.remove(listener)
 
     def allow_challenge_ack(self, *, now: float) -> bool:
         second = float(int(now))
@@ -317,7 +336,7 @@ class TcpEngine:
         if cfg.timestamps and seg.options.timestamp is not None:
             ours = peer_ws = None
             if cfg.window_scaling and seg.options.wscale is not None:
-                ours = wscale_for(listener.opts.rcvbuf or cfg.rmem)
+                ours = wscale_for(max(listener.opts.rcvbuf or cfg.rmem, cfg.rmem_max))
                 peer_ws = seg.options.wscale  # the cookie remembers the peer's shift
             sack = cfg.sack and seg.options.sack_permitted
             tsval = (int(now * 1000) + self.isn.offset(local, remote)) & MASK

@@ -76,6 +76,8 @@ class Input(Output):
             and not seq_lt(ts[0], self.ts_recent)
         ):
             self.ts_recent = ts[0]
+        if plen >= self.rcv_mss and ts is not None and self.ts_ok and ts[1]:
+            self._rcv_rtt_sample(ts[1], now)
         self.last_rcv = now
         self.ka_probes = 0
         # RST (RFC 5961 section 3)
@@ -153,6 +155,14 @@ class Input(Output):
             self._receive_fin(seq + plen, now)
         elif self.state is not State.CLOSED:
             self._push(now)
+
+    def _rcv_rtt_sample(self, tsecr: int, now: float) -> None:
+        """Linux tcp_rcv_rtt_measure_ts: the receiver's RTT from the echo of our TSval on
+        full-sized data, smoothed 1/8 (for receive buffer autotuning)."""
+        ms = (self._tsval(now) - tsecr) & MASK
+        if 0 < ms < 600_000:
+            rtt = self.rcv_rtt
+            self.rcv_rtt = ms / 1000 if rtt is None else rtt + (ms / 1000 - rtt) / 8
 
     def _disordered_ack(self, seg: TcpSegment, seq: int, rcv_nxt: int, tsval: int) -> bool:
         """Linux tcp_disordered_ack: a reordered pure ACK is not an old duplicate; let it
@@ -277,7 +287,6 @@ class Input(Output):
 
     def _ack_advanced(self, seg: TcpSegment, ack: int, acked: int, now: float) -> None:
         una = self.snd_una
-        pipe_before = self._pipe()
         # RTT: timestamps echo, else the one timed segment (Karn: cleared on retransmit)
         ts = seg.options.timestamp
         if self.ts_ok and ts is not None and ts[1]:
@@ -308,9 +317,10 @@ class Input(Output):
         if self.ca is CaState.OPEN:
             self.dupacks = 0
             self.cc.on_ack(
-                acked, now=now, rtt=self.rtt.srtt or 0.0,
-                cwnd_limited=pipe_before + self.mss > self.cc.cwnd // 2,
-            )  # fmt: skip
+                acked, now=now, rtt=self.rtt.srtt or 0.0, cwnd_limited=self._cwnd_limited()
+            )
+            if self.cc.cwnd * 2 > self.sndbuf.capacity:
+                self._sndbuf_expand()
         elif ack >= self.recover:
             self._exit_recovery()
         else:  # partial ACK (RFC 6582): the new head is presumed lost, see _lost_point
@@ -327,6 +337,15 @@ class Input(Output):
             and self.state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK)
         ):
             self._event(Event.RCV_ACK_OF_FIN, now=now)
+
+    def _sndbuf_expand(self) -> None:
+        """Linux tcp_sndbuf_expand: room for twice cwnd (so the application can keep the
+        window full while the last one is in flight), up to wmem_max; SO_SNDBUF locks."""
+        if self.opts.sndbuf is None:
+            capacity = min(2 * self.cc.cwnd, self.cfg.wmem_max)
+            if capacity > self.sndbuf.capacity:
+                self.sndbuf.capacity = capacity
+                self.stats["sndbuf_grown"] += 1
 
     def _spurious(self, ts: tuple[int, int] | None) -> bool:
         """Eifel detection (RFC 3522): the ACK for retransmitted data echoes a timestamp
@@ -370,7 +389,9 @@ class Input(Output):
         self.cc.cwnd = self.cc.ssthresh
         self.ca = CaState.RECOVERY
         self.recover = self.snd_nxt
-        self.high_rxt = self.snd_una
+        # high_rxt stays: data retransmitted in an earlier episode that was undone (Eifel)
+        # is still in flight and is not resent again unless detected lost again
+        self.high_rxt = max(self.high_rxt, self.snd_una)
         self._reset_recovery_marks()
         self._push(now, force=True)
 
@@ -387,6 +408,10 @@ class Input(Output):
         self.data_segs_in += 1
         if plen > self.rcv_mss:
             self.rcv_mss = plen
+        last = self.last_data_rcv
+        if last is None or now - last > self.rtt.rto:
+            self._enter_quickack()
+        self.last_data_rcv = now
         had_gaps = buf.has_gaps()
         before = buf.nxt
         if seq < before and self.sack_ok:
@@ -408,16 +433,30 @@ class Input(Output):
         if self.pending_fin is not None and buf.nxt >= self.pending_fin:
             self._accept_fin(now)  # an earlier out-of-order FIN is now in order
             return
-        if (
+        if self.quickacks:
+            self.quickacks -= 1
+            self.stats["quick_acks"] += 1
+            self._send_ack(now)
+        elif (
             had_gaps
             or buf.has_gaps()
             or seq < before
             or buf.nxt - self.last_ack_sent > self.rcv_mss
             or buf.free() < self.rcv_mss
-        ):  # out of order, a hole filled, a 2nd full segment, or the window closing
+            or not self.cfg.delayed_ack
+        ):  # out of order, a hole filled, a 2nd full segment, the window closing, no delack
             self._send_ack(now)
         elif self.t_delack is None:
             self.t_delack = now + self.cfg.delack
+
+    def _enter_quickack(self) -> None:
+        """Linux tcp_incr_quickack, simplified: the first data of a connection (and data
+        after an idle gap longer than the RTO) is ACKed at once for min(16, rcv_wnd /
+        (2 * rcv_mss)) segments (at least 2), so the sender's slow start is not slowed by
+        delayed ACKs. Linux also leaves quick-ACK mode in interactive ("pingpong")
+        exchanges; we do not model that."""
+        quick = max(self._window_now() // (2 * max(self.rcv_mss, 1)), 2)
+        self.quickacks = max(self.quickacks, min(quick, self.cfg.quickacks))
 
     def _receive_fin(self, fin_seq: int, now: float) -> None:
         if self.fin_received:

@@ -127,9 +127,40 @@ class Output(Tcb):
         return min(point, self.snd_nxt)
 
     def _push(self, now: float, *, force: bool = False) -> None:
-        """Send what the windows allow: lost data first, then new data, then FIN."""
+        """Send what the windows allow: lost data first, then new data, then FIN; then
+        note whether the window, not the application or the peer, was the limit."""
         if self.state not in _SENDING:
             return
+        sent = self.segs_out
+        self._transmit(now, force)
+        limited = self._pipe() + self.mss > self.cc.cwnd
+        if limited or self.segs_out != sent:
+            self._cwnd_validate(limited)
+
+    def _cwnd_validate(self, limited: bool) -> None:
+        """Linux tcp_cwnd_validate (RFC 7661): remember, per window of data, whether the
+        sender was cwnd-limited, else the most it had in flight."""
+        flight = self.snd_nxt - self.snd_una
+        if (
+            self.snd_una >= self.cwnd_usage_seq
+            or limited
+            or (not self.is_cwnd_limited and flight > self.max_flight)
+        ):
+            self.is_cwnd_limited = limited
+            self.max_flight = flight
+            self.cwnd_usage_seq = self.snd_nxt
+
+    def _cwnd_limited(self) -> bool:
+        """Linux tcp_is_cwnd_limited: may an ACK grow cwnd? Only if the window was the
+        limit in this window of data; in slow start also while cwnd < 2 * the most in
+        flight (so slow start can double what was sent). A receiver-window-limited or
+        application-limited sender keeps its cwnd."""
+        if self.is_cwnd_limited:
+            return True
+        cc = self.cc
+        return cc.cwnd < cc.ssthresh and cc.cwnd < 2 * self.max_flight
+
+    def _transmit(self, now: float, force: bool) -> None:
         cwnd = self.cc.cwnd
         while True:
             pipe = self._pipe()

@@ -51,6 +51,7 @@ class Owner(Protocol):
     def transmit(self, conn: Tcb, segment: bytes, *, now: float) -> None: ...
     def allow_challenge_ack(self, *, now: float) -> bool: ...
     def established(self, conn: Tcb, *, now: float) -> None: ...
+    def state_changed(self, conn: Tcb, old: State, new: State, *, now: float) -> None: ...
     def route_mtu(self, remote: int) -> int: ...
 
 
@@ -101,10 +102,20 @@ class Tcb:
         self.last_ack_sent = 0
         self.rcv_mss = cfg.default_mss
         self.dsack: tuple[int, int] | None = None  # a duplicate to report once (RFC 2883)
+        self.quickacks = 0  # data segments still to ACK at once (Linux quick-ACK mode)
+        self.last_data_rcv: float | None = None  # arrival of the last data segment
         # options
         self.ws_ok = self.sack_ok = self.ts_ok = False
         self.snd_wscale = 0
-        self.rcv_wscale = wscale_for(self.rcvbuf.capacity) if cfg.window_scaling else 0
+        self.rcv_wscale = (
+            wscale_for(max(self.rcvbuf.capacity, cfg.rmem_max)) if cfg.window_scaling else 0
+        )
+        # receive buffer autotuning (Linux tcp_rcv_space_adjust): bytes the application
+        # read per receiver RTT; rcv_rtt from timestamps echoed on full-sized data
+        self.rcvq_space = 0
+        self.rcvq_seq = 0
+        self.rcvq_time = now
+        self.rcv_rtt: float | None = None
         self.ts_offset = ts_offset
         self.ts_recent = 0
         self.peer_mss = cfg.default_mss
@@ -123,6 +134,10 @@ class Tcb:
         self.undo_tsval: int | None = None  # TSval of the episode's first retransmission
         self.rtx_tsval: int | None = None  # TSval of the latest retransmission
         self.sb = Scoreboard()
+        # cwnd validation (Linux tcp_cwnd_validate): was cwnd the limit in this window?
+        self.is_cwnd_limited = False
+        self.max_flight = 0  # the most bytes in flight in this window of data
+        self.cwnd_usage_seq = iss  # the window ends when SND.UNA passes this
         # retransmissions in this recovery: (start, end, SND.NXT when sent); a SACK for data
         # sent after one of them while it is still missing marks it lost again (``relost``)
         self.rxt_log: deque[tuple[int, int, int]] = deque()
@@ -151,9 +166,11 @@ class Tcb:
         self.scheduled: float | None = None  # the engine's timer-heap bookkeeping
 
     def _event(self, event: Event, *, now: float) -> None:
+        """The one place the state changes (then the owner's state-change hook runs)."""
         old = self.state
         self.state = new = transition(old, event)
         self.stats["curr_estab"] += (new in _ESTAB) - (old in _ESTAB)
+        self.owner.state_changed(self, old, new, now=now)
         if new is State.TIME_WAIT:
             self._stop_timers()
             self.t_wait = now + 2 * self.cfg.msl
@@ -161,8 +178,12 @@ class Tcb:
             self.t_wait = now + self.cfg.fin_timeout
         elif new is State.CLOSED:
             self._stop_timers()
-        if new is State.ESTABLISHED and self.opts.keepalive:
-            self._arm_keepalive(now)
+        if new is State.ESTABLISHED:
+            # Linux tcp_init_buffer_space: autotuning starts from 10 segments per RTT
+            self.rcvq_space = min(self.rcvbuf.capacity, 10 * self.mss)
+            self.rcvq_seq, self.rcvq_time = self.rcvbuf.nxt, now
+            if self.opts.keepalive:
+                self._arm_keepalive(now)
 
     def _reset_recovery_marks(self) -> None:
         self.rxt_log.clear()

@@ -4,14 +4,21 @@ drop, delay, duplicate, reorder or corrupt segments. Sans-I/O like the rest."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import heapq
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from nodes.faults.engine import FaultEngine
+from nodes.faults.model import FaultSpec
+from nodes.io.simulate import Line, build_line
+from nodes.stack.config import StackConfig
 from nodes.stack.tcp.api import TcpSocket
 from nodes.stack.tcp.config import TcpConfig
+from nodes.stack.tcp.connection import Connection
 from nodes.stack.tcp.engine import TcpEngine
 from nodes.wire.tcp import TcpOptions, TcpSegment, build_tcp, parse_tcp
 
@@ -272,3 +279,89 @@ class Script:
                     dport=syn.src_port, options=options or TcpOptions(mss=1460))  # fmt: skip
         self.out()
         return sock, syn.seq
+
+
+# ---------------------------------------------------------------- transfers over the sim
+
+
+@dataclass(slots=True)
+class Transfer:
+    """A bulk transfer h1 -> h2 over ``build_line`` (h1 -- r1 -- h2): the result."""
+
+    line: Line
+    sender: Connection
+    receiver: Connection
+    received: int
+    sha256: bytes
+    elapsed: float  # from ESTABLISHED to the last byte read
+
+
+def pattern(size: int) -> bytes:
+    return random.Random(size).randbytes(size)
+
+
+def line_transfer(
+    size: int,
+    *,
+    delay: float = 0.005,
+    config: TcpConfig | None = None,
+    faults: Sequence[FaultSpec] = (),
+    rcvbuf: int | None = None,
+    during: Callable[[Line, Connection, float], None] | None = None,
+    timeout: float = 120.0,
+    read_chunk: int = 1 << 20,
+) -> Transfer:
+    """Send ``size`` pattern bytes from h1 to h2 (port 5001) through r1 (whose fault
+    engine gets ``faults``), reading as fast as the data comes; ``during(line, sender,
+    now)`` runs at every simulation step. Fails loudly on a stall."""
+    stack = StackConfig(tcp=config or TcpConfig())
+    line = build_line(1, delay=delay, seed=7, host_config=stack)
+    sim = line.sim
+    if faults:
+        engine = FaultEngine(rng=random.Random(3))
+        for k, spec in enumerate(faults):
+            engine.add(spec, now=0.0, fault_id=f"f{k}")
+        sim.set_impairment("r1", engine)
+    server = line.right.tcp.socket()
+    if rcvbuf is not None:
+        server.set_buffer_sizes(rcvbuf=rcvbuf)
+    server.bind(0, 5001)
+    server.listen(8)
+    client = line.left.tcp.socket()
+    client.connect(line.address("h2"), 5001, now=sim.now)
+    sender = client.connection
+    assert sender is not None
+    data = memoryview(pattern(size))
+    digest = hashlib.sha256()
+    peers: list[TcpSocket] = []
+    progress = {"sent": 0, "got": 0}
+    start: list[float] = []
+
+    def pump() -> bool:
+        now = sim.now
+        if during is not None:
+            during(line, sender, now)
+        if not peers:
+            with contextlib.suppress(BlockingIOError):
+                peers.append(server.accept())
+        if client.state == "ESTABLISHED":
+            if not start:
+                start.append(now)
+            sent = progress["sent"]
+            with contextlib.suppress(BlockingIOError):
+                while sent < size:
+                    sent += client.send(data[sent : sent + 65536], now=now)
+            progress["sent"] = sent
+        for peer in peers:
+            with contextlib.suppress(BlockingIOError):
+                while chunk := peer.recv(read_chunk, now=now):
+                    digest.update(chunk)
+                    progress["got"] += len(chunk)
+        return progress["got"] >= size
+
+    done = sim.run(pump, timeout=timeout)
+    assert done, f"transfer stalled at {progress['got']}/{size} bytes, t={sim.now:.2f}"
+    receiver = peers[0].connection
+    assert receiver is not None
+    elapsed = sim.now - start[0]
+    return Transfer(line, sender, receiver, progress["got"], digest.digest(), elapsed)

@@ -31,7 +31,6 @@ import functools
 import json
 import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,7 +45,6 @@ from bench import scripts
 from bench.results import Figure
 from bench.stats import percentile
 from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
-from orchestrator import labels as L
 from orchestrator.backend.docker import DockerBackend
 from orchestrator.deploy import ProgressEvent, deploy, destroy
 from orchestrator.handle import LabHandle
@@ -221,21 +219,11 @@ class LabBench:
         return result.output
 
     def _setup_linux(self, h: LabHandle, parts: PathLabParts) -> bool:
-        """Linux router: ip_forward on (from the host: /proc/sys is read-only inside the
-        container, see README), routes on its ends, iperf3 and echo servers."""
+        """The Linux path works (lxr is deployed as a Linux-kernel router, ``forward: true``:
+        ip_forward on and routes from the planner), then iperf3 and echo servers."""
         if parts.linux_path:
             try:
-                self._enable_forwarding(h, "lxr")
-                lab = h.lab
-                a, b = lab.node("lx1").interfaces[0], lab.node("lx2").interfaces[0]
-                ra, rb = lab.node("lxr").interfaces
-                self.exec(
-                    h, "lx1", ["ip", "route", "replace", str(b.network), "via", str(ra.address)]
-                )
-                self.exec(
-                    h, "lx2", ["ip", "route", "replace", str(a.network), "via", str(rb.address)]
-                )
-                self.exec(h, "lx1", ["ping", "-c", "1", "-W", "3", str(b.address)])
+                self.exec(h, "lx1", ["ping", "-c", "1", "-W", "3", h.address("lx2")])
             except Exception as exc:
                 self.log(f"  linux router setup failed: {exc}")
                 for fig in self.figures.values():
@@ -252,21 +240,6 @@ class LabBench:
         if parts.linux_path:
             self.iperf_tcp(h, "lx1", "lx2", 1_000_000)
         return parts.linux_path
-
-    def _enable_forwarding(self, h: LabHandle, node: str) -> None:
-        if os.geteuid() != 0:
-            raise BenchError("enabling ip_forward on a linux node needs root (nsenter)")
-        info = self.backend.api.inspect_container(L.container_name(h.name, node))
-        pid = int(info["State"]["Pid"])
-        done = subprocess.run(
-            ["nsenter", "-t", str(pid), "-n", "sysctl", "-w", "net.ipv4.ip_forward=1"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise BenchError(f"nsenter sysctl on {node}: {done.stderr.strip()}")
 
     def _warm(self, h: LabHandle) -> None:
         """ARP and first packets out of the way: h1 pings h2 through r1."""

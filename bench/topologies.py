@@ -4,7 +4,8 @@
 echo:7); optionally kernel endpoints around OUR router (ka -- r1 -- kb: the Linux stack
 at both ends, our router between them), a linux node ``kc`` on r1 that runs our stack
 standalone as an echo client, and the Linux reference path lx1 -- lxr -- lx2 (all three
-linux-kind; lxr forwards once the bench switched ip_forward on, see bench/docker.py).
+linux-kind; lxr is a Linux-kernel router, ``forward: true``, so the planner routes the two
+ends through it like through r1).
 
 ``router_line`` and ``fan_line``: deploy-time labs (10 routers in a line; N nodes).
 """
@@ -51,11 +52,11 @@ def path_lab(name: str, *, mtu: int = 1500, parts: PathLabParts | None = None) -
         links.append({"endpoints": ["kc:eth0", f"r1:eth{next_if}"], "name": "kc-r1"})
         next_if += 1
     if parts.linux_path:
-        # lxr is a linux node: the planner routes only through routers, so the two ends get
-        # no routes (`routes: none`); the bench adds them after deploy
-        nodes["lx1"] = {"kind": "linux", "routes": "none"}
-        nodes["lxr"] = {"kind": "linux", "routes": "none"}
-        nodes["lx2"] = {"kind": "linux", "routes": "none"}
+        # lxr: a Linux-kernel router (created with ip_forward=1); lx1 and lx2 get a default
+        # route via it from the planner
+        nodes["lx1"] = {"kind": "linux"}
+        nodes["lxr"] = {"kind": "linux", "forward": True}
+        nodes["lx2"] = {"kind": "linux"}
         links.append({"endpoints": ["lx1:eth0", "lxr:eth0"], "name": "lx1-lxr"})
         links.append({"endpoints": ["lxr:eth1", "lx2:eth0"], "name": "lxr-lx2"})
     return _dump({"name": name, "defaults": {"mtu": mtu}, "nodes": nodes, "links": links})

@@ -127,13 +127,26 @@ class DeployPlan:
 
 
 def sysctls(node: Node) -> dict[str, str]:
-    """Every node: no IPv6; the kernel forwards only for a linux node of a forwarding kind
-    (our nodes route in our stack and keep the kernel out, nodes/io/takeover.py)."""
-    return {
+    """The kernel settings a node's container is created with (``/proc/sys`` is read-only
+    inside it, so they cannot be changed later).
+
+    Every node: no IPv6. The kernel forwards only on a linux node with ``forward: true``
+    (our nodes route in our stack and keep the kernel out, nodes/io/takeover.py). Such a
+    Linux router also gets reverse-path filtering off: the effective rp_filter of an
+    interface is max(``all``, the interface's own), and the interfaces inherit the host's
+    value (they are moved into the container before these sysctls are written), so
+    ``all``, ``default`` and each data interface (``ethN``: Docker names them by connect
+    order and a linux node has no other network) are set to 0.
+    """
+    out = {
         "net.ipv6.conf.all.disable_ipv6": "1",
         "net.ipv6.conf.default.disable_ipv6": "1",
         "net.ipv4.ip_forward": "1" if linuxnode.forwards(node) else "0",
     }
+    if linuxnode.forwards(node):
+        devices = ("all", "default", *(f"eth{i}" for i in range(len(node.interfaces))))
+        out |= {f"net.ipv4.conf.{dev}.rp_filter": "0" for dev in devices}
+    return out
 
 
 def agent_command(node: Node, listen: str) -> tuple[str, ...]:

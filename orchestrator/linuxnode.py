@@ -12,7 +12,9 @@ connect order, so interfaces are found by address). Three commands run inside th
 3. ``ip -j addr show`` + ``ip -j -4 route show`` + ``ip_forward``: verified against the plan.
 
 ip_forward itself is a sysctl set when the container is created (``/proc/sys`` is
-read-only inside it): 1 only for a node kind that forwards.
+read-only inside it): 1 only for a linux node with ``forward: true`` (a Linux-kernel
+router), which also gets rp_filter off (:func:`orchestrator.deploy.sysctls`) and, with
+``routes: auto``, a route to every remote subnet like our routers.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ class LinuxNodeReport:
 
 
 def forwards(node: Node) -> bool:
-    """Whether the node's kernel routes (the ip_forward sysctl it is created with)."""
-    return node.kind is NodeKind.LINUX and node.kind.forwards
+    """Whether the node's kernel routes (the ip_forward sysctl it is created with): a linux
+    node with ``forward: true``. Our own nodes keep the kernel out (ip_forward 0)."""
+    return node.kind is NodeKind.LINUX and node.forwards
 
 
 def _json_lines(text: str) -> list[Any]:

@@ -29,6 +29,7 @@ def _node(node: Node) -> dict[str, Any]:
     return {
         "name": node.name,
         "kind": node.kind.value,
+        "forward": node.forward,
         "stack": asdict(node.stack),
         "interfaces": [
             {

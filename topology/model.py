@@ -25,6 +25,8 @@ class NodeKind(StrEnum):
 
     @property
     def forwards(self) -> bool:
+        """Whether every node of this kind forwards (a linux node forwards only with
+        ``forward: true``: see :attr:`Node.forwards`)."""
         return self is NodeKind.ROUTER
 
 
@@ -178,6 +180,13 @@ class Node:
     routes: tuple[Route, ...]
     apps: tuple[AppSpec, ...]
     route_mode: RouteMode
+    forward: bool = False  # linux nodes only: the kernel routes (net.ipv4.ip_forward=1)
+
+    @property
+    def forwards(self) -> bool:
+        """Whether the node routes packets between its interfaces: a router, or a linux node
+        with ``forward: true`` (a Linux-kernel router). Route planning treats both alike."""
+        return self.kind.forwards or (self.kind is NodeKind.LINUX and self.forward)
 
     def interface(self, name: str) -> Interface:
         for iface in self.interfaces:

@@ -27,7 +27,7 @@ from topology.spec import EndpointSpec, LabSpec, NodeSpec, RouteSpec, SegmentSpe
 TOP_KEYS = ("name", "defaults", "pool", "routes", "nodes", "links", "lans", "faults")
 STACK_KEYS = StackOptions.option_names()
 DEFAULTS_KEYS = ("mtu", *STACK_KEYS)
-NODE_KEYS = ("kind", "apps", "routes", *STACK_KEYS)
+NODE_KEYS = ("kind", "forward", "apps", "routes", *STACK_KEYS)
 LINK_KEYS = ("endpoints", "name", "subnet", "mtu")
 LAN_KEYS = ("members", "subnet", "mtu")
 ENDPOINT_KEYS = ("node", "iface", "address", "mac")
@@ -144,9 +144,28 @@ def _node(reader: Reader, name: str, val: Val) -> NodeSpec | None:
     if "routes" in body:
         mode, routes = _node_routes(reader, body["routes"])
     options = _stack_options(reader, body)
+    forward = _forward(reader, name, kind, body["forward"]) if "forward" in body else False
     if kind is None:
         return None
-    return NodeSpec(name, NodeKind(kind), options, apps, mode, routes, val.where)
+    return NodeSpec(name, NodeKind(kind), options, apps, mode, routes, val.where, forward)
+
+
+def _forward(reader: Reader, name: str, kind: str | None, val: Val) -> bool:
+    """``forward: true``: a linux node whose kernel routes (a Linux-kernel router)."""
+    value = reader.boolean(val)
+    if value is None or kind is None:
+        return False
+    if kind != NodeKind.LINUX.value:
+        hint = "a router node always forwards"
+        if kind != NodeKind.ROUTER.value:
+            hint = "use kind: router for our router or kind: linux for a Linux-kernel router"
+        reader.error(
+            val.where,
+            f"forward applies to linux nodes only; {name} is a {kind} node ({hint})",
+            at_key=True,
+        )
+        return False
+    return value
 
 
 def _apps(reader: Reader, val: Val) -> tuple[AppSpec, ...]:

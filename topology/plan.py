@@ -90,6 +90,7 @@ def plan(reader: Reader, spec: LabSpec) -> Lab | None:
             routes=(),
             apps=n.apps,
             route_mode=n.route_mode or spec.route_mode,
+            forward=n.forward,
         )
         for n in spec.nodes
     )

@@ -1,12 +1,15 @@
 """Static routes for ``routes: auto``: shortest paths (hop count) over routers.
 
-* Only ``router`` nodes forward. For every subnet, a breadth-first search starts at the
-  routers attached to it; every node the search reaches gets a route to that subnet.
+* Only routers forward: ``router`` nodes and ``linux`` nodes with ``forward: true`` (a
+  Linux-kernel router); "router" below means either. For every subnet, a breadth-first
+  search starts at the routers attached to it; every node the search reaches gets a route
+  to that subnet.
 * Ties between equal-cost next hops go to the node's first interface (natural name order:
   eth0, eth1, ...), then to the first member of that link or LAN: deterministic.
 * Routers get one route per remote subnet and no default route.
-* Hosts and linux nodes get a default route via their first router neighbour (same order),
-  plus specific routes only for subnets another neighbour reaches in fewer hops.
+* Hosts and non-forwarding linux nodes get a default route via their first router
+  neighbour (same order), plus specific routes only for subnets another neighbour reaches
+  in fewer hops.
 
 :func:`forward_path` follows the planned tables hop by hop (what the stacks will do).
 """
@@ -30,7 +33,7 @@ class _Graph:
         self.segments = {s.name: s for s in lab.segments}
 
     def forwards(self, name: str) -> bool:
-        return self.nodes[name].kind.forwards
+        return self.nodes[name].forwards
 
     def neighbours(self, name: str) -> list[tuple[Interface, Interface]]:
         """(own interface, neighbour's interface) in tie-break order."""
@@ -78,7 +81,7 @@ def compute_routes(lab: Lab, explicit: Mapping[str, Sequence[RouteSpec]]) -> Lab
             routes = [_explicit(node, r) for r in explicit.get(node.name, ())]
         elif node.route_mode is RouteMode.NONE:
             routes = []
-        elif node.kind.forwards:
+        elif node.forwards:
             routes = auto[node.name]
         else:
             routes = _host_routes(graph, node, auto[node.name], hops)
@@ -134,7 +137,7 @@ def forward_path(lab: Lab, src: str, dst: IPv4Address, max_hops: int = 64) -> li
     for _ in range(max_hops):
         if owners.get(dst) == current.name:
             return path
-        if len(path) > 1 and not current.kind.forwards:
+        if len(path) > 1 and not current.forwards:
             return None
         hop = lookup(current, dst)
         if hop is None:

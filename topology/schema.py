@@ -164,12 +164,19 @@ def _defs() -> dict[str, Any]:
     node = _object(
         {
             "kind": {"enum": list(parse.KINDS)},
+            "forward": {
+                "type": "boolean",
+                "description": "linux nodes only: the kernel forwards (net.ipv4.ip_forward=1), "
+                "a Linux-kernel router the route planner treats like a router (default false)",
+            },
             "apps": {"anyOf": [{"type": "array", "items": app_item}, app_map]},
             "routes": {"anyOf": [{"enum": ["auto", "none"]}, {"type": "array", "items": route}]},
             **stack,
         },
         ("kind",),
     )
+    node["if"] = {"required": ["forward"]}
+    node["then"] = {"properties": {"kind": {"const": "linux"}}}
     segment_common = {"subnet": _ref("prefix"), "mtu": mtu}
     return {
         "name": _pattern(NAME),

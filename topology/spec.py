@@ -52,6 +52,7 @@ class NodeSpec:
     route_mode: RouteMode | None  # None: the lab's mode
     routes: tuple[RouteSpec, ...]
     where: Where
+    forward: bool = False  # linux nodes: the kernel forwards (``forward: true``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ from orchestrator.backend.base import (
     NodeInfo,
     NodeSpec,
 )
-from topology import Lab, Node, NodeKind
+from topology import Lab, Node
 
 MANAGEMENT_SUBNET = IPv4Network("172.30.250.0/24")
 
@@ -320,7 +320,7 @@ def _verified_kernel(plan: Node, spec: NodeSpec) -> str:
         {"dst": "default" if r.is_default else str(r.dst), "gateway": str(r.via), "dev": dev[r.dev]}
         for r in plan.routes
     ]
-    forward = "1" if plan.kind is NodeKind.LINUX and plan.kind.forwards else "0"
+    forward = spec.sysctls.get("net.ipv4.ip_forward", "0")  # what it was created with
     return f"{json.dumps(links)}\n\n{json.dumps(routes)}\n\n{forward}\n"
 
 

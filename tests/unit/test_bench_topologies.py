@@ -16,10 +16,14 @@ def test_path_lab_has_our_path_kernel_ends_and_linux_path() -> None:
     assert kinds["r1"] is NodeKind.ROUTER and kinds["h1"] is NodeKind.HOST
     assert {kinds[n] for n in ("ka", "kb", "kc", "lx1", "lxr", "lx2")} == {NodeKind.LINUX}
     assert {f"{a.kind.value}:{a.port}" for a in lab.node("h2").apps} == {"sink:5001", "echo:7"}
-    # kernel ends route through our router; the linux path is routed by the bench
+    # kernel ends route through our router, the linux ends through the Linux-kernel router
     assert [str(r.dst) for r in lab.node("ka").routes] == ["0.0.0.0/0"]
-    assert not lab.node("lx1").routes and not lab.node("lx2").routes
-    assert len(lab.node("lxr").interfaces) == 2
+    assert lab.node("lxr").forwards and len(lab.node("lxr").interfaces) == 2
+    for end in ("lx1", "lx2"):
+        (default,) = lab.node(end).routes
+        assert default.is_default and default.via in {i.address for i in lab.node("lxr").interfaces}
+    path = forward_path(lab, "lx1", lab.node("lx2").interfaces[0].address)
+    assert path == ["lx1", "lxr", "lx2"]
 
 
 def test_path_lab_mtu_and_parts() -> None:

@@ -118,6 +118,21 @@ def test_linux_nodes_are_configured_by_exec_and_run_no_agent(mixed: Lab) -> None
         handle.agent("lx1")
 
 
+def test_a_linux_router_is_created_forwarding_and_verified() -> None:
+    lab = load("linux-router")
+    backend = FakeBackend()
+    handle = deploy(lab, backend)
+    assert sorted(handle.agent_addresses) == ["h1"]
+    lxr = backend.engine.nodes[L.container_name("linux-router", "lxr")].spec
+    assert lxr.sysctls["net.ipv4.ip_forward"] == "1"
+    assert lxr.sysctls["net.ipv4.conf.all.rp_filter"] == "0"
+    lx1 = backend.engine.nodes[L.container_name("linux-router", "lx1")].spec
+    assert lx1.sysctls["net.ipv4.ip_forward"] == "0"
+    assert sorted(t for op, t in backend.calls if op == "exec") == sorted(["lx1", "lxr", "lx2"] * 3)
+    destroy("linux-router", backend)
+    assert_empty(backend)
+
+
 # ---- idempotency -----------------------------------------------------------------------------
 
 

@@ -114,3 +114,52 @@ def test_configure_reports_a_failing_script_with_its_output() -> None:
 def test_configure_refuses_other_kinds() -> None:
     with pytest.raises(LinuxNodeError, match="r1 is a router node"):
         linuxnode.configure(lx("r1"), Recorder([]))
+
+
+KERNEL_ROUTER = """\
+name: kr
+nodes:
+  lx1: {kind: linux}
+  lxr: {kind: linux, forward: true}
+  r1: {kind: router}
+  h: {kind: host}
+links:
+  - {endpoints: [lx1, lxr], subnet: 10.9.1.0/24}
+  - {endpoints: [lxr, r1], subnet: 10.9.2.0/24}
+  - {endpoints: [r1, h], subnet: 10.9.3.0/24}
+"""
+
+
+def kernel_router() -> Node:
+    return topology.load_text(KERNEL_ROUTER).node("lxr")
+
+
+def router_kernel(forward: str) -> str:
+    links = [
+        {"ifname": f"eth{k}", "mtu": 1500, "address": i.mac_str,
+         "addr_info": [{"family": "inet", "local": str(i.address), "prefixlen": 24}]}
+        for k, i in enumerate(kernel_router().interfaces)
+    ]  # fmt: skip
+    routes = [{"dst": "10.9.3.0/24", "gateway": "10.9.2.3", "dev": "eth1"}]
+    return f"{json.dumps(links)}\n\n{json.dumps(routes)}\n\n{forward}\n"
+
+
+def test_forwards_follows_the_forward_option_of_linux_nodes() -> None:
+    lab = topology.load_text(KERNEL_ROUTER)
+    assert [n.name for n in lab.nodes if linuxnode.forwards(n)] == ["lxr"]
+    assert not linuxnode.forwards(lab.node("r1"))  # our router: the kernel stays out
+
+
+def test_a_forwarding_linux_node_gets_routes_to_remote_subnets() -> None:
+    node = kernel_router()
+    commands = linuxnode.setup_commands(node, {"eth0": "eth0", "eth1": "eth1"})
+    assert commands[-1] == "ip -4 route replace 10.9.3.0/24 via 10.9.2.3 dev eth1"
+    assert not any("default" in c and "replace" in c for c in commands)
+
+
+def test_verify_wants_ip_forward_on_for_a_forwarding_linux_node() -> None:
+    devices = {"eth0": "eth0", "eth1": "eth1"}
+    assert linuxnode.verify(kernel_router(), devices, router_kernel("1")) == []
+    assert linuxnode.verify(kernel_router(), devices, router_kernel("0")) == [
+        "net.ipv4.ip_forward is 0"
+    ]

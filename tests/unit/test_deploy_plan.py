@@ -125,3 +125,29 @@ def test_backends_are_made_by_name() -> None:
     assert make_backend("docker", image="x:1").name == "docker"  # lazy: no engine call yet
     with pytest.raises(BackendError, match="unknown backend 'k8s'"):
         make_backend("k8s")
+
+
+def test_a_forwarding_linux_node_is_created_with_ip_forward_on_and_rp_filter_off() -> None:
+    plan = make_plan(load("linux-router"), FakeBackend(), "img:1")
+    sysctls = {s.node: dict(s.sysctls) for s in plan.nodes}
+    assert sysctls["lxr"] == {
+        "net.ipv6.conf.all.disable_ipv6": "1",
+        "net.ipv6.conf.default.disable_ipv6": "1",
+        "net.ipv4.ip_forward": "1",
+        # effective rp_filter = max(all, device); devices inherit the host's value
+        "net.ipv4.conf.all.rp_filter": "0",
+        "net.ipv4.conf.default.rp_filter": "0",
+        "net.ipv4.conf.eth0.rp_filter": "0",
+        "net.ipv4.conf.eth1.rp_filter": "0",
+        "net.ipv4.conf.eth2.rp_filter": "0",
+    }
+    for node in ("lx1", "lx2", "h1"):  # hosts keep the kernel from forwarding
+        assert sysctls[node]["net.ipv4.ip_forward"] == "0"
+        assert not any("rp_filter" in key for key in sysctls[node])
+
+
+def test_the_forward_option_is_part_of_the_topology_hash() -> None:
+    text = Path(topology.example_path("linux-router")).read_text()
+    on = topology.load_text(text)
+    off = topology.load_text(text.replace("forward: true", "forward: false"))
+    assert L.topology_hash(on) != L.topology_hash(off)

@@ -6,14 +6,15 @@ import re
 from pathlib import Path
 
 from topology import NodeKind, example_path, lab_to_dict, load_file, load_text
+from topology.routes import forward_path
 
 
 def kinds(name: str) -> dict[str, NodeKind]:
     return {n.name: n.kind for n in load_file(example_path(name)).nodes}
 
 
-def test_all_five_examples_exist_and_load() -> None:
-    for name in ("quickstart", "line4", "diamond", "lan", "mixed-linux"):
+def test_all_six_examples_exist_and_load() -> None:
+    for name in ("quickstart", "line4", "diamond", "lan", "mixed-linux", "linux-router"):
         lab = load_file(example_path(name))
         assert lab.name == name
         assert lab_to_dict(lab)["name"] == name
@@ -55,6 +56,20 @@ def test_lan_has_a_shared_segment() -> None:
 
 def test_mixed_linux_has_linux_peers() -> None:
     assert list(kinds("mixed-linux").values()).count(NodeKind.LINUX) == 2
+
+
+def test_linux_router_routes_linux_hosts_and_our_host_through_the_kernel_router() -> None:
+    lab = load_file(example_path("linux-router"))
+    assert kinds("linux-router") == {"lx1": "linux", "lxr": "linux", "lx2": "linux", "h1": "host"}
+    assert [n.name for n in lab.nodes if n.forwards] == ["lxr"]
+    assert lab_to_dict(lab)["nodes"][1]["forward"] is True
+    for dst in ("lx2", "h1"):
+        address = lab.node(dst).interfaces[0].address
+        assert forward_path(lab, "lx1", address) == ["lx1", "lxr", dst]
+    lxr = {i.address for i in lab.node("lxr").interfaces}
+    for end in ("lx1", "lx2", "h1"):
+        (default,) = lab.node(end).routes
+        assert default.is_default and default.via in lxr
 
 
 def test_the_format_reference_in_the_readme_loads() -> None:

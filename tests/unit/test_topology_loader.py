@@ -305,6 +305,30 @@ CORPUS = [
         "links[1]",
         "no free /24 left in the pool 10.5.0.0/24",
     ),
+    (
+        "forward-on-a-host",
+        "name: t\nnodes:\n  h1:\n    kind: host\n    forward: true\n",
+        "forward",
+        0,
+        "nodes.h1.forward",
+        "forward applies to linux nodes only; h1 is a host node",
+    ),
+    (
+        "forward-on-a-router",
+        "name: t\nnodes:\n  r1: {kind: router, forward: false}\n",
+        "forward",
+        0,
+        "nodes.r1.forward",
+        "forward applies to linux nodes only; r1 is a router node (a router node always forwards)",
+    ),
+    (
+        "forward-wrong-type",
+        "name: t\nnodes:\n  lx: {kind: linux, forward: 'yes'}\n",
+        "'yes'",
+        0,
+        "nodes.lx.forward",
+        "expected a boolean (true or false), got a string",
+    ),
     ("not-a-mapping", "- a\n- b\n", "- a", 0, "", "expected a mapping, got a list"),
     ("yaml-syntax", "name: t\nnodes: {h1: [kind\n", "", 0, "", "invalid YAML"),
 ]
@@ -434,3 +458,23 @@ def test_fault_endpoint_interface_is_checked_after_planning() -> None:
     assert (d.line, d.column, d.path) == (9, 16, "faults[0].endpoint")
     assert d.message == "h1 has no interface 'eth7'"
     assert d.allowed == ("eth0",)
+
+
+def test_forward_is_a_linux_node_option() -> None:
+    lab = load_text(
+        "name: t\nnodes:\n  a: {kind: linux, forward: true}\n  b: {kind: linux, forward: false}\n"
+        "  c: {kind: linux}\n  r: {kind: router}\n  h: {kind: host}\n"
+    )
+    assert [(n.name, n.forward, n.forwards) for n in lab.nodes] == [
+        ("a", True, True), ("b", False, False), ("c", False, False), ("r", False, True),
+        ("h", False, False),
+    ]  # fmt: skip
+
+
+def test_forward_on_a_wrong_kind_and_a_wrong_type_are_both_reported() -> None:
+    found = diagnostics(
+        "name: t\nnodes:\n  h: {kind: host, forward: true}\n  lx: {kind: linux, forward: 1}\n"
+    )
+    assert [(d.line, d.path) for d in found] == [(3, "nodes.h.forward"), (4, "nodes.lx.forward")]
+    assert "linux nodes only" in found[0].message and "kind: linux" in found[0].message
+    assert found[1].message == "expected a boolean (true or false), got an integer"

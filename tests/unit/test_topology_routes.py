@@ -24,7 +24,7 @@ def node_hops(lab: Lab, src: str) -> dict[str, int]:
     queue = deque([src])
     while queue:
         current = queue.popleft()
-        if current != src and not lab.node(current).kind.forwards:
+        if current != src and not lab.node(current).forwards:
             continue
         for peer in sorted(adjacency[current]):
             if peer not in dist:
@@ -40,7 +40,7 @@ def toward_segment(lab: Lab, src: str, segment: str) -> int:
     if src in attached:
         return 1
     dist = node_hops(lab, src)
-    return 1 + min(dist[r] for r in attached if r in dist and lab.node(r).kind.forwards)
+    return 1 + min(dist[r] for r in attached if r in dist and lab.node(r).forwards)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -167,3 +167,50 @@ def test_routes_cover_every_remote_subnet_for_routers() -> None:
     remote = {s.subnet for s in lab.segments} - connected
     assert {r.dst for r in r1.routes} == remote
     assert IPv4Network("0.0.0.0/0") not in {r.dst for r in r1.routes}
+
+
+LINUX_LINE = """\
+name: t
+nodes:
+  a: {kind: linux}
+  lr1: {kind: linux, forward: FWD}
+  r2: {kind: router}
+  b: {kind: host}
+links:
+  - endpoints: [a, lr1]
+  - endpoints: [lr1, r2]
+  - endpoints: [r2, b]
+"""
+
+
+def test_forwarding_linux_nodes_are_routers() -> None:
+    lab = load_text(LINUX_LINE.replace("FWD", "true"))
+    lr1, r2 = lab.node("lr1"), lab.node("r2")
+    b = lab.node("b").interfaces[0].address
+    a = lab.node("a").interfaces[0].address
+    assert forward_path(lab, "a", b) == ["a", "lr1", "r2", "b"]
+    assert forward_path(lab, "b", a) == ["b", "r2", "lr1", "a"]
+    # a route per remote subnet and no default, like our router
+    assert [(str(r.dst), r.via, r.dev) for r in lr1.routes] == [
+        (str(lab.segment("r2-b").subnet), r2.interface("eth0").address, "eth1")
+    ]
+    assert [str(r.dst) for r in r2.routes] == [str(lab.segment("a-lr1").subnet)]
+    # the linux host uses it as its gateway
+    (default,) = lab.node("a").routes
+    assert default.is_default and default.via == lr1.interface("eth0").address
+
+
+def test_a_linux_node_without_forward_stays_a_host() -> None:
+    lab = load_text(LINUX_LINE.replace("FWD", "false"))
+    b = lab.node("b").interfaces[0].address
+    assert forward_path(lab, "a", b) is None
+    assert lab.node("a").routes == ()  # no router neighbour
+    # lr1 is an end host on r2's side: a default route via r2
+    assert [str(r.dst) for r in lab.node("lr1").routes] == ["0.0.0.0/0"]
+    assert lab.node("r2").routes == ()  # nothing beyond lr1 is reachable
+
+
+def test_forwarding_linux_node_with_routes_none_gets_only_connected_routes() -> None:
+    lab = load_text(LINUX_LINE.replace("forward: FWD", "forward: true, routes: none"))
+    assert lab.node("lr1").routes == ()
+    assert lab.node("lr1").forwards

@@ -20,7 +20,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "topology" / "examples"
 KEYWORDS = {
     "$schema", "$id", "$ref", "$defs", "title", "description", "type", "properties",
     "additionalProperties", "required", "propertyNames", "minProperties", "items", "minItems",
-    "maxItems", "enum", "const", "pattern", "minimum", "maximum", "anyOf", "oneOf",
+    "maxItems", "enum", "const", "pattern", "minimum", "maximum", "anyOf", "oneOf", "if", "then",
 }  # fmt: skip
 TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -73,6 +73,8 @@ def errors(schema: dict[str, Any], value: Any, root: dict[str, Any], path: str =
                 out.append(f"{path}: unexpected {key}")
             elif isinstance(schema.get("additionalProperties"), dict):
                 out += errors(schema["additionalProperties"], item, root, f"{path}.{key}")
+    if "if" in schema and not errors(schema["if"], value, root, path):
+        out += errors(schema.get("then", {}), value, root, path)
     if "anyOf" in schema and all(errors(s, value, root, path) for s in schema["anyOf"]):
         out.append(f"{path}: matches no anyOf branch")
     if "oneOf" in schema:
@@ -144,7 +146,17 @@ BAD = [
     "name: t\nnodes:\n  h1: {kind: host, congestion_control: vegas}\n",
     "name: t\nnodes:\n  h1: {kind: host}\nfaults:\n  - {node: h1, link: x, loss: 0.1}\n",
     "name: t\nnodes:\n  h1: {kind: host}\nfaults:\n  - {node: h1, loss: 1.5}\n",
+    "name: t\nnodes:\n  r1: {kind: router, forward: true}\n",
+    "name: t\nnodes:\n  lx: {kind: linux, forward: 'yes'}\n",
 ]
+
+
+@pytest.mark.parametrize("check", validators())
+def test_schema_accepts_forward_on_linux_nodes(check: Any) -> None:
+    assert check(yaml.safe_load("name: t\nnodes:\n  lx: {kind: linux, forward: true}\n")) == []
+    assert check(yaml.safe_load("name: t\nnodes:\n  lx: {kind: linux, forward: false}\n")) == []
+    node = json_schema()["$defs"]["node"]["properties"]
+    assert node["forward"]["type"] == "boolean" and "linux" in node["forward"]["description"]
 
 
 @pytest.mark.parametrize("check", validators())

@@ -131,9 +131,13 @@ def test_fin_is_retransmitted_with_backoff_and_orphan_gives_up() -> None:
     while (d := s.deadline()) is not None:
         s.advance(d)
         times += [s.now for seg in s.out() if seg.flags & F.FIN]
-    # RTT ~0 -> RTO 200 ms (the minimum), doubled each time, then the orphan gives up
-    assert times == pytest.approx([0.2, 0.6, 1.4])
-    assert sock.state == "CLOSED" and s.now == pytest.approx(3.0)
+    # RTT ~0 -> RTO 200 ms (the minimum), doubled each time, then the orphan gives up.
+    # orphan_retries is a time limit like retries2 (Linux tcp_write_timeout for a dead
+    # socket): tcp_model_timeout(3) = 3.0 s after the first retransmission at 0.2 s, so
+    # the FIN at 3.0 s still goes out and the orphan dies at the next expiry, 6.2 s (was:
+    # 3 retransmissions, closed at 3.0 s)
+    assert times == pytest.approx([0.2, 0.6, 1.4, 3.0])
+    assert sock.state == "CLOSED" and s.now == pytest.approx(6.2)
 
 
 def test_linger_zero_close_sends_rst() -> None:

@@ -95,7 +95,10 @@ def test_cubic_fast_convergence_and_reno_friendly_region() -> None:
     assert traj[-1][1] >= 7 + 20 * 3 * 0.3 / 1.7 - 1
 
 
-def bottleneck_trajectory(cc_name: str, lose_at: int) -> list[tuple[float, int, int]]:
+Point = tuple[float, int, int, str]  # time, cwnd, ssthresh (0: infinite), ca_state
+
+
+def bottleneck_trajectory(cc_name: str, lose_at: int) -> list[Point]:
     """1 MB/s bottleneck, 20 ms RTT; packet number ``lose_at`` from a to b is dropped."""
     net = Network(delay=0.010, rate=1_000_000,
                   config_a=TcpConfig(congestion=cc_name, sack=True, timestamps=False))  # fmt: skip
@@ -124,7 +127,7 @@ def bottleneck_trajectory(cc_name: str, lose_at: int) -> list[tuple[float, int, 
             queued += cli.send(bytes(min(total - queued, 65536)), now=net.now)
         info = cli.info()
         assert info is not None
-        traj.append((net.now, info.cwnd, info.ssthresh or 0))
+        traj.append((net.now, info.cwnd, info.ssthresh or 0, info.ca_state))
         with contextlib.suppress(BlockingIOError):
             peer.recv(1 << 20, now=net.now)
         if info.bytes_acked >= total:
@@ -132,8 +135,8 @@ def bottleneck_trajectory(cc_name: str, lose_at: int) -> list[tuple[float, int, 
     return traj
 
 
-def changes(traj: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
-    out: list[tuple[float, int, int]] = []
+def changes(traj: list[Point]) -> list[Point]:
+    out: list[Point] = []
     for point in traj:
         if not out or point[1:] != out[-1][1:]:
             out.append(point)
@@ -142,10 +145,18 @@ def changes(traj: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
 
 def test_reno_trajectory_in_a_connection() -> None:
     steps = changes(bottleneck_trajectory("reno", lose_at=40))
-    before = [c for _, c, s in steps if not s]
+    before = [c for _, c, s, _ in steps if not s]
     assert before[0] == 10 and before[-1] == 49  # IW10, slow start up to the loss
-    after = [(t, c) for t, c, s in steps if s]
-    assert after[0][1] == 24 and all(s == 24 for _, _, s in steps if s)  # 49 // 2
+    assert all(s == 24 for _, _, s, _ in steps if s)  # 49 // 2
+    # PRR (RFC 6937): in recovery cwnd = pipe + sndcnt; with pipe > ssthresh one segment
+    # goes out per two delivered (ssthresh/RecoverFS = 24/49), so cwnd falls one segment
+    # at a time from 49 toward 24 over about one RTT, never below ssthresh (was: a step
+    # from 49 to 24 on entering recovery)
+    rec = [c for _, c, s, ca in steps if ca == "recovery"]
+    assert rec[0] == 48 and rec[-1] >= 24 and len(rec) >= 20
+    assert all(c1 == c0 - 1 for c0, c1 in itertools.pairwise(rec))
+    after = [(t, c) for t, c, s, ca in steps if s and ca == "open"]
+    assert after[0][1] == 24  # recovery ends at ssthresh (tcp_end_cwnd_reduction)
     # congestion avoidance: +1 segment per RTT; the RTT is 20 ms + the queue (1 ms/segment)
     for (t0, c0), (t1, c1) in itertools.pairwise(after[1:]):
         assert c1 == c0 + 1
@@ -156,11 +167,17 @@ def test_reno_trajectory_in_a_connection() -> None:
 
 def test_cubic_trajectory_in_a_connection() -> None:
     steps = changes(bottleneck_trajectory("cubic", lose_at=40))
-    before = [c for _, c, s in steps if not s]
+    before = [c for _, c, s, _ in steps if not s]
     assert before[-1] == 49
-    after = [(t, c) for t, c, s in steps if s]
-    t_loss, c0 = after[0]
-    assert c0 == int(49 * 0.7) == 34  # beta 0.7
+    # PRR: cwnd falls one segment at a time from 49 to ssthresh (was: a step to 34);
+    # 34/49 of the delivered segments are sent, so the steps are slower than Reno's
+    rec = [c for _, c, s, ca in steps if ca == "recovery"]
+    assert rec[0] == 48 and rec[-1] >= 34
+    assert all(c1 == c0 - 1 for c0, c1 in itertools.pairwise(rec))
+    t_loss = next(t for t, _, s, _ in steps if s)
+    after = [(t, c) for t, c, s, ca in steps if s and ca == "open"]
+    c0 = after[0][1]
+    assert c0 == int(49 * 0.7) == 34  # beta 0.7: recovery ends at ssthresh
     k = (49 * 0.3 / 0.4) ** (1 / 3)
     gaps = [t1 - t0 for (t0, _), (t1, _) in itertools.pairwise(after[1:])]
     assert all(c < 49 for t, c in after if t - t_loss < k)  # concave: below W_max until K

@@ -54,13 +54,18 @@ def test_fast_retransmit_on_third_dupack_then_newreno_recovery() -> None:
     assert sent(s, base) == [31]
     s.inject(F.ACK, seq=1001, ack=una)
     assert sent(s, base) == [10]  # the third duplicate ACK: fast retransmit
-    assert cwnd(sock) == (10, 10, "recovery")  # ssthresh = cwnd/2 (Linux reno)
-    for _ in range(9):  # half a window of duplicate ACKs passes silently
+    # ssthresh = cwnd/2 (Linux reno); PRR (RFC 6937): cwnd = pipe + what may be sent now,
+    # 18 segments in flight + the retransmission (was: cwnd = ssthresh = 10 at once)
+    assert cwnd(sock) == (19, 10, "recovery")
+    # PRR: while pipe > ssthresh, send ssthresh/RecoverFS = 10/20 of what the peer got: one
+    # new segment every second duplicate ACK (was: 9 silent duplicate ACKs, then one each)
+    out = []
+    for _ in range(10):
         s.inject(F.ACK, seq=1001, ack=una)
-        assert sent(s, base) == []
-    s.inject(F.ACK, seq=1001, ack=una)
-    assert sent(s, base) == [32]  # then one new segment per duplicate ACK
-    s.inject(F.ACK, seq=1001, ack=base + 33 * MSS)  # everything: recovery ends
+        out.append(sent(s, base))
+    assert out == [[], [32], [], [33], [], [34], [], [35], [], [36]]
+    assert cwnd(sock) == (14, 10, "recovery")  # pipe: 27 out - 13 duplicate ACKs
+    s.inject(F.ACK, seq=1001, ack=base + 37 * MSS)  # everything: recovery ends
     assert cwnd(sock) == (10, 10, "open")
     assert s.engine.counters()["tcp_fast_retransmits"] == 1
     info = sock.info()
@@ -98,7 +103,10 @@ def test_sack_recovery_retransmits_only_the_holes() -> None:
         s.inject(F.ACK, seq=1001, ack=base,
                  options=TcpOptions(sack_blocks=(seg(5, k), seg(1, 4))))  # fmt: skip
     out = sent(s, base)
-    assert out[0] == 4 and 1 not in out and 2 not in out  # only the hole, never SACKed data
+    # only the hole, never SACKed data. PRR paces the recovery: the SACKs deliver 5
+    # segments, which allow ssthresh/RecoverFS = 5/10 of that to be sent: new segment 12
+    # (before 4 counts as lost) and then 4 (was: [4] alone, cwnd = ssthresh at once)
+    assert out == [12, 4]
     s.inject(F.ACK, seq=1001, ack=base + 12 * MSS)
     assert cwnd(sock)[2] == "open"
     assert s.engine.counters()["tcp_sack_recoveries"] == 1
@@ -118,13 +126,17 @@ def test_rto_backoff_loss_window_and_give_up_after_retries2() -> None:
             assert out == [0]  # cwnd 1 segment: only the head
             times.append(round(s.now, 3))
             assert cwnd(sock) == (1, 5, "loss")  # ssthresh set once, not again
-    assert times == [0.2, 0.6, 1.4, 3.0]
-    assert sock.state == "CLOSED" and s.now == pytest.approx(6.2)
+    # retries2 is a time limit (Linux retransmits_timed_out): tcp_model_timeout(4) =
+    # (2^5 - 1) * 200 ms = 6.2 s since the first retransmission (0.2 s). At 6.2 s only
+    # 6.0 s have passed, so a 5th retransmission goes out; the connection gives up at the
+    # next expiry, 12.6 s (was: after exactly 4 retransmissions, at 6.2 s)
+    assert times == [0.2, 0.6, 1.4, 3.0, 6.2]
+    assert sock.state == "CLOSED" and s.now == pytest.approx(12.6)
     assert s.out() == []  # no RST when giving up (Linux tcp_write_err)
     with pytest.raises(TimeoutError):
         sock.send(b"x", now=s.now)
     c = s.engine.counters()
-    assert c["tcp_timeouts"] == 4 and c["tcp_timeout_aborts"] == 1
+    assert c["tcp_timeouts"] == 5 and c["tcp_timeout_aborts"] == 1
 
 
 def test_after_rto_slow_start_resends_the_window_and_ends_loss() -> None:
@@ -186,7 +198,8 @@ def test_eifel_undoes_a_spurious_fast_retransmit_and_raises_dupthresh() -> None:
     for k in (2, 3, 4):
         s.inject(F.ACK, seq=1001, ack=base, options=TcpOptions(
             sack_blocks=((base + MSS, base + k * MSS),), timestamp=(2, t_orig)))  # fmt: skip
-    assert sent(s, base)[-1] == 0 and cwnd(sock) == (5, 5, "recovery")
+    # PRR: cwnd = pipe (12 sent - 3 SACKed - 1 lost) + the retransmission (was 5 = ssthresh)
+    assert sent(s, base)[-1] == 0 and cwnd(sock) == (9, 5, "recovery")
     # segment 0 was only late: the ACK that covers it echoes the original's timestamp
     s.inject(F.ACK, seq=1001, ack=base + 12 * MSS, options=TcpOptions(timestamp=(3, t_orig)))
     assert cwnd(sock)[1:] == (None, "open")  # ssthresh back to infinite, window restored
@@ -226,3 +239,76 @@ def test_karn_with_timestamps_ignores_echoes_older_than_the_retransmission() -> 
     )
     info = sock.info()
     assert info is not None and info.srtt is not None and info.srtt < 0.1
+
+
+def test_prr_bounds_the_burst_when_pipe_falls_below_ssthresh() -> None:
+    """RFC 6937 PRR-CRB/SSRB (Linux tcp_cwnd_reduction): with 6 of 10 segments lost the
+    pipe is far below ssthresh; the sender catches up by what was delivered (plus one
+    segment when SND.UNA advances without new losses), not with a burst to ssthresh."""
+    s, sock, base = setup(sack=True)
+    assert sent(s, base) == list(range(10))
+
+    def sack(ack: int, hi: int) -> None:
+        opts = TcpOptions(sack_blocks=((base + 6 * MSS, base + hi * MSS),))
+        s.inject(F.ACK, seq=1001, ack=base + ack * MSS, options=opts)
+
+    sack(0, 7)
+    sack(0, 8)
+    assert sent(s, base) == [10, 11]  # limited transmit
+    sack(0, 9)  # 3 segments SACKed above 0-5: all six are lost, pipe = 12 - 3 - 6 = 3
+    assert sent(s, base) == [0]  # one delivered -> one sent (was: 2 more, up to ssthresh 5)
+    assert cwnd(sock) == (4, 5, "recovery")
+    sack(0, 10)
+    assert sent(s, base) == [1]  # CRB: what was delivered
+    sack(1, 10)  # SND.UNA advances, nothing newly lost: SSRB allows one segment more
+    assert sent(s, base) == [2, 3]
+    sack(4, 10)  # three delivered (SSRB: 4 may go), but only up to ssthresh: 5 - pipe 2
+    assert sent(s, base) == [4, 5, 12]
+    assert cwnd(sock) == (5, 5, "recovery")
+
+
+def rto_give_up(s: Script, base: int) -> list[float]:
+    """Let every RTO expire; returns when the head segment was retransmitted."""
+    times = []
+    while (d := s.deadline()) is not None:
+        s.advance(d)
+        times += [s.now for x in s.out() if x.payload and x.seq == base]
+    return times
+
+
+def test_retries2_15_gives_up_after_924_6_seconds_of_retransmission() -> None:
+    """Linux: tcp_retries2 = 15 with rto_min 200 ms is a 924.6 s limit (tcp_model_timeout:
+    1023 * 0.2 s while the RTO doubles, then 6 * 120 s at TCP_RTO_MAX), measured from the
+    first retransmission and checked at each RTO expiry."""
+    s, sock, base = setup()
+    sent(s, base)
+    times = rto_give_up(s, base)
+    expiries = [0.2 * ((2 << k) - 1) for k in range(10)] + [204.6 + 120 * k for k in range(1, 7)]
+    assert times == pytest.approx(expiries)  # 16 retransmissions: 924.6 - 0.2 < 924.6
+    assert times[-1] - times[0] < 924.6
+    assert s.now == pytest.approx(1044.6) and s.now - times[0] >= 924.6
+    assert sock.state == "CLOSED"
+    assert s.engine.counters()["tcp_timeout_aborts"] == 1
+
+
+def test_retries2_is_a_time_limit_so_a_long_rto_retransmits_fewer_times() -> None:
+    """With a 1.2 s RTO (a long RTT) the same 924.6 s pass after 13 retransmissions (a
+    count of 15 would retransmit twice more and give up at 1232.4 s instead of 992.4 s)."""
+    s = Script(TcpConfig(congestion="reno"))
+    s.listen()
+    s.inject(F.SYN, seq=1000, options=TcpOptions(mss=MSS))
+    synack = s.out()[-1]
+    s.advance(0.4)  # the handshake RTT: srtt 0.4, rttvar 0.2 -> RTO 0.4 + 0.8 = 1.2 s
+    s.inject(F.ACK, seq=1001, ack=synack.seq + 1)
+    assert s.listener is not None
+    sock = s.listener.accept()
+    sock.send(bytes(5000), now=s.now)
+    base = synack.seq + 1
+    start = s.now
+    sent(s, base)
+    times = [t - start for t in rto_give_up(s, base)]
+    assert times[:3] == pytest.approx([1.2, 3.6, 8.4])
+    assert len(times) == 13
+    assert times[-1] - times[0] < 924.6 <= s.now - start - times[0]
+    assert s.now - start == pytest.approx(992.4)
+    assert sock.state == "CLOSED"

@@ -164,7 +164,7 @@ class TcpSocket:
         self.options.congestion = name
         conn = self._conn
         if conn is not None and conn.cc.name != name:
-            new = congestion.create(name, conn.mss)
+            new = congestion.create(name, conn.mss, hystart=conn.cfg.hystart)
             new.cwnd, new.ssthresh = conn.cc.cwnd, conn.cc.ssthresh
             conn.cc = new
 

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 class TcpConfig:
     syn_retries: int = 6  # tcp_syn_retries: SYN sent at 0,1,3,7,15,31,63 s; fail at 127 s
     synack_retries: int = 5  # tcp_synack_retries
-    retries2: int = 15  # tcp_retries2: RTO timeouts before giving up
-    orphan_retries: int = 8  # tcp_orphan_retries (0 in sysctl means 8)
+    # tcp_retries2 / tcp_orphan_retries are time limits, as in Linux: give up at the first
+    # RTO expiry at least model_timeout(n) after the first retransmission (see timers.py:
+    # 15 -> 924.6 s with rto_min 200 ms); SYN and SYN-ACK retries are counts
+    retries2: int = 15
+    orphan_retries: int = 8  # (0 in sysctl means 8)
     msl: float = 30.0  # TIME_WAIT lasts 2*MSL
     fin_timeout: float = 60.0  # tcp_fin_timeout: orphaned FIN_WAIT_2
     keepalive_time: float = 7200.0
@@ -36,6 +39,8 @@ class TcpConfig:
     sack: bool = True
     timestamps: bool = True
     congestion: str = "cubic"
+    tlp: bool = True  # tail loss probes (RFC 8985; Linux tcp_early_retrans=3), SACK only
+    hystart: bool = True  # CUBIC's HyStart slow-start exit (Linux tcp_cubic hystart=1)
     initial_window: int = 10  # RFC 6928
     syncookies: bool = True  # tcp_syncookies=1: only when the SYN queue is full
     somaxconn: int = 4096

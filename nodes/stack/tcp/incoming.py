@@ -231,6 +231,11 @@ class Input(Output):
 
     def _process_ack(self, seg: TcpSegment, seq: int, ack: int, plen: int, now: float) -> None:
         window = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
+        una0 = self.snd_una
+        sacked0 = self.sb.sacked if self.sack_ok else self.dupacks * self.mss
+        recovering = self.ca is CaState.RECOVERY
+        lost0 = self._lost_point() if recovering else 0
+        relost0 = len(self.relost)
         window_changed = False
         self.probes = 0
         if self.snd_wl1 < seq or (self.snd_wl1 == seq and self.snd_wl2 <= ack):
@@ -259,6 +264,8 @@ class Input(Output):
             self.dupacks += 1
             self.dup_acks_in += 1
             self.stats["dup_acks"] += 1
+        if self.tlp_high is not None:
+            self._tlp_ack(seg, ack, acked, newly_sacked, plen, now)
         if self.rxt_log and self.ca is not CaState.OPEN:
             self._detect_lost_retransmissions()
         if (
@@ -270,6 +277,56 @@ class Input(Output):
             )
         ):
             self._enter_recovery(now)
+        if self.ca is CaState.RECOVERY:
+            sacked = self.sb.sacked if self.sack_ok else self.dupacks * self.mss
+            delivered = self.snd_una - una0 + sacked - sacked0
+            if delivered > 0:
+                newly_lost = len(self.relost) > relost0 or self._lost_point() > lost0
+                self._prr(delivered, self.snd_una > una0 and not newly_lost)
+            if not recovering or (acked > 0 and not self.sack_ok):
+                # entering: fast retransmit at once; a NewReno partial ACK (RFC 6582):
+                # retransmit the next hole at once
+                self._push(now, force=True)
+
+    def _prr(self, delivered: int, ssrb: bool) -> None:
+        """Proportional Rate Reduction (RFC 6937) as Linux's tcp_cwnd_reduction: while
+        pipe > ssthresh send ssthresh/RecoverFS of what the peer got (in whole segments);
+        below ssthresh catch up by at most what was delivered (PRR-CRB), one segment more
+        when SND.UNA advanced without new losses (PRR-SSRB). cwnd = pipe + that."""
+        cc, mss = self.cc, self.mss
+        self.prr_delivered += delivered
+        pipe = self._pipe()
+        ssthresh = cc.ssthresh
+        if pipe > ssthresh:
+            quota = -(-ssthresh * self.prr_delivered // (max(self.prr_prior, mss) * mss)) * mss
+            sndcnt = quota - self.prr_out
+        else:
+            sndcnt = max(self.prr_delivered - self.prr_out, delivered)
+            if ssrb:
+                sndcnt += mss
+            sndcnt = min(ssthresh - pipe, sndcnt)
+        cc.cwnd = pipe + max(sndcnt, 0 if self.prr_out else mss)
+
+    def _tlp_ack(
+        self, seg: TcpSegment, ack: int, acked: int, newly_sacked: int, plen: int, now: float
+    ) -> None:
+        """Linux tcp_process_tlp_ack (RFC 8985 7.4): did the probe repair a loss? A D-SACK
+        or a pure duplicate ACK says both copies arrived; an ACK beyond the probe's SND.NXT
+        (not a D-SACK) says the original was lost: reduce cwnd once (CWR)."""
+        high = self.tlp_high
+        if high is None or ack < high:
+            return
+        blocks = seg.options.sack_blocks
+        if not self.tlp_retrans or (blocks and unwrap(blocks[0][0], ack) < ack):
+            self.tlp_high = None
+        elif ack > high:
+            self.tlp_high = None
+            self.stats["tlp_recoveries"] += 1
+            if self.ca is CaState.OPEN:
+                self.cc.on_congestion(now=now)
+                self.cc.on_recovery_end()
+        elif acked <= 0 and not newly_sacked and not plen:
+            self.tlp_high = None
 
     def _update_scoreboard(self, blocks: tuple[tuple[int, int], ...], ack: int) -> int:
         added = 0
@@ -289,6 +346,7 @@ class Input(Output):
         una = self.snd_una
         # RTT: timestamps echo, else the one timed segment (Karn: cleared on retransmit)
         ts = seg.options.timestamp
+        sample: float | None = None
         if self.ts_ok and ts is not None and ts[1]:
             # Karn for timestamps: an echo older than our last retransmission can come from
             # a stale TS.Recent at the peer (its duplicate-ACK path) and would include the
@@ -296,10 +354,18 @@ class Input(Output):
             if self.rtx_tsval is None or not seq_lt(ts[1], self.rtx_tsval):
                 ms = (int(now * 1000) + self.ts_offset - ts[1]) & MASK
                 if ms < 600_000:
-                    self.rtt.sample(ms / 1000)
+                    sample = ms / 1000
+                    self.rtt.sample(sample)
         elif self.rtt_seq is not None and ack >= self.rtt_seq:
-            self.rtt.sample(now - self.rtt_time)
+            sample = now - self.rtt_time
+            self.rtt.sample(sample)
             self.rtt_seq = None
+        if sample is not None or self.cc.cwnd < self.cc.ssthresh:
+            exit_ = self.cc.on_ack_sample(sample, now=now, una=ack, nxt=self.snd_nxt)
+            if exit_ is not None:
+                self.stats[
+                    "hystart_train_exits" if exit_ == "train" else "hystart_delay_exits"
+                ] += 1
         data_acked = min(ack, self.sndbuf.end) - max(una, self.sndbuf.start)
         if data_acked > 0:
             self.bytes_acked += data_acked
@@ -324,13 +390,15 @@ class Input(Output):
         elif ack >= self.recover:
             self._exit_recovery()
         else:  # partial ACK (RFC 6582): the new head is presumed lost, see _lost_point
-            self.dupacks = max(0, self.dupacks - acked // max(self.mss, 1))
-            if self.ca is CaState.RECOVERY and not self.sack_ok:
-                self._push(now, force=True)
+            # one ACK filled a hole, the rest stood for duplicate ACKs (tcp_remove_reno_sacks)
+            self.dupacks = max(0, self.dupacks - max(acked // max(self.mss, 1) - 1, 0))
             if self.ca is CaState.LOSS:
                 self.cc.on_ack(acked, now=now, rtt=self.rtt.srtt or 0.0, cwnd_limited=True)
+        if self.ca is CaState.OPEN:
+            self.rtx_stamp = None  # no retransmission outstanding any more
         # RFC 6298 5.2/5.3
         self.t_rtx = None if self.snd_una >= self.snd_nxt else now + self.rtt.rto
+        self._arm_tlp(now)
         if (
             self.fin_queued
             and ack > self.fin_seq
@@ -386,14 +454,16 @@ class Input(Output):
         self.undo_cwnd, self.undo_ssthresh = self.cc.cwnd, self.cc.ssthresh
         self.undo_tsval = None
         self.cc.on_congestion(now=now)
-        self.cc.cwnd = self.cc.ssthresh
+        self.prr_prior = self.cc.cwnd  # PRR's RecoverFS; cwnd follows _prr from here
+        self.prr_delivered = self.prr_out = 0
+        self.tlp_high = None
+        self.t_tlp = None
         self.ca = CaState.RECOVERY
         self.recover = self.snd_nxt
         # high_rxt stays: data retransmitted in an earlier episode that was undone (Eifel)
         # is still in flight and is not resent again unless detected lost again
         self.high_rxt = max(self.high_rxt, self.snd_una)
         self._reset_recovery_marks()
-        self._push(now, force=True)
 
     def _exit_recovery(self) -> None:
         self._reset_recovery_marks()

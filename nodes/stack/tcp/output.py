@@ -136,6 +136,32 @@ class Output(Tcb):
         limited = self._pipe() + self.mss > self.cc.cwnd
         if limited or self.segs_out != sent:
             self._cwnd_validate(limited)
+            if self.segs_out != sent:
+                self._arm_tlp(now)
+
+    def _arm_tlp(self, now: float) -> None:
+        """RFC 8985 7.2 / Linux tcp_schedule_loss_probe: with SACK, outside recovery and
+        no probe outstanding, probe at PTO = 2*SRTT (+ the worst-case delayed ACK, Linux's
+        rto_min, when one segment is in flight; else + 2 ms), never after the RTO."""
+        if (
+            not self.sack_ok
+            or self.ca is not CaState.OPEN
+            or self.tlp_high is not None
+            or self.snd_nxt <= self.snd_una
+            or not self.cfg.tlp
+        ):
+            self.t_tlp = None
+            return
+        srtt = self.rtt.srtt
+        if srtt is None:
+            pto = 1.0
+        elif self.snd_nxt - self.snd_una <= self.mss:
+            pto = 2 * srtt + self.cfg.rto_min
+        else:
+            pto = 2 * srtt + 0.002
+        when = now + pto
+        rtx = self.t_rtx
+        self.t_tlp = when if rtx is None or when < rtx else rtx
 
     def _cwnd_validate(self, limited: bool) -> None:
         """Linux tcp_cwnd_validate (RFC 7661): remember, per window of data, whether the
@@ -254,12 +280,16 @@ class Output(Tcb):
             self.bytes_sent += n
             if n < self.mss:
                 self.snd_sml = pend
+        if self.ca is CaState.RECOVERY:
+            self.prr_out += end - seq
         if retransmit:
+            if self.rtx_stamp is None:
+                self.rtx_stamp = now
             if self.ts_ok:
                 self.rtx_tsval = self._tsval(now)
                 if self.undo_tsval is None:
                     self.undo_tsval = self.rtx_tsval
-            if self.sack_ok:
+            if self.sack_ok and self.ca is not CaState.OPEN:
                 self.rxt_log.append((seq, end, self.snd_nxt))
             self.total_retrans += 1
             self.bytes_retrans += n

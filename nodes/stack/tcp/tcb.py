@@ -123,8 +123,9 @@ class Tcb:
         self.mss = self.pmtu - IP_TCP_HEADERS  # payload per full segment, set on sync
         # recovery / congestion
         self.cc = congestion.create(
-            options.congestion or cfg.congestion, self.mss, initial_window=cfg.initial_window
-        )
+            options.congestion or cfg.congestion, self.mss, initial_window=cfg.initial_window,
+            hystart=cfg.hystart,
+        )  # fmt: skip
         self.ca = CaState.OPEN
         self.recover = iss
         self.high_rxt = iss
@@ -134,6 +135,10 @@ class Tcb:
         self.undo_tsval: int | None = None  # TSval of the episode's first retransmission
         self.rtx_tsval: int | None = None  # TSval of the latest retransmission
         self.sb = Scoreboard()
+        # PRR (RFC 6937, Linux tcp_cwnd_reduction): bytes delivered to the peer and sent by
+        # us since recovery began, and cwnd when it began (RecoverFS)
+        self.prr_delivered = self.prr_out = 0
+        self.prr_prior = 0
         # cwnd validation (Linux tcp_cwnd_validate): was cwnd the limit in this window?
         self.is_cwnd_limited = False
         self.max_flight = 0  # the most bytes in flight in this window of data
@@ -147,6 +152,8 @@ class Tcb:
         self.rtt_time = 0.0
         self.syn_timed = True  # the SYN / SYN-ACK RTT may be sampled (not a cookie)
         self.retransmits = 0  # consecutive RTO/SYN timeouts
+        self.rtx_stamp: float | None = None  # first retransmission not yet acked (Linux
+        # retrans_stamp): retries2 / orphan_retries limit the time since then
         self.probes = 0  # zero-window probes without any ACK in between
         self.persist_backoff = 0
         self.ka_probes = 0  # keepalive probes without answer
@@ -157,6 +164,9 @@ class Tcb:
         self.t_delack: float | None = None
         self.t_keepalive: float | None = None
         self.t_wait: float | None = None  # TIME_WAIT / orphaned FIN_WAIT_2
+        self.t_tlp: float | None = None  # tail loss probe (PTO, RFC 8985)
+        self.tlp_high: int | None = None  # SND.NXT when the outstanding probe was sent
+        self.tlp_retrans = False  # that probe was a retransmission (not new data)
         self.last_rcv = now
         # ss -ti
         self.bytes_sent = self.bytes_retrans = self.bytes_acked = self.bytes_received = 0
@@ -191,10 +201,18 @@ class Tcb:
 
     def _stop_timers(self) -> None:
         self.t_rtx = self.t_persist = self.t_delack = self.t_keepalive = self.t_wait = None
+        self.t_tlp = None
 
     def deadline(self) -> float | None:
         best: float | None = None
-        for t in (self.t_rtx, self.t_persist, self.t_delack, self.t_keepalive, self.t_wait):
+        for t in (
+            self.t_rtx,
+            self.t_tlp,
+            self.t_persist,
+            self.t_delack,
+            self.t_keepalive,
+            self.t_wait,
+        ):
             if t is not None and (best is None or t < best):
                 best = t
         return best

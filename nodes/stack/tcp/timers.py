@@ -21,6 +21,9 @@ class Timers(Input):
         if self.t_delack is not None and now >= self.t_delack:
             self.stats["delayed_acks"] += 1
             self._send_ack(now)
+        if self.t_tlp is not None and now >= self.t_tlp:
+            self.t_tlp = None
+            self._on_tlp(now)
         if self.t_rtx is not None and now >= self.t_rtx:
             self.t_rtx = None
             self._on_rto(now)
@@ -35,19 +38,26 @@ class Timers(Input):
             self.t_keepalive = None
             self._on_keepalive(now)
 
-    def _retry_limit(self) -> int:
+    def _write_timed_out(self, now: float) -> bool:
+        """Linux tcp_write_timeout: SYN and SYN-ACK retries are counts (a connect fails
+        after 1+2+4+... s: 63 s for 5, 127 s for 6); otherwise retries2 (orphan_retries
+        for an orphan) is a time limit since the first unacknowledged retransmission,
+        checked when the RTO expires (retransmits_timed_out)."""
+        cfg = self.cfg
         if self.state is State.SYN_SENT:
-            return self.cfg.syn_retries
+            return self.retransmits >= cfg.syn_retries
         if self.state is State.SYN_RCVD:
-            return self.cfg.synack_retries
-        if self.orphan:
-            return self.cfg.orphan_retries
-        return self.cfg.retries2
+            return self.retransmits >= cfg.synack_retries
+        if not self.retransmits or self.rtx_stamp is None:
+            return False
+        boundary = cfg.orphan_retries if self.orphan else cfg.retries2
+        limit = model_timeout(boundary, cfg.rto_min, cfg.rto_max)
+        return now - self.rtx_stamp >= limit - 1e-9
 
     def _on_rto(self, now: float) -> None:
         if self.state in SYNCHRONIZED and self.snd_nxt <= self.snd_una:
             return
-        if self.retransmits >= self._retry_limit():
+        if self._write_timed_out(now):
             self.stats["timeout_aborts"] += 1
             if self.state is State.SYN_SENT:
                 self.stats["attempt_fails"] += 1
@@ -55,6 +65,8 @@ class Timers(Input):
             return
         self.stats["timeouts"] += 1
         self.retransmits += 1
+        self.tlp_high = None
+        self.t_tlp = None
         self.rtt.back_off()
         self.rtt_seq = None
         if self.state is State.SYN_SENT:
@@ -78,6 +90,27 @@ class Timers(Input):
             self.undo_tsval = None
             self._reset_recovery_marks()
             self._push(now, force=True)
+        self.t_rtx = now + self.rtt.rto
+
+    def _on_tlp(self, now: float) -> None:
+        """RFC 8985 7.3 / Linux tcp_send_loss_probe: send one new segment if the peer's
+        window allows (cwnd does not apply), else retransmit the last segment; at most one
+        probe outstanding; the RTO restarts from now."""
+        if (
+            self.ca is not CaState.OPEN
+            or self.tlp_high is not None
+            or self.snd_nxt <= self.snd_una
+            or self.state not in SYNCHRONIZED
+        ):
+            return
+        nxt = self.snd_nxt
+        if self._send_new(now, 0, self.cc.cwnd, probe=True):
+            self.tlp_retrans = False
+        else:
+            self._send_range(max(self.snd_una, nxt - self.mss), nxt, now, retransmit=True)
+            self.tlp_retrans = True
+        self.stats["tlp_probes"] += 1
+        self.tlp_high = self.snd_nxt
         self.t_rtx = now + self.rtt.rto
 
     def _on_persist(self, now: float) -> None:
@@ -147,3 +180,15 @@ class Timers(Input):
             self._abort(now, send_rst=False, error=error)
         else:
             self.soft_error = error
+
+
+def model_timeout(boundary: int, rto_base: float, rto_max: float) -> float:
+    """Linux tcp_model_timeout: how long ``boundary`` retransmissions take when the RTO
+    starts at ``rto_base`` and doubles up to ``rto_max`` (then stays there):
+    (2^(b+1) - 1) * base while doubling, then rto_max each. 15, 0.2 s, 120 s -> 924.6 s."""
+    base_ms = max(round(rto_base * 1000), 1)
+    max_ms = round(rto_max * 1000)
+    linear = max(max_ms // base_ms, 1).bit_length() - 1  # ilog2(TCP_RTO_MAX / rto_base)
+    if boundary <= linear:
+        return ((2 << boundary) - 1) * base_ms / 1000
+    return (((2 << linear) - 1) * base_ms + (boundary - linear) * max_ms) / 1000

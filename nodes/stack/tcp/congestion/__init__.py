@@ -14,13 +14,18 @@ ALGORITHMS: Mapping[str, type[CongestionControl]] = MappingProxyType(
 )
 
 
-def create(name: str, mss: int, *, initial_window: int = 10) -> CongestionControl:
+def create(
+    name: str, mss: int, *, initial_window: int = 10, hystart: bool = True
+) -> CongestionControl:
     try:
         cls = ALGORITHMS[name]
     except KeyError:
         known = ", ".join(sorted(ALGORITHMS))
         raise ValueError(f"unknown congestion control {name!r}: choose one of {known}") from None
-    return cls(mss, initial_window=initial_window)
+    cc = cls(mss, initial_window=initial_window)
+    if isinstance(cc, Cubic):
+        cc.hystart = hystart
+    return cc
 
 
 __all__ = ["ALGORITHMS", "INFINITE_SSTHRESH", "CongestionControl", "Cubic", "Reno", "create"]

@@ -39,8 +39,15 @@ class CongestionControl:
     def on_ack(self, acked: int, *, now: float, rtt: float, cwnd_limited: bool) -> None:
         raise NotImplementedError
 
+    def on_ack_sample(self, rtt: float | None, *, now: float, una: int, nxt: int) -> str | None:
+        """Every ACK that advanced SND.UNA (before ``on_ack``), with this ACK's RTT sample
+        if it gave one (Linux's pkts_acked hook). Returns the name of a slow-start exit it
+        decided (HyStart: "train" or "delay"), else None."""
+        return None
+
     def on_congestion(self, *, now: float) -> None:
-        """A loss event: set ssthresh (the connection then sets cwnd = ssthresh)."""
+        """A loss event: set ssthresh (the connection then reduces cwnd toward it with
+        Proportional Rate Reduction, RFC 6937, and sets cwnd = ssthresh when recovery ends)."""
         raise NotImplementedError
 
     def on_timeout(self, *, now: float) -> None:

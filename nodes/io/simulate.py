@@ -144,11 +144,17 @@ class Simulation:
         self.now = max(self.now, when)
         now = self.now
         heap = self._heap
+        impairments = self.impairments
+        nodes = self.nodes
+        pop = heapq.heappop
         while heap and heap[0][0] <= now:
-            _, _, kind, node, ifname, frame = heapq.heappop(heap)
+            _, _, kind, node, ifname, frame = pop(heap)
             self.events_run += 1
             if kind == _ARRIVE:
-                self._arrive(node, ifname, frame)
+                if node in impairments:
+                    self._arrive(node, ifname, frame)
+                else:  # the common case, inline: straight into the node
+                    nodes[node].receive_frame(ifname, frame, now=now)
             elif kind == _DELIVER:
                 self.nodes[node].receive_frame(ifname, frame, now=now)
             else:

@@ -58,6 +58,14 @@ def decrement_ttl(buf: bytearray) -> None:
     buf[11] = csum & 0xFF
 
 
+def ttl_checksum(csum: int) -> int:
+    """The header checksum after TTL - 1: RFC 1624 eqn. 3 with m' = m - 0x100, where
+    ``~m + m'`` is the constant 0xFEFF (what :func:`decrement_ttl` computes, without the
+    general helper). One fold suffices: the sum is at most 0x1FEFE."""
+    total = (~csum & 0xFFFF) + 0xFEFF
+    return ~((total & 0xFFFF) + (total >> 16)) & 0xFFFF
+
+
 def record_route(pkt: IPv4Packet, address: int) -> bytes | None:
     """New option bytes when ``pkt`` carries a record-route option with room, else None."""
     for i, opt in enumerate(pkt.options):

@@ -19,7 +19,7 @@ from nodes.stack.counters import Counters
 from nodes.stack.interfaces import Interface, Interfaces
 from nodes.wire.addr import BROADCAST_MAC, ZERO_MAC
 from nodes.wire.arp import ArpOp, ArpPacket
-from nodes.wire.ethernet import EtherType, build_ethernet
+from nodes.wire.ethernet import ETH_P_IP, EtherType, build_ethernet, ethernet_header
 
 
 class NeighState(Enum):
@@ -42,6 +42,7 @@ class Neighbor:
     next_probe: float | None = None
     queue: deque[bytes] = field(default_factory=deque)
     queued_bytes: int = 0
+    hh: bytes | None = None  # the Ethernet header to this neighbour, kept with ``mac``
 
 
 class ArpEngine:
@@ -61,21 +62,37 @@ class ArpEngine:
         self.failed: list[bytes] = []  # IP packets whose next hop never resolved
 
     # ---- output path -------------------------------------------------------------
+    def link_header(self, iface: Interface, next_hop: int, *, now: float) -> bytes | None:
+        """The Ethernet header for an IPv4 packet to ``next_hop`` on ``iface`` when its MAC
+        is known (the neighbour counts as used: REACHABLE may age to STALE, STALE starts
+        the DELAY probe), else None: the caller then hands the packet to :meth:`output`,
+        which queues it while resolving. The per-packet send path: one dict probe."""
+        n = self.neighbors.get((iface.name, next_hop))
+        if n is None or n.hh is None:
+            if next_hop in self._ifaces.broadcasts or next_hop == iface.broadcast:
+                return ethernet_header(BROADCAST_MAC, iface.mac, ETH_P_IP)
+            return None
+        n.used = now
+        state = n.state
+        if state is NeighState.REACHABLE:
+            if now - n.confirmed <= self._cfg.arp_reachable_time:
+                return n.hh
+            n.state = state = NeighState.STALE
+        if state is NeighState.STALE:
+            n.state = NeighState.DELAY
+            self._schedule(n, now + self._cfg.arp_delay_first_probe)
+        return n.hh
+
     def output(self, iface: Interface, next_hop: int, packet: bytes, *, now: float) -> None:
         """Send an IP packet to ``next_hop`` on ``iface``: now if the MAC is known,
         else queued while resolving."""
-        if self._ifaces.is_broadcast(next_hop) or next_hop == iface.broadcast:
-            self._emit(iface, BROADCAST_MAC, EtherType.IPV4, packet)
+        hh = self.link_header(iface, next_hop, now=now)
+        if hh is not None:
+            self._out.append((iface.name, hh + packet))
             return
         key = (iface.name, next_hop)
         n = self.neighbors.get(key)
-        if n is not None and n.mac is not None:
-            n.used = now
-            if n.state is NeighState.REACHABLE and now - n.confirmed > self._cfg.arp_reachable_time:
-                n.state = NeighState.STALE
-            if n.state is NeighState.STALE:
-                n.state = NeighState.DELAY
-                self._schedule(n, now + self._cfg.arp_delay_first_probe)
+        if n is not None and n.mac is not None:  # resolved, but no cached header
             self._emit(iface, n.mac, EtherType.IPV4, packet)
             return
         if n is None:
@@ -167,7 +184,12 @@ class ArpEngine:
         elif n.mac != mac or n.state is NeighState.INCOMPLETE:
             n.state = NeighState.STALE
             self._schedule(n, None)
-        n.mac = mac
+        if n.mac != mac or n.hh is None:
+            n.mac = mac
+            # never a unicast header for a broadcast address (link_header sends those
+            # to ff:ff:ff:ff:ff:ff before it looks at the table)
+            bcast = ip in self._ifaces.broadcasts or ip == iface.broadcast
+            n.hh = None if bcast else ethernet_header(mac, iface.mac, ETH_P_IP)
         while n.queue:
             self._emit(iface, mac, EtherType.IPV4, n.queue.popleft())
         n.queued_bytes = 0

@@ -27,10 +27,10 @@ from nodes.stack.ipv4 import Reassembler, fragment
 from nodes.stack.tcp.engine import TcpEngine
 from nodes.stack.transport import IcmpListener, TimerClient, TransportHandler
 from nodes.stack.udp import UdpEngine
-from nodes.wire.addr import ip_from_str, is_multicast, mac_from_str
+from nodes.wire.addr import ip_from_str, mac_from_str
 from nodes.wire.arp import parse_arp
 from nodes.wire.errors import BadChecksum, Truncated, WireError
-from nodes.wire.ethernet import EtherType, parse_ethernet
+from nodes.wire.ethernet import ETH_HLEN, ETH_P_ARP, ETH_P_IP, unpack_ethernet
 from nodes.wire.icmp import (
     IcmpType,
     TimeExceededCode,
@@ -38,12 +38,17 @@ from nodes.wire.icmp import (
     build_error,
 )
 from nodes.wire.ipv4 import (
+    FLAG_DF,
     IPV4_HLEN,
     BadOption,
     IPProto,
+    IPv4Header,
     IPv4Packet,
     build_ipv4,
+    ipv4_header,
+    packet_from_header,
     parse_ipv4,
+    plain_header,
 )
 
 _ADDRS = struct.Struct("!II")
@@ -53,6 +58,7 @@ _OUT_COUNTER: dict[int, str] = {
     IcmpType.PARAM_PROBLEM: "icmp_out_parm_probs",
 }
 LOOPBACK_MTU = 65535
+_ICMP = int(IPProto.ICMP)
 
 
 def _ip(value: int | str) -> int:
@@ -69,6 +75,7 @@ class Host:
         self.interfaces = Interfaces()
         self.fib = Fib()
         self.counter_set = Counters()
+        self._cv = self.counter_set.values  # per-packet paths add to the dict directly
         self._out: list[tuple[str, bytes]] = []
         self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
         self.reassembler = Reassembler(self.config, self.counter_set)
@@ -214,34 +221,33 @@ class Host:
                 client.on_timer(now=now)
 
     def receive_frame(self, ifname: str, frame: bytes | memoryview, *, now: float) -> None:
-        c = self.counter_set
-        c.inc("eth_in_frames")
-        iface = self.interfaces.find(ifname)
+        cv = self._cv
+        cv["eth_in_frames"] += 1
+        iface = self.interfaces.by_name.get(ifname)
         if iface is None or not iface.up:
-            c.inc("eth_in_if_down")
+            cv["eth_in_if_down"] += 1
             return
-        try:
-            eth = parse_ethernet(frame)
-        except WireError:
-            c.inc("eth_in_truncated")
+        if len(frame) < ETH_HLEN:
+            cv["eth_in_truncated"] += 1
             return
+        dst, _, ethertype = unpack_ethernet(frame)
         link_bcast = False
-        if eth.dst != iface.mac:
-            if not eth.dst[0] & 1:
-                c.inc("eth_in_other_host")
+        if dst != iface.mac:
+            if not dst[0] & 1:
+                cv["eth_in_other_host"] += 1
                 return
             link_bcast = True
-        if eth.ethertype == EtherType.IPV4:
-            self._ip_input(iface, eth.payload, link_bcast, now=now)
-        elif eth.ethertype == EtherType.ARP:
+        if ethertype == ETH_P_IP:
+            self._ip_input(iface, memoryview(frame)[ETH_HLEN:], link_bcast, now=now)
+        elif ethertype == ETH_P_ARP:
             try:
-                pkt = parse_arp(eth.payload)
+                pkt = parse_arp(memoryview(frame)[ETH_HLEN:])
             except WireError:
-                c.inc("arp_in_errors")
+                cv["arp_in_errors"] += 1
                 return
             self.arp.receive(iface, pkt, now=now)
         else:
-            c.inc("eth_in_unknown_ethertype")
+            cv["eth_in_unknown_ethertype"] += 1
 
     # ---- transport-facing API ----------------------------------------------------
     def route_mtu(self, dst: int) -> int | None:
@@ -255,24 +261,6 @@ class Host:
             return dst
         route = self.fib.lookup(dst)
         return None if route is None else self.interfaces.get(route.ifname).address
-
-    def send_ip(
-        self,
-        dst: int,
-        proto: int,
-        payload: bytes | memoryview,
-        *,
-        now: float,
-        src: int | None = None,
-        ttl: int | None = None,
-        df: bool = False,
-        tos: int = 0,
-    ) -> bool:
-        """Route, pick the source, fragment (unless DF), resolve ARP (queueing) and send.
-        False when nothing was sent: no route, or DF set and the packet exceeds the
-        egress MTU (a frag-needed error then also reaches the sender's ``on_icmp_error``
-        via loopback, as Linux reports EMSGSIZE)."""
-        return self.output(dst, proto, payload, now=now, src=src, ttl=ttl, df=df, tos=tos)
 
     def output(
         self,
@@ -288,11 +276,17 @@ class Host:
         options: bytes = b"",
         other_options: bytes = b"",
     ) -> bool:
+        """Route, pick the source, fragment (unless DF), resolve ARP (queueing) and send.
+        False when nothing was sent: no route, or DF set and the packet exceeds the
+        egress MTU (a frag-needed error then also reaches the sender's ``on_icmp_error``
+        via loopback, as Linux reports EMSGSIZE). ``options`` go in the (first) header,
+        ``other_options`` in the other fragments'."""
         c = self.counter_set
-        c.inc("ip_out_requests")
+        c.values["ip_out_requests"] += 1
         ttl = self.config.default_ttl if ttl is None else ttl
-        ident = self._next_ident()
-        if self.interfaces.is_local(dst) or (dst >> 24) == 127:
+        ident = self._ident = (self._ident + 1) & 0xFFFF
+        local = self.interfaces.local.get(dst)
+        if (local is not None and local.up) or (dst >> 24) == 127:
             raw = build_ipv4(
                 src=dst if src is None else src,
                 dst=dst,
@@ -315,7 +309,16 @@ class Host:
         iface = self.interfaces.get(route.ifname)
         if src is None:
             src = iface.address
-        if IPV4_HLEN + len(options) + len(payload) <= iface.mtu:
+        total = IPV4_HLEN + len(options) + len(payload)
+        if total <= iface.mtu:
+            gateway = route.gateway
+            next_hop = dst if gateway is None else gateway
+            if not options:  # the common case: one join of cached link header + IP header
+                hh = self.arp.link_header(iface, next_hop, now=now)
+                if hh is not None:
+                    header = ipv4_header(src, dst, proto, total, ttl, ident, tos, FLAG_DF * df)
+                    self._out.append((iface.name, b"".join((hh, header, payload))))
+                    return True
             raw = build_ipv4(
                 src=src,
                 dst=dst,
@@ -327,7 +330,7 @@ class Host:
                 df=df,
                 options=options,
             )
-            self.arp.output(iface, route.next_hop(dst), raw, now=now)
+            self.arp.output(iface, next_hop, raw, now=now)
             return True
         if df:
             c.inc("ip_frag_fails")
@@ -365,9 +368,9 @@ class Host:
             self.arp.output(iface, next_hop, raw, now=now)
         return True
 
-    def _next_ident(self) -> int:
-        self._ident = (self._ident + 1) & 0xFFFF
-        return self._ident
+    # The transport-facing name (TransportHandler users: TCP, UDP, apps): the same
+    # method, without a wrapper call per packet.
+    send_ip = output
 
     def send_icmp_error(
         self,
@@ -410,43 +413,64 @@ class Host:
     def _ip_input(
         self, iface: Interface, data: memoryview, link_bcast: bool, *, now: float
     ) -> None:
-        c = self.counter_set
-        c.inc("ip_in_receives")
-        try:
-            pkt = parse_ipv4(data)
-        except BadOption as e:
-            c.inc("ip_in_bad_options")
-            c.inc("ip_in_hdr_errors")
-            self.send_icmp_error(
-                data,
-                IcmpType.PARAM_PROBLEM,
-                0,
-                now=now,
-                pointer=e.offset,
-                link_broadcast=link_bcast,
-            )
-            return
-        except BadChecksum:
-            c.inc("ip_in_csum_errors")
-            c.inc("ip_in_hdr_errors")
-            return
-        except Truncated:
-            c.inc("ip_in_truncated_pkts")
-            return
-        except WireError:
-            c.inc("ip_in_hdr_errors")
-            return
-        src, dst = pkt.src, pkt.dst
+        cv = self._cv
+        cv["ip_in_receives"] += 1
+        h = plain_header(data)  # the common case: no options, lengths and checksum fine
+        if h is not None:
+            pkt = None
+            src, dst = h[8], h[9]
+        else:
+            try:
+                pkt = parse_ipv4(data)
+            except BadOption as e:
+                cv["ip_in_bad_options"] += 1
+                cv["ip_in_hdr_errors"] += 1
+                self.send_icmp_error(
+                    data,
+                    IcmpType.PARAM_PROBLEM,
+                    0,
+                    now=now,
+                    pointer=e.offset,
+                    link_broadcast=link_bcast,
+                )
+                return
+            except BadChecksum:
+                cv["ip_in_csum_errors"] += 1
+                cv["ip_in_hdr_errors"] += 1
+                return
+            except Truncated:
+                cv["ip_in_truncated_pkts"] += 1
+                return
+            except WireError:
+                cv["ip_in_hdr_errors"] += 1
+                return
+            src, dst = pkt.src, pkt.dst
         ifaces = self.interfaces
-        if is_multicast(src) or ifaces.is_broadcast(src) or ifaces.owner_of(src) is not None:
-            c.inc("ip_in_martian_src")
+        broadcasts = ifaces.broadcasts
+        if (src >> 28) == 0xE or src in broadcasts or src in ifaces.local:
+            cv["ip_in_martian_src"] += 1  # multicast, broadcast or one of ours
             return
-        if ifaces.is_local(dst) or ifaces.is_broadcast(dst) or is_multicast(dst):
-            self._local_deliver(pkt, link_bcast or not ifaces.is_local(dst), now=now)
+        local = ifaces.local.get(dst)
+        is_local = local is not None and local.up
+        if is_local or dst in broadcasts or (dst >> 28) == 0xE:
+            if pkt is None:
+                assert h is not None
+                pkt = packet_from_header(h, data)
+            self._local_deliver(pkt, link_bcast or not is_local, now=now)
         elif link_bcast:
-            c.inc("ip_in_addr_errors")  # never forward what came as a link broadcast
+            cv["ip_in_addr_errors"] += 1  # never forward what came as a link broadcast
+        elif pkt is None:
+            assert h is not None
+            self._forward_plain(iface, data, h, now=now)
         else:
             self._forward(iface, pkt, now=now)
+
+    def _forward_plain(
+        self, iface: Interface, data: memoryview, h: IPv4Header, *, now: float
+    ) -> None:
+        """Not for us, a plain header (:func:`plain_header` verified it): a router's fast
+        path overrides this; the default is :meth:`_forward` on the parsed packet."""
+        self._forward(iface, packet_from_header(h, data), now=now)
 
     def _forward(self, iface: Interface, pkt: IPv4Packet, *, now: float) -> None:
         """Not for us: a host drops it (a router overrides this)."""
@@ -459,8 +483,8 @@ class Host:
                 return
             pkt = whole
         proto = pkt.proto
-        if proto == IPProto.ICMP:
-            self.counter_set.inc("ip_in_delivers")
+        if proto == _ICMP:
+            self._cv["ip_in_delivers"] += 1
             self.icmp.receive(pkt, bcast, now=now)
             return
         handler = self.handlers.get(proto)
@@ -474,7 +498,7 @@ class Host:
                 link_broadcast=bcast,
             )
             return
-        self.counter_set.inc("ip_in_delivers")
+        self._cv["ip_in_delivers"] += 1
         handler.on_packet(pkt, now=now)
 
 

@@ -34,45 +34,49 @@ class Interface:
 
 
 class Interfaces:
-    """The interface table, with fast lookups for local and broadcast addresses."""
+    """The interface table, with fast lookups for local and broadcast addresses.
 
-    __slots__ = ("_broadcasts", "_by_name", "_local")
+    ``by_name``, ``local`` (address -> interface, up or not) and ``broadcasts`` are the
+    tables themselves, public for the per-packet paths (one dict/set probe instead of a
+    method call); change them only through :meth:`add`."""
+
+    __slots__ = ("broadcasts", "by_name", "local")
 
     def __init__(self) -> None:
-        self._by_name: dict[str, Interface] = {}
-        self._local: dict[int, Interface] = {}
-        self._broadcasts: set[int] = {BROADCAST_IP}
+        self.by_name: dict[str, Interface] = {}
+        self.local: dict[int, Interface] = {}
+        self.broadcasts: set[int] = {BROADCAST_IP}
 
     def add(self, iface: Interface) -> None:
-        if iface.name in self._by_name:
+        if iface.name in self.by_name:
             raise ValueError(f"interface {iface.name} already exists")
-        self._by_name[iface.name] = iface
-        self._local[iface.address] = iface
+        self.by_name[iface.name] = iface
+        self.local[iface.address] = iface
         if iface.prefix_len < 31:
-            self._broadcasts.add(iface.broadcast)
+            self.broadcasts.add(iface.broadcast)
 
     def get(self, name: str) -> Interface:
         try:
-            return self._by_name[name]
+            return self.by_name[name]
         except KeyError:
-            raise KeyError(f"no interface {name!r} (have {sorted(self._by_name)})") from None
+            raise KeyError(f"no interface {name!r} (have {sorted(self.by_name)})") from None
 
     def find(self, name: str) -> Interface | None:
-        return self._by_name.get(name)
+        return self.by_name.get(name)
 
     def __iter__(self) -> Iterator[Interface]:
-        return iter(self._by_name.values())
+        return iter(self.by_name.values())
 
     def all(self) -> list[Interface]:
-        return list(self._by_name.values())
+        return list(self.by_name.values())
 
     def owner_of(self, address: int) -> Interface | None:
         """The interface that owns ``address`` (up or not), or None."""
-        return self._local.get(address)
+        return self.local.get(address)
 
     def is_local(self, address: int) -> bool:
-        iface = self._local.get(address)
+        iface = self.local.get(address)
         return iface is not None and iface.up
 
     def is_broadcast(self, address: int) -> bool:
-        return address in self._broadcasts
+        return address in self.broadcasts

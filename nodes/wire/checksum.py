@@ -8,24 +8,36 @@ per-byte work in C; there is no per-byte Python loop.
 from __future__ import annotations
 
 _MASK16 = 0xFFFF
+_SPLIT = 600  # bytes: longer buffers are summed in four chunks
+_from_bytes = int.from_bytes
 
 
 def ones_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
     """Return the 16-bit ones' complement sum of ``data`` (odd length padded with 0),
     added to ``initial`` (an unfolded or folded partial sum). Not complemented."""
+    # Reading a buffer as one big integer and folding it with mod 0xFFFF is the ones'
+    # complement sum of its 16-bit words (2**16 == 1 mod 0xFFFF). An odd length is the
+    # value shifted by one byte (the zero pad), without copying. Long buffers are read
+    # in four even-aligned chunks whose values add up first: the modulo (a per-digit
+    # division in CPython) then runs over a quarter of the digits.
     n = len(data)
-    if n & 1:
-        data = bytes(data) + b"\x00"
-        n += 1
+    if n > _SPLIT:
+        mv = data if isinstance(data, memoryview) else memoryview(data)
+        q = (n >> 3) << 1
+        value = (
+            _from_bytes(mv[:q], "big")
+            + _from_bytes(mv[q : 2 * q], "big")
+            + _from_bytes(mv[2 * q : 3 * q], "big")
+        )
+        last = _from_bytes(mv[3 * q :], "big")
+        value += last << 8 if n & 1 else last
+    else:
+        value = _from_bytes(data, "big")
+        if n & 1:
+            value <<= 8
     total = initial
-    if n:
-        # Reading the buffer as one big integer and folding it with mod 0xFFFF is
-        # the ones' complement sum of its 16-bit words (2**16 == 1 mod 0xFFFF).
-        value = int.from_bytes(data, "big")
-        s = value % _MASK16
-        if s == 0 and value != 0:
-            s = _MASK16
-        total += s
+    if value:
+        total += value % _MASK16 or _MASK16
     while total >> 16:
         total = (total & _MASK16) + (total >> 16)
     return total

@@ -8,6 +8,7 @@ memoryview slice for the payload, no copies of the payload. Frames padded to the
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -18,6 +19,14 @@ ETH_ALEN = 6
 ETH_ZLEN = 60  # minimum frame length without the FCS (padding is the sender's choice)
 
 _HDR = struct.Struct("!6s6sH")
+
+ETH_P_IP = 0x0800  # plain ints for per-frame comparisons (EtherType members are slower)
+ETH_P_ARP = 0x0806
+
+# The per-frame hot path: (dst, src, ethertype) of a frame of at least ETH_HLEN bytes
+# (the caller checks the length), one C call, no dataclass.
+unpack_ethernet: Callable[[bytes | bytearray | memoryview], tuple[bytes, bytes, int]]
+unpack_ethernet = _HDR.unpack_from
 
 
 class EtherType(IntEnum):
@@ -46,6 +55,12 @@ def parse_ethernet(buf: bytes | bytearray | memoryview) -> EthernetFrame:
 
 def build_ethernet(dst: bytes, src: bytes, ethertype: int, payload: bytes | memoryview) -> bytes:
     """Encode an Ethernet II frame (no padding, no FCS)."""
+    return b"".join((ethernet_header(dst, src, ethertype), payload))
+
+
+def ethernet_header(dst: bytes, src: bytes, ethertype: int) -> bytes:
+    """The 14-byte header alone: what a neighbour entry caches to prepend to every
+    packet it carries (Linux's hardware header cache)."""
     if len(dst) != ETH_ALEN or len(src) != ETH_ALEN:
         raise ValueError(f"MAC addresses must be 6 bytes, got {len(dst)} and {len(src)}")
-    return b"".join((_HDR.pack(dst, src, ethertype), payload))
+    return _HDR.pack(dst, src, ethertype)

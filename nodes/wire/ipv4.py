@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import IntEnum
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from nodes.wire.checksum import internet_checksum
 from nodes.wire.errors import BadChecksum, Malformed, Truncated
@@ -199,6 +199,77 @@ class IPv4Packet:
         return self.total_length - self.header_length
 
 
+# The fixed header as ``_HDR`` unpacks it: (version/IHL, TOS, total length, ident,
+# flags/fragment offset, TTL, proto, checksum, src, dst). The per-packet paths (host
+# input, router fast path) work on this tuple and build an IPv4Packet only when a
+# consumer needs one.
+IPv4Header: TypeAlias = tuple[int, int, int, int, int, int, int, int, int, int]
+
+# IPv4Packet without its generated __init__: a frozen dataclass sets each of its 15
+# fields through object.__setattr__, which costs more than parsing the header. The slot
+# descriptors set them directly (same class, same frozen instances, half the time).
+_new = object.__new__
+_SET: tuple[Any, ...] = tuple(getattr(IPv4Packet, f.name).__set__ for f in fields(IPv4Packet))
+(
+    _s_tos, _s_total, _s_ident, _s_df, _s_mf, _s_off, _s_ttl, _s_proto, _s_csum, _s_src,
+    _s_dst, _s_hlen, _s_opts, _s_header, _s_payload,
+) = _SET  # fmt: skip
+
+
+def _make_packet(
+    tos: int, total: int, ident: int, df: bool, mf: bool, offset: int, ttl: int, proto: int,
+    csum: int, src: int, dst: int, hlen: int, options: tuple[IPv4Option, ...],
+    header: memoryview, payload: memoryview,
+) -> IPv4Packet:  # fmt: skip
+    p = _new(IPv4Packet)
+    _s_tos(p, tos)
+    _s_total(p, total)
+    _s_ident(p, ident)
+    _s_df(p, df)
+    _s_mf(p, mf)
+    _s_off(p, offset)
+    _s_ttl(p, ttl)
+    _s_proto(p, proto)
+    _s_csum(p, csum)
+    _s_src(p, src)
+    _s_dst(p, dst)
+    _s_hlen(p, hlen)
+    _s_opts(p, options)
+    _s_header(p, header)
+    _s_payload(p, payload)
+    return p
+
+
+def plain_header(mv: memoryview) -> IPv4Header | None:
+    """The hot path of :func:`parse_ipv4`: the fixed header of a packet with no options
+    whose lengths and header checksum verify, as a tuple; None for anything else
+    (options, a short buffer, a bad checksum, version != 4...): :func:`parse_ipv4`
+    then gives the verdict. The checksum is summed from the unpacked fields (2**16 is
+    1 mod 0xFFFF, so a 32-bit address adds as its two 16-bit halves)."""
+    if len(mv) < IPV4_HLEN:
+        return None
+    h: IPv4Header = _HDR.unpack_from(mv)
+    vihl, tos, total, ident, ff, ttl, proto, csum, src, dst = h
+    if vihl != 0x45 or total < IPV4_HLEN or total > len(mv):
+        return None
+    if (
+        ((vihl << 8) | tos) + total + ident + ff + ((ttl << 8) | proto) + csum + src + dst
+    ) % 0xFFFF:
+        return None  # the ones' complement sum is not 0xFFFF
+    if ff & OFFSET_MASK and ((ff & OFFSET_MASK) << 3) + total - IPV4_HLEN > IPV4_MAX_LENGTH:
+        return None
+    return h
+
+
+def packet_from_header(h: IPv4Header, mv: memoryview) -> IPv4Packet:
+    """The IPv4Packet of a :func:`plain_header` tuple and the buffer it came from."""
+    _, tos, total, ident, ff, ttl, proto, csum, src, dst = h
+    return _make_packet(
+        tos, total, ident, bool(ff & FLAG_DF), bool(ff & FLAG_MF), (ff & OFFSET_MASK) << 3,
+        ttl, proto, csum, src, dst, IPV4_HLEN, (), mv[:IPV4_HLEN], mv[IPV4_HLEN:total],
+    )  # fmt: skip
+
+
 def parse_ipv4(buf: bytes | bytearray | memoryview, *, verify_checksum: bool = True) -> IPv4Packet:
     """Decode an IPv4 header; ``payload`` is cut to the total length (link padding off).
 
@@ -208,6 +279,10 @@ def parse_ipv4(buf: bytes | bytearray | memoryview, *, verify_checksum: bool = T
     total length < header length, a fragment reaching past 65535, or a bad option.
     """
     mv = buf if isinstance(buf, memoryview) else memoryview(buf)
+    if verify_checksum:
+        h = plain_header(mv)
+        if h is not None:
+            return packet_from_header(h, mv)
     n = len(mv)
     if n < IPV4_HLEN:
         raise Truncated("ipv4", f"packet of {n} bytes is shorter than the 20-byte header")
@@ -230,7 +305,7 @@ def parse_ipv4(buf: bytes | bytearray | memoryview, *, verify_checksum: bool = T
     if offset and offset + total - hlen > IPV4_MAX_LENGTH:
         raise Malformed("ipv4", f"fragment at offset {offset} reaches past 65535")
     options = parse_options(header[IPV4_HLEN:]) if hlen > IPV4_HLEN else ()
-    return IPv4Packet(
+    return _make_packet(
         tos,
         total,
         ident,
@@ -412,6 +487,8 @@ def build_ipv4(
     if frag_offset & 7 or not 0 <= frag_offset <= OFFSET_MASK << 3:
         raise ValueError(f"fragment offset {frag_offset} is not a multiple of 8 in 0..65528")
     ff = (FLAG_DF if df else 0) | (FLAG_MF if mf else 0) | (frag_offset >> 3)
+    if not options:
+        return b"".join((ipv4_header(src, dst, proto, total, ttl, ident, tos, ff), payload))
     header = bytearray(hlen)
     _HDR.pack_into(header, 0, 0x40 | (hlen >> 2), tos, total, ident, ff, ttl, proto, 0, src, dst)
     if options:
@@ -420,6 +497,17 @@ def build_ipv4(
     header[10] = csum >> 8
     header[11] = csum & 0xFF
     return b"".join((header, payload))
+
+
+def ipv4_header(
+    src: int, dst: int, proto: int, total: int, ttl: int, ident: int, tos: int, ff: int
+) -> bytes:
+    """A 20-byte header without options (``total`` is the whole packet's length, ``ff``
+    the flags/fragment-offset word), its checksum computed from the fields: the send
+    path's one pack. ``-sum % 0xFFFF`` is the complement of the folded sum, 0 for a sum
+    of 0xFFFF as the full computation gives."""
+    csum = -((0x4500 | tos) + total + ident + ff + ((ttl << 8) | proto) + src + dst) % 0xFFFF
+    return _HDR.pack(0x45, tos, total, ident, ff, ttl, proto, csum, src, dst)
 
 
 def record_route_in_place(packet: bytearray, address: int) -> bool:

@@ -9,10 +9,11 @@ Linux uses (``tcp_options_write``) so captures look like the kernel's.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
+from typing import Any
 
-from nodes.wire.checksum import ones_sum, pseudo_header_sum, transport_checksum
+from nodes.wire.checksum import ones_sum
 from nodes.wire.errors import BadChecksum, Malformed, Truncated
 
 TCP_HLEN = 20
@@ -75,6 +76,31 @@ class TcpSegment:
     payload: memoryview
 
 
+# Per-segment constructors that skip the frozen dataclasses' generated __init__ (one
+# object.__setattr__ per field): the slot descriptors set the fields directly. Same
+# classes, same frozen instances.
+_new = object.__new__
+_OPT_SET: tuple[Any, ...] = tuple(getattr(TcpOptions, f.name).__set__ for f in fields(TcpOptions))
+_SEG_SET: tuple[Any, ...] = tuple(getattr(TcpSegment, f.name).__set__ for f in fields(TcpSegment))
+_o_mss, _o_wscale, _o_sack_ok, _o_blocks, _o_ts, _o_unknown = _OPT_SET
+(
+    _s_sport, _s_dport, _s_seq, _s_ack, _s_hlen, _s_flags, _s_window, _s_csum, _s_urgent,
+    _s_options, _s_payload,
+) = _SEG_SET  # fmt: skip
+_TS_ONLY = b"\x01\x01\x08\x0a"  # NOP NOP TS(10): what every Linux data segment carries
+
+
+def _timestamp_options(ts: tuple[int, int]) -> TcpOptions:
+    o = _new(TcpOptions)
+    _o_mss(o, None)
+    _o_wscale(o, None)
+    _o_sack_ok(o, False)
+    _o_blocks(o, ())
+    _o_ts(o, ts)
+    _o_unknown(o, ())
+    return o
+
+
 def parse_tcp_options(raw: bytes | memoryview) -> TcpOptions:
     """Decode an options area. Known kinds with a wrong length are kept as unknown (Linux
     ignores them); a length that is < 2 or runs past the area is Malformed."""
@@ -122,18 +148,33 @@ def parse_tcp(
     if n < TCP_HLEN:
         raise Truncated("tcp", f"{n} bytes, header needs {TCP_HLEN}")
     sport, dport, seq, ack, off_flags, window, checksum, urgent = _HDR.unpack_from(mv, 0)
-    if verify_checksum and ones_sum(mv, pseudo_header_sum(src_ip, dst_ip, TCP_PROTO, n)) != 0xFFFF:
+    # pseudo-header: the 32-bit addresses add as their 16-bit halves would (mod 0xFFFF)
+    if verify_checksum and ones_sum(mv, src_ip + dst_ip + TCP_PROTO + n) != 0xFFFF:
         raise BadChecksum("tcp", f"checksum 0x{checksum:04x} does not verify")
     hlen = (off_flags >> 12) * 4
-    if hlen < TCP_HLEN:
+    if hlen == 32 and mv[TCP_HLEN:24] == _TS_ONLY:
+        options = _timestamp_options(_TS.unpack_from(mv, 24))
+    elif hlen == TCP_HLEN:
+        options = NO_OPTIONS
+    elif hlen < TCP_HLEN:
         raise Malformed("tcp", f"data offset {hlen // 4} < 5")
-    if hlen > n:
+    elif hlen > n:
         raise Truncated("tcp", f"header length {hlen} > segment length {n}")
-    options = parse_tcp_options(mv[TCP_HLEN:hlen]) if hlen > TCP_HLEN else NO_OPTIONS
-    return TcpSegment(
-        sport, dport, seq, ack, hlen, off_flags & 0x0FFF, window, checksum, urgent, options,
-        mv[hlen:],
-    )  # fmt: skip
+    else:
+        options = parse_tcp_options(mv[TCP_HLEN:hlen])
+    seg = _new(TcpSegment)
+    _s_sport(seg, sport)
+    _s_dport(seg, dport)
+    _s_seq(seg, seq)
+    _s_ack(seg, ack)
+    _s_hlen(seg, hlen)
+    _s_flags(seg, off_flags & 0x0FFF)
+    _s_window(seg, window)
+    _s_csum(seg, checksum)
+    _s_urgent(seg, urgent)
+    _s_options(seg, options)
+    _s_payload(seg, mv[hlen:])
+    return seg
 
 
 def encode_tcp_options(options: TcpOptions) -> bytes:
@@ -180,17 +221,23 @@ def build_tcp_raw(
     payload: bytes | memoryview,
     urgent: int = 0,
 ) -> bytes:
-    """Build a segment from already-encoded options (the engine's fast path)."""
+    """Build a segment from already-encoded options (the engine's fast path): the header
+    packed once with its checksum, summed from the header fields, the options and the
+    payload (no zeroed-checksum buffer to sum), then one join."""
     hlen = TCP_HLEN + len(options)
-    seg = bytearray(hlen + len(payload))
-    _HDR.pack_into(
-        seg, 0, src_port, dst_port, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-        ((hlen // 4) << 12) | (flags & 0x0FFF), window, 0, urgent,
+    seq &= 0xFFFFFFFF
+    ack &= 0xFFFFFFFF
+    off_flags = ((hlen // 4) << 12) | (flags & 0x0FFF)
+    total = (
+        src_ip + dst_ip + TCP_PROTO + hlen + len(payload)  # pseudo-header
+        + src_port + dst_port + seq + ack + off_flags + window + urgent
     )  # fmt: skip
-    seg[TCP_HLEN:hlen] = options
-    seg[hlen:] = payload
-    _CHECKSUM.pack_into(seg, 16, transport_checksum(src_ip, dst_ip, TCP_PROTO, seg))
-    return bytes(seg)
+    if len(options) & 1:  # never from our encoders (4-byte multiples): sum them as laid out
+        csum = ~ones_sum(b"".join((options, payload)), total) & 0xFFFF
+    else:
+        csum = ~ones_sum(payload, ones_sum(options, total) if options else total) & 0xFFFF
+    header = _HDR.pack(src_port, dst_port, seq, ack, off_flags, window, csum, urgent)
+    return b"".join((header, options, payload))
 
 
 def build_tcp(

@@ -20,7 +20,7 @@ other.send(b"\\xff" * 6 + bytes(6) + b"\\x88\\xb5" + b"local sender".ljust(46, b
 select.select([rs], [], [], 0.2)
 local = rs.recv_batch(64)
 print(json.dumps({"ready": True}), flush=True)
-select.select([rs], [], [], 3.0)
+select.select([rs], [], [], 15.0)
 wire = rs.recv_batch(64)
 print(json.dumps({"buffers": rs.buffer_sizes(), "local": len(local), "wire": len(wire),
                   "skipped": rs.counters.rx_outgoing_skipped}))
@@ -37,7 +37,7 @@ def test_buffers_and_what_is_read(pair: NetnsPair) -> None:
     assert proc.stdout is not None
     assert json.loads(proc.stdout.readline()) == {"ready": True}, proc.stderr
     pair.run(pair.peer_ns, "ping", "-c", "1", "-W", "1", pair.node_ip)  # sends ARP requests
-    out, err = proc.communicate(timeout=10)
+    out, err = proc.communicate(timeout=30)
     result = json.loads(out)
     # SO_RCVBUFFORCE/SO_SNDBUFFORCE: 2 x 16 MiB although net.core.[rw]mem_max is smaller
     assert result["buffers"] == [32 * 1024 * 1024, 32 * 1024 * 1024], err

@@ -72,19 +72,26 @@ def _json_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def _parser(
-    sub: Subparsers, name: str, help: str, description: str = "", **kw: Any
+def _command(
+    sub: Subparsers, name: str, help: str, description: str | None = None, **kw: Any
 ) -> argparse.ArgumentParser:
+    """A subcommand (or a group of them) with the exit codes as its epilog."""
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help,
-        description=description or help,
-        parents=[COMMON],
+        description=description,
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         **kw,
     )
     return parser
+
+
+def _parser(
+    sub: Subparsers, name: str, help: str, description: str = "", **kw: Any
+) -> argparse.ArgumentParser:
+    """A subcommand that talks to the server (--server, --token)."""
+    return _command(sub, name, help, description or help, parents=[COMMON], **kw)
 
 
 def _exit_for(exc: LabError) -> int:
@@ -392,12 +399,11 @@ def _ge(text: str) -> tuple[float, ...]:
 
 
 def _register_fault(sub: Subparsers) -> None:
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "fault",
-        help="add, list and clear faults; node actions; partitions",
-        description="Faults on a running lab.",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "add, list and clear faults; node actions; partitions",
+        "Faults on a running lab.",
     )
     fsub = p.add_subparsers(dest="fault_command", metavar="ACTION", required=True)
 
@@ -631,12 +637,7 @@ def _exec(args: argparse.Namespace, client: LabClient) -> int:
 
 
 def _register_app(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "app",
-        help="start, list and stop apps on nodes",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = _command(sub, "app", "start, list and stop apps on nodes")
     asub = p.add_subparsers(dest="app_command", metavar="ACTION", required=True)
     start = _parser(asub, "start", "start an app (http-server, echo, sink, udp-echo)")
     start.add_argument("lab", metavar="LAB")
@@ -680,12 +681,7 @@ def _app_stop(args: argparse.Namespace, client: LabClient) -> int:
 
 
 def _register_graph(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "graph",
-        help="draw a topology (SVG/PNG/PDF by extension)",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = _command(sub, "graph", "draw a topology (SVG/PNG/PDF by extension)")
     p.add_argument("topology", metavar="TOPO")
     p.add_argument("-o", "--output", metavar="FILE.svg", required=True)
     p.set_defaults(handler=_graph)
@@ -709,14 +705,12 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _register_serve(sub: Subparsers) -> None:
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "serve",
-        help="run the LabService (gRPC) in the foreground",
-        description="Run the LabService. Sim labs live in this process; "
-        "docker labs outlive it. Writes its address to ~/.wirelab/serve.json "
-        "($WIRELAB_HOME) for the other commands.",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run the LabService (gRPC) in the foreground",
+        "Run the LabService. Sim labs live in this process; docker labs outlive it. Writes its "
+        "address to ~/.wirelab/serve.json ($WIRELAB_HOME) for the other commands.",
     )
     p.add_argument("--address", default="", help="host:port (default 127.0.0.1:50050)")
     p.add_argument("--token", default=None, help="require this bearer token ($WIRELAB_TOKEN)")

@@ -527,78 +527,67 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         return self.session(request.lab).http_get(request.node, request.http)
 
     # ---- node state ------------------------------------------------------------------------
-    def _node_call(self, request: lab_pb2.NodeRequest, method: str, message: Any) -> Any:
-        session = self.session(request.lab)
-        session.node(request.node)
-        return session.call(request.node, method, message)
+    def _node_call(self, lab: str, node: str, method: str, message: Any, reply: type[T]) -> T:
+        """The agent RPC ``method`` on a node of the lab (NOT_FOUND for an unknown node)."""
+        session = self.session(lab)
+        session.node(node)
+        answer = session.call(node, method, message)
+        assert isinstance(answer, reply)
+        return answer
 
     @rpc
     def GetNodeStatus(
         self, request: lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> node_pb2.NodeStatus:
-        reply: node_pb2.NodeStatus = self._node_call(
-            request, "GetStatus", node_pb2.GetStatusRequest()
-        )
-        return reply
+        message = node_pb2.GetStatusRequest()
+        return self._node_call(request.lab, request.node, "GetStatus", message, node_pb2.NodeStatus)
 
     @rpc
     def GetRoutes(
         self, request: lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> node_pb2.ListRoutesResponse:
-        reply: node_pb2.ListRoutesResponse = self._node_call(
-            request, "ListRoutes", node_pb2.ListRoutesRequest()
-        )
-        return reply
+        message = node_pb2.ListRoutesRequest()
+        reply = node_pb2.ListRoutesResponse
+        return self._node_call(request.lab, request.node, "ListRoutes", message, reply)
 
     @rpc
     def GetArpTable(
         self, request: lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> node_pb2.GetArpTableResponse:
-        reply: node_pb2.GetArpTableResponse = self._node_call(
-            request, "GetArpTable", node_pb2.GetArpTableRequest()
-        )
-        return reply
+        message = node_pb2.GetArpTableRequest()
+        reply = node_pb2.GetArpTableResponse
+        return self._node_call(request.lab, request.node, "GetArpTable", message, reply)
 
     @rpc
     def GetConnections(
         self, request: lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> node_pb2.GetConnectionsResponse:
-        reply: node_pb2.GetConnectionsResponse = self._node_call(
-            request, "GetConnections", node_pb2.GetConnectionsRequest()
-        )
-        return reply
+        message = node_pb2.GetConnectionsRequest()
+        reply = node_pb2.GetConnectionsResponse
+        return self._node_call(request.lab, request.node, "GetConnections", message, reply)
 
     @rpc
     def GetCounters(
         self, request: lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> node_pb2.GetCountersResponse:
-        reply: node_pb2.GetCountersResponse = self._node_call(
-            request, "GetCounters", node_pb2.GetCountersRequest()
-        )
-        return reply
+        message = node_pb2.GetCountersRequest()
+        reply = node_pb2.GetCountersResponse
+        return self._node_call(request.lab, request.node, "GetCounters", message, reply)
 
     # ---- apps and shells -------------------------------------------------------------------
     @rpc
     def StartApp(
         self, request: lab_pb2.LabStartAppRequest, context: grpc.ServicerContext
     ) -> node_pb2.AppInfo:
-        session = self.session(request.lab)
-        session.node(request.node)
-        reply = session.call(request.node, "StartApp", node_pb2.StartAppRequest(app=request.app))
-        assert isinstance(reply, node_pb2.AppInfo)
-        return reply
+        message = node_pb2.StartAppRequest(app=request.app)
+        return self._node_call(request.lab, request.node, "StartApp", message, node_pb2.AppInfo)
 
     @rpc
     def StopApp(
         self, request: lab_pb2.LabStopAppRequest, context: grpc.ServicerContext
     ) -> node_pb2.AppInfo:
-        session = self.session(request.lab)
-        session.node(request.node)
-        reply = session.call(
-            request.node, "StopApp", node_pb2.StopAppRequest(app_id=request.app_id)
-        )
-        assert isinstance(reply, node_pb2.AppInfo)
-        return reply
+        message = node_pb2.StopAppRequest(app_id=request.app_id)
+        return self._node_call(request.lab, request.node, "StopApp", message, node_pb2.AppInfo)
 
     @rpc
     def ListApps(

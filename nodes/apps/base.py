@@ -12,12 +12,14 @@ woke it is consumed. No threads, no clock: time only comes in as ``now``.
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from nodes.stack.tcp.api import Readiness, TcpSocket
 from nodes.stack.tcp.engine import TcpEngine
 
 if TYPE_CHECKING:
     from nodes.stack.host import Host
+    from nodes.stack.udp import Address, UdpEndpoint
 
 CHUNK = 65536  # bytes per send() of a bulk writer
 RECV_CHUNK = 1 << 20  # bytes per recv() of a reader
@@ -97,3 +99,100 @@ class PolledApp:
         if self._attached:
             self._attached = False
             self.host.detach(self)
+
+
+# ---- servers -----------------------------------------------------------------------------
+
+
+class _Conn(Protocol):
+    @property
+    def sock(self) -> TcpSocket: ...
+
+
+ConnT = TypeVar("ConnT", bound=_Conn)
+
+
+class TcpServerApp(PolledApp, Generic[ConnT]):
+    """A TCP server: listens on ``port``, accepts every connection into ``conns`` (made by
+    ``_new_conn``), is woken by a new connection or by one that ``_actionable`` says needs
+    service; closing aborts the connections still open."""
+
+    def __init__(self, host: Host, port: int, *, address: int, backlog: int) -> None:
+        super().__init__(host)
+        self.port = port
+        self.listener: TcpSocket = tcp_engine(host).socket()
+        self.listener.bind(address, port)
+        self._backlog = backlog
+        self.conns: list[ConnT] = []
+        self.accepted = 0
+
+    def start(self, *, now: float) -> None:
+        self.listener.listen(self._backlog)
+        self._attach(now)
+
+    def close(self, *, now: float) -> None:
+        self.listener.close(now=now)
+        for conn in self.conns:
+            conn.sock.abort(now=now)
+        self.conns.clear()
+        self._detach()
+
+    # ---- what subclasses provide -------------------------------------------------
+    def _new_conn(self, sock: TcpSocket, now: float) -> ConnT:
+        raise NotImplementedError
+
+    def _actionable(self, conn: ConnT) -> bool:
+        raise NotImplementedError
+
+    # ---- PolledApp ---------------------------------------------------------------
+    def _wants_service(self) -> bool:
+        if self.listener.readiness() & Readiness.READABLE:
+            return True
+        return any(self._actionable(c) for c in self.conns)
+
+    def _accept(self, now: float) -> None:
+        """Accept every pending connection."""
+        while True:
+            try:
+                sock = self.listener.accept()
+            except BlockingIOError:
+                return
+            self.accepted += 1
+            self.conns.append(self._new_conn(sock, now))
+
+
+class UdpServerApp(PolledApp):
+    """A UDP server: bound to ``port`` while started, counts what arrives and hands each
+    datagram to ``_datagram``."""
+
+    def __init__(self, host: Host, port: int, *, address: int) -> None:
+        super().__init__(host)
+        self.port, self._address = port, address
+        self.endpoint: UdpEndpoint | None = None
+        self.datagrams = 0
+        self.bytes = 0
+
+    def start(self, *, now: float) -> None:
+        self.endpoint = self.host.udp.bind(self.port, self._address)
+        self._attach(now)
+
+    def close(self, *, now: float) -> None:
+        if self.endpoint is not None:
+            self.endpoint.close()
+        self._detach()
+
+    def _datagram(self, ep: UdpEndpoint, data: bytes, peer: Address, now: float) -> None:
+        """One datagram from ``peer`` (already counted)."""
+
+    # ---- PolledApp ---------------------------------------------------------------
+    def _wants_service(self) -> bool:
+        return self.endpoint is not None and bool(self.endpoint.queue)
+
+    def _service(self, now: float) -> None:
+        ep = self.endpoint
+        assert ep is not None
+        while (item := ep.recvfrom()) is not None:
+            data, peer = item
+            self.datagrams += 1
+            self.bytes += len(data)
+            self._datagram(ep, data, peer, now)

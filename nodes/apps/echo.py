@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nodes.apps.base import CHUNK, PolledApp, errno_name, tcp_engine
+from nodes.apps.base import CHUNK, PolledApp, TcpServerApp, UdpServerApp, errno_name, tcp_engine
 from nodes.apps.data import pattern_bytes
 from nodes.stack.tcp.api import SHUT_WR, Readiness, TcpSocket
 
 if TYPE_CHECKING:
     from nodes.stack.host import Host
-    from nodes.stack.udp import UdpEndpoint
+    from nodes.stack.udp import Address, UdpEndpoint
 
 _READABLE, _WRITABLE = Readiness.READABLE, Readiness.WRITABLE
 
@@ -29,38 +29,18 @@ class _EchoConn:
     eof: bool = False
 
 
-class TcpEchoServer(PolledApp):
+class TcpEchoServer(TcpServerApp[_EchoConn]):
     kind = "echo"
 
     def __init__(self, host: Host, port: int = 7, *, address: int = 0, backlog: int = 128):
-        super().__init__(host)
-        self.port = port
-        self.listener: TcpSocket = tcp_engine(host).socket()
-        self.listener.bind(address, port)
-        self._backlog = backlog
-        self.conns: list[_EchoConn] = []
-        self.accepted = 0
+        super().__init__(host, port, address=address, backlog=backlog)
         self.bytes_echoed = 0
         self.errors = 0
 
-    def start(self, *, now: float) -> None:
-        self.listener.listen(self._backlog)
-        self._attach(now)
+    def _new_conn(self, sock: TcpSocket, now: float) -> _EchoConn:
+        return _EchoConn(sock)
 
-    def close(self, *, now: float) -> None:
-        self.listener.close(now=now)
-        for conn in self.conns:
-            conn.sock.abort(now=now)
-        self.conns.clear()
-        self._detach()
-
-    def _wants_service(self) -> bool:
-        if self.listener.readiness() & _READABLE:
-            return True
-        return any(self._actionable(c) for c in self.conns)
-
-    @staticmethod
-    def _actionable(conn: _EchoConn) -> bool:
+    def _actionable(self, conn: _EchoConn) -> bool:
         ready = conn.sock.readiness()
         if ready & Readiness.ERROR:
             return True
@@ -69,12 +49,7 @@ class TcpEchoServer(PolledApp):
         return conn.eof or bool(ready & _READABLE)
 
     def _service(self, now: float) -> None:
-        while True:
-            try:
-                self.conns.append(_EchoConn(self.listener.accept()))
-            except BlockingIOError:
-                break
-            self.accepted += 1
+        self._accept(now)
         self.conns = [c for c in self.conns if not self._actionable(c) or self._serve(c, now)]
 
     def _serve(self, conn: _EchoConn, now: float) -> bool:
@@ -102,39 +77,16 @@ class TcpEchoServer(PolledApp):
             return False
 
 
-class UdpEchoServer(PolledApp):
+class UdpEchoServer(UdpServerApp):
     kind = "udp-echo"
 
     def __init__(self, host: Host, port: int = 7, *, address: int = 0) -> None:
-        super().__init__(host)
-        self.port = port
-        self._address = address
-        self.endpoint: UdpEndpoint | None = None
-        self.datagrams = 0
-        self.bytes = 0
+        super().__init__(host, port, address=address)
         self.send_failures = 0
 
-    def start(self, *, now: float) -> None:
-        self.endpoint = self.host.udp.bind(self.port, self._address)
-        self._attach(now)
-
-    def close(self, *, now: float) -> None:
-        if self.endpoint is not None:
-            self.endpoint.close()
-        self._detach()
-
-    def _wants_service(self) -> bool:
-        return self.endpoint is not None and bool(self.endpoint.queue)
-
-    def _service(self, now: float) -> None:
-        ep = self.endpoint
-        assert ep is not None
-        while (item := ep.recvfrom()) is not None:
-            data, peer = item
-            self.datagrams += 1
-            self.bytes += len(data)
-            if not ep.sendto(data, peer, now=now):
-                self.send_failures += 1
+    def _datagram(self, ep: UdpEndpoint, data: bytes, peer: Address, now: float) -> None:
+        if not ep.sendto(data, peer, now=now):
+            self.send_failures += 1
 
 
 @dataclass(frozen=True, slots=True)

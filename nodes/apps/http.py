@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nodes.apps.base import CHUNK, RECV_CHUNK, PolledApp, errno_name, tcp_engine
+from nodes.apps.base import CHUNK, RECV_CHUNK, PolledApp, TcpServerApp, errno_name, tcp_engine
 from nodes.apps.data import PatternStream, pattern_sha256
 from nodes.apps.httpparse import (
     Headers,
@@ -67,7 +67,7 @@ class _ServerConn:
         return bool(self.out) or self.body is not None
 
 
-class HttpServer(PolledApp):
+class HttpServer(TcpServerApp[_ServerConn]):
     kind = "http-server"
 
     def __init__(
@@ -82,38 +82,19 @@ class HttpServer(PolledApp):
         max_bytes: int = 1 << 40,
         max_sha256: int = 1 << 27,
     ) -> None:
-        super().__init__(host)
-        self.port, self.seed = port, seed
+        super().__init__(host, port, address=address, backlog=backlog)
+        self.seed = seed
         self.idle_timeout = idle_timeout
         self.max_bytes, self.max_sha256 = max_bytes, max_sha256
-        self.listener: TcpSocket = tcp_engine(host).socket()
-        self.listener.bind(address, port)
-        self._backlog = backlog
-        self.conns: list[_ServerConn] = []
-        self.accepted = 0
         self.requests = 0
         self.statuses: Counter[int] = Counter()
         self.bytes_served = 0  # body bytes handed to TCP
 
-    def start(self, *, now: float) -> None:
-        self.listener.listen(self._backlog)
-        self._attach(now)
+    # ---- TcpServerApp ------------------------------------------------------------
+    def _new_conn(self, sock: TcpSocket, now: float) -> _ServerConn:
+        return _ServerConn(sock, now + self.idle_timeout)
 
-    def close(self, *, now: float) -> None:
-        self.listener.close(now=now)
-        for conn in self.conns:
-            conn.sock.abort(now=now)
-        self.conns.clear()
-        self._detach()
-
-    # ---- PolledApp ---------------------------------------------------------------
-    def _wants_service(self) -> bool:
-        if self.listener.readiness() & _READABLE:
-            return True
-        return any(self._actionable(c) for c in self.conns)
-
-    @staticmethod
-    def _actionable(conn: _ServerConn) -> bool:
+    def _actionable(self, conn: _ServerConn) -> bool:
         ready = conn.sock.readiness()
         if ready & _ERROR:
             return True
@@ -121,17 +102,12 @@ class HttpServer(PolledApp):
             return bool(ready & _WRITABLE)
         return bool(ready & _READABLE)
 
+    # ---- PolledApp ---------------------------------------------------------------
     def _timer_deadline(self) -> float | None:
         return min((c.deadline for c in self.conns), default=None)
 
     def _service(self, now: float) -> None:
-        while True:
-            try:
-                sock = self.listener.accept()
-            except BlockingIOError:
-                break
-            self.accepted += 1
-            self.conns.append(_ServerConn(sock, now + self.idle_timeout))
+        self._accept(now)
         keep = []
         for conn in self.conns:
             if conn.deadline <= now:

@@ -82,11 +82,10 @@ def _split_head(buf: bytearray) -> list[bytes] | None:
     return head.split(b"\r\n")
 
 
-# ---- requests ----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    target: str  # origin-form path (absolute-form is reduced to its path)
+class _Head:
+    """What request and response heads share: header lookup, connection persistence."""
+
+    __slots__ = ()
     version: tuple[int, int]
     headers: Headers
 
@@ -99,6 +98,15 @@ class Request:
         if self.version >= (1, 1):
             return "close" not in tokens
         return "keep-alive" in tokens
+
+
+# ---- requests ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Request(_Head):
+    method: str
+    target: str  # origin-form path (absolute-form is reduced to its path)
+    version: tuple[int, int]
+    headers: Headers
 
 
 class RequestParser:
@@ -158,21 +166,11 @@ def _parse_request(lines: list[bytes]) -> Request:
 
 # ---- responses ---------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class ResponseHead:
+class ResponseHead(_Head):
     version: tuple[int, int]
     status: int
     reason: str
     headers: Headers
-
-    def header(self, name: str) -> str | None:
-        return header(self.headers, name)
-
-    @property
-    def keep_alive(self) -> bool:
-        tokens = header_tokens(self.headers, "connection")
-        if self.version >= (1, 1):
-            return "close" not in tokens
-        return "keep-alive" in tokens
 
 
 _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_CRLF, _TRAILERS, _UNTIL_CLOSE, _DONE = range(8)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from nodes.apps.base import PolledApp
+from nodes.apps.base import PolledApp, UdpServerApp
 from nodes.apps.data import pattern_bytes
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class UdpSender(PolledApp):
                 self.rtts[seq] = now - self.sent[seq]
 
 
-class UdpReceiver(PolledApp):
+class UdpReceiver(UdpServerApp):
     """Counts what arrives on ``port`` (per source too), like ``iperf -u -s`` without
     reports. For datagrams carrying the sender's header, ``late`` counts those whose
     sequence number is not above the highest seen from that source (reordered or
@@ -117,43 +117,21 @@ class UdpReceiver(PolledApp):
     kind = "udp-recv"
 
     def __init__(self, host: Host, port: int, *, address: int = 0) -> None:
-        super().__init__(host)
-        self.port, self._address = port, address
-        self.endpoint: UdpEndpoint | None = None
-        self.datagrams = 0
-        self.bytes = 0
+        super().__init__(host, port, address=address)
         self.first: float | None = None
         self.last: float | None = None
         self.per_source: dict[Address, int] = {}
         self.late = 0
         self._highest: dict[Address, int] = {}
 
-    def start(self, *, now: float) -> None:
-        self.endpoint = self.host.udp.bind(self.port, self._address)
-        self._attach(now)
-
-    def close(self, *, now: float) -> None:
-        if self.endpoint is not None:
-            self.endpoint.close()
-        self._detach()
-
-    def _wants_service(self) -> bool:
-        return self.endpoint is not None and bool(self.endpoint.queue)
-
-    def _service(self, now: float) -> None:
-        ep = self.endpoint
-        assert ep is not None
-        while (item := ep.recvfrom()) is not None:
-            data, src = item
-            self.datagrams += 1
-            self.bytes += len(data)
-            self.per_source[src] = self.per_source.get(src, 0) + 1
-            if self.first is None:
-                self.first = now
-            self.last = now
-            if len(data) >= HEADER.size:
-                seq = HEADER.unpack_from(data)[0]
-                if seq <= self._highest.get(src, -1):
-                    self.late += 1
-                else:
-                    self._highest[src] = seq
+    def _datagram(self, ep: UdpEndpoint, data: bytes, src: Address, now: float) -> None:
+        self.per_source[src] = self.per_source.get(src, 0) + 1
+        if self.first is None:
+            self.first = now
+        self.last = now
+        if len(data) >= HEADER.size:
+            seq = HEADER.unpack_from(data)[0]
+            if seq <= self._highest.get(src, -1):
+                self.late += 1
+            else:
+                self._highest[src] = seq

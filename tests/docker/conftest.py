@@ -4,7 +4,12 @@ Every container a test starts carries the label ``wirelab.test=1`` and this run'
 ``wirelab.test.run=<id>`` (so parallel runs on one machine never touch each other's); the
 session janitor removes this run's leftovers and fails the run if there were any.
 
-Labs: :func:`lab_janitor` (autouse, session) records every container and network that a
+Labs of the test modules: :func:`lab` (topologies/e2e.yaml, one per module that asks for
+it; a module may define its own), :func:`renamed_lab` (a topology file under a name of this
+run's own), :func:`deployed_lab` (deployed for a ``with`` block, then destroyed: nothing may
+be left, per :func:`leftovers`); :func:`checksum_errors` checks a captured frame with scapy.
+
+The janitor: :func:`lab_janitor` (autouse, session) records every container and network that a
 :class:`~orchestrator.backend.docker.DockerBackend` in this test process creates (its id,
 so objects of other runs, even of labs with the same name, never count); at the end of the
 session any of them that is still there (they all carry ``wirelab.lab``) is a leak: the
@@ -15,24 +20,34 @@ by other processes (a ``wirelab serve`` started by a CLI test) are not tracked.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docker as docker_sdk
 import pytest
+from scapy.layers.inet import IP, UDP, in4_chksum
+from scapy.packet import Packet
+from scapy.utils import checksum
 
+import topology
 from orchestrator import labels as L
 from orchestrator.backend.base import NetworkSpec, NodeSpec
 from orchestrator.backend.docker import DockerBackend
+from orchestrator.deploy import deploy, destroy
 from orchestrator.engine import Progress, docker_answers, ensure_docker, is_root
+from orchestrator.handle import LabHandle
 from orchestrator.image import BuildResult, build, compute_inputs, project_root
 
 TEST_LABEL = "wirelab.test=1"
 RUN_LABEL = f"wirelab.test.run={uuid.uuid4().hex[:12]}"
+E2E_TOPOLOGY = Path(__file__).parent / "topologies" / "e2e.yaml"
 CAPS = ("--cap-add", "NET_RAW", "--cap-add", "NET_ADMIN")  # never --privileged
 
 
@@ -198,8 +213,6 @@ def lab_janitor() -> Iterator[LabJanitor]:
         mp.undo()
     if not janitor.created:
         return
-    from orchestrator.deploy import destroy
-
     backend = DockerBackend()
     left = janitor.leftovers(backend)
     for lab in sorted({c.lab for c in left}):
@@ -209,3 +222,102 @@ def lab_janitor() -> Iterator[LabJanitor]:
             print(f"janitor: destroying lab {lab}: {exc}")
     named = [f"{c.kind} {c.name} (lab {c.lab})" for c in left]
     assert not left, f"the Docker tests left lab objects behind: {', '.join(named)}"
+
+
+# ---- labs of the test modules --------------------------------------------------------------
+
+
+def _renamed(path: str | Path, name: str) -> topology.Lab:
+    """The topology file's lab under ``name`` (labs of other runs stay untouched)."""
+    text = Path(path).read_text()
+    original = topology.load_text(text).name
+    return topology.load_text(text.replace(f"name: {original}", f"name: {name}", 1))
+
+
+def _leftovers(lab: str) -> list[str]:
+    """The containers and networks (by name) still labelled as the lab's."""
+    client = docker_sdk.from_env()
+    try:
+        filters = {"label": f"{L.LAB}={lab}"}
+        names = [c.name for c in client.containers.list(all=True, filters=filters)]
+        return names + [n.name for n in client.networks.list(filters=filters)]
+    finally:
+        client.close()
+
+
+def _checksum_errors(packet: Packet) -> list[str]:
+    """What scapy finds wrong with an Ethernet frame's IPv4 checksums (empty: all good).
+    The sums are taken over the frame's own bytes: a correct checksum makes them zero."""
+    ip = packet.getlayer(IP)
+    if ip is None or type(ip) is not IP:
+        return []
+    raw = bytes(packet)
+    start, hlen = 14, ip.ihl * 4
+    errors = []
+    if checksum(raw[start : start + hlen]) != 0:
+        errors.append(f"IP header checksum {ip.chksum:#06x} of {packet.summary()}")
+    if ip.frag or ip.flags.MF:
+        return errors  # a fragment: the transport checksum spans the whole datagram
+    l4 = raw[start + hlen : start + ip.len]
+    if ip.proto == socket.IPPROTO_ICMP and checksum(l4) != 0:
+        errors.append(f"ICMP checksum of {packet.summary()}")
+    elif ip.proto == socket.IPPROTO_TCP and in4_chksum(ip.proto, ip, l4) != 0:
+        errors.append(f"TCP checksum of {packet.summary()}")
+    elif (
+        ip.proto == socket.IPPROTO_UDP
+        and packet[UDP].chksum != 0
+        and in4_chksum(ip.proto, ip, l4) != 0
+    ):
+        errors.append(f"UDP checksum of {packet.summary()}")
+    return errors
+
+
+@pytest.fixture(scope="session")
+def renamed_lab() -> Callable[[str | Path, str], topology.Lab]:
+    """``renamed_lab(path, name)``: the topology file's lab under a name of this run's own."""
+    return _renamed
+
+
+@pytest.fixture(scope="session")
+def leftovers() -> Callable[[str], list[str]]:
+    """``leftovers(lab)``: the names of the containers and networks still labelled as the lab's."""
+    return _leftovers
+
+
+@pytest.fixture(scope="session")
+def checksum_errors() -> Callable[[Packet], list[str]]:
+    """``checksum_errors(frame)``: what scapy finds wrong with a decoded Ethernet frame's
+    IP/ICMP/TCP/UDP checksums (empty: all good)."""
+    return _checksum_errors
+
+
+@pytest.fixture(scope="session")
+def deployed_lab(
+    node_image: BuildResult,
+) -> Callable[[topology.Lab], AbstractContextManager[LabHandle]]:
+    """``with deployed_lab(planned) as handle``: the lab deployed on the session's node
+    image; afterwards destroyed by its labels, and nothing of it may be left."""
+
+    @contextmanager
+    def deployed(planned: topology.Lab) -> Iterator[LabHandle]:
+        backend = DockerBackend(image=node_image.tag)
+        try:
+            with deploy(planned, backend) as handle:
+                yield handle
+        finally:
+            destroy(planned.name, backend)
+        assert _leftovers(planned.name) == []
+
+    return deployed
+
+
+@pytest.fixture(scope="module")
+def lab(
+    request: pytest.FixtureRequest,
+    deployed_lab: Callable[[topology.Lab], AbstractContextManager[LabHandle]],
+) -> Iterator[LabHandle]:
+    """The end-to-end lab (topologies/e2e.yaml) of a test module, named
+    ``t<random>-<the module's name after test_docker_>``; destroyed after the module."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_docker_")
+    with deployed_lab(_renamed(E2E_TOPOLOGY, f"t{uuid.uuid4().hex[:6]}-{module}")) as handle:
+        yield handle

@@ -30,21 +30,14 @@ RUN = uuid.uuid4().hex[:6]
 RPC = 15.0
 
 
-def lab_from(example: str, suffix: str) -> Lab:
-    """An example under a name of this run's own (labs of other runs stay untouched)."""
-    text = Path(topology.example_path(example)).read_text()
-    original = topology.load_text(text).name
-    return topology.load_text(text.replace(f"name: {original}", f"name: t{RUN}-{suffix}", 1))
+@pytest.fixture
+def lab_from(renamed_lab: Callable[[str | Path, str], Lab]) -> Callable[[str, str], Lab]:
+    """``lab_from(example, suffix)``: an example under a name of this run's own."""
 
+    def load(example: str, suffix: str) -> Lab:
+        return renamed_lab(topology.example_path(example), f"t{RUN}-{suffix}")
 
-def leftovers(lab: str) -> list[str]:
-    client = docker.from_env()
-    try:
-        filters = {"label": f"{L.LAB}={lab}"}
-        names = [c.name for c in client.containers.list(all=True, filters=filters)]
-        return names + [n.name for n in client.networks.list(filters=filters)]
-    finally:
-        client.close()
+    return load
 
 
 @pytest.fixture
@@ -77,7 +70,10 @@ def ping(handle: LabHandle, src: str, dst: str, count: int = 3) -> Any:
 
 
 def test_quickstart_pings_through_our_router_and_is_destroyed_by_label(
-    backend: DockerBackend, node_image: BuildResult
+    backend: DockerBackend,
+    node_image: BuildResult,
+    lab_from: Callable[[str, str], Lab],
+    leftovers: Callable[[str], list[str]],
 ) -> None:
     lab = lab_from("quickstart", "qs")
     events: list[ProgressEvent] = []
@@ -121,7 +117,7 @@ def test_quickstart_pings_through_our_router_and_is_destroyed_by_label(
 
 
 def test_linux_peers_ping_our_host_through_our_router(
-    deployed: Callable[[Lab], LabHandle],
+    deployed: Callable[[Lab], LabHandle], lab_from: Callable[[str, str], Lab]
 ) -> None:
     lab = lab_from("mixed-linux", "mx")
     handle = deployed(lab)
@@ -152,7 +148,11 @@ class FailingBackend(DockerBackend):
         super().create_node(spec)
 
 
-def test_a_failure_mid_deploy_leaves_nothing_behind(node_image: BuildResult) -> None:
+def test_a_failure_mid_deploy_leaves_nothing_behind(
+    node_image: BuildResult,
+    lab_from: Callable[[str, str], Lab],
+    leftovers: Callable[[str], list[str]],
+) -> None:
     lab = lab_from("quickstart", "fail")
     backend = FailingBackend(image=node_image.tag)
     try:

@@ -14,56 +14,22 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
-import docker
 import pytest
 from wirelab.v1 import node_pb2
 
-import topology
 from nodes.apps.data import pattern_sha256
-from orchestrator import labels as L
-from orchestrator.backend.docker import DockerBackend
-from orchestrator.deploy import deploy, destroy
 from orchestrator.handle import LabHandle
-from orchestrator.image import BuildResult
 
 pytestmark = pytest.mark.docker
 
-TOPOLOGY = Path(__file__).parent / "topologies" / "e2e.yaml"
-RUN = uuid.uuid4().hex[:6]
 MB = 1_000_000
 BIG = 50 * MB
 UPLOAD = 5 * MB
 HTTP_SEED = 0  # the http-server app's default seed
 SERVE_PORT = 8000
 SHA = re.compile(r"\b[0-9a-f]{64}\b")
-
-
-def leftovers(lab: str) -> list[str]:
-    client = docker.from_env()
-    try:
-        filters = {"label": f"{L.LAB}={lab}"}
-        names = [c.name for c in client.containers.list(all=True, filters=filters)]
-        return names + [n.name for n in client.networks.list(filters=filters)]
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="module")
-def lab(node_image: BuildResult) -> Iterator[LabHandle]:
-    text = TOPOLOGY.read_text()
-    name = f"t{RUN}-interop"
-    planned = topology.load_text(text.replace("name: e2e", f"name: {name}", 1))
-    backend = DockerBackend(image=node_image.tag)
-    try:
-        with deploy(planned, backend) as handle:
-            yield handle
-    finally:
-        destroy(name, backend)
-    assert leftovers(name) == []
 
 
 def sh(handle: LabHandle, node: str, command: str, timeout: float = 60.0) -> str:

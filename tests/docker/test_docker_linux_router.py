@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import docker
@@ -22,7 +23,7 @@ from wirelab.v1 import node_pb2
 import topology
 from orchestrator import labels as L
 from orchestrator.backend.docker import DockerBackend
-from orchestrator.deploy import deploy, destroy
+from orchestrator.deploy import destroy
 from orchestrator.handle import LabHandle
 from orchestrator.image import BuildResult
 
@@ -31,27 +32,13 @@ pytestmark = pytest.mark.docker
 NAME = f"t{uuid.uuid4().hex[:6]}-lxr"
 
 
-def leftovers(lab: str) -> list[str]:
-    client = docker.from_env()
-    try:
-        filters = {"label": f"{L.LAB}={lab}"}
-        names = [c.name for c in client.containers.list(all=True, filters=filters)]
-        return names + [n.name for n in client.networks.list(filters=filters)]
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="module")
-def lab(node_image: BuildResult) -> Iterator[LabHandle]:
-    text = Path(topology.example_path("linux-router")).read_text()
-    planned = topology.load_text(text.replace("name: linux-router", f"name: {NAME}", 1))
-    backend = DockerBackend(image=node_image.tag)
-    try:
-        handle = deploy(planned, backend)
+def lab(
+    renamed_lab: Callable[[str | Path, str], topology.Lab],
+    deployed_lab: Callable[[topology.Lab], AbstractContextManager[LabHandle]],
+) -> Iterator[LabHandle]:
+    with deployed_lab(renamed_lab(topology.example_path("linux-router"), NAME)) as handle:
         yield handle
-        handle.close()
-    finally:
-        destroy(NAME, DockerBackend(image=node_image.tag))
 
 
 def run(handle: LabHandle, node: str, *argv: str, timeout: float = 30.0) -> str:
@@ -106,7 +93,9 @@ def test_traceroute_from_a_linux_host_lists_the_linux_router(lab: LabHandle) -> 
         assert [h[:2] for h in hops] == [["1", router], ["2", target]], out
 
 
-def test_destroy_leaves_nothing(node_image: BuildResult, lab: LabHandle) -> None:
+def test_destroy_leaves_nothing(
+    node_image: BuildResult, lab: LabHandle, leftovers: Callable[[str], list[str]]
+) -> None:
     assert leftovers(NAME) != []
     destroy(NAME, DockerBackend(image=node_image.tag))
     assert leftovers(NAME) == []

@@ -16,34 +16,23 @@ packet in them must have valid checksums per scapy. Goodputs are printed (``pyte
 from __future__ import annotations
 
 import io
-import socket
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from types import TracebackType
 
-import docker
 import grpc
 import pytest
-from scapy.layers.inet import ICMP, IP, TCP, UDP, TCPerror, in4_chksum
+from scapy.layers.inet import ICMP, IP, TCP, TCPerror
 from scapy.packet import Packet
-from scapy.utils import checksum, rdpcap
+from scapy.utils import rdpcap
 from wirelab.v1 import common_pb2, node_pb2
 
-import topology
 from nodes.apps.data import pattern_sha256
-from orchestrator import labels as L
-from orchestrator.backend.docker import DockerBackend
-from orchestrator.deploy import deploy, destroy
 from orchestrator.handle import LabHandle
-from orchestrator.image import BuildResult
 
 pytestmark = pytest.mark.docker
 
-TOPOLOGY = Path(__file__).parent / "topologies" / "e2e.yaml"
-RUN = uuid.uuid4().hex[:6]
 MB = 1_000_000
 BIG = 50 * MB  # the 50 MB transfer
 LOSSY = 5 * MB  # ~0.75 MB/s under 10 % loss on this machine
@@ -52,34 +41,7 @@ SEED = 1  # BulkSend's default pattern seed
 QUIET = 0.5  # seconds for the last frames of a finished transfer to pass
 
 
-# ---- the lab ---------------------------------------------------------------------------------
-
-
-def leftovers(lab: str) -> list[str]:
-    client = docker.from_env()
-    try:
-        filters = {"label": f"{L.LAB}={lab}"}
-        names = [c.name for c in client.containers.list(all=True, filters=filters)]
-        return names + [n.name for n in client.networks.list(filters=filters)]
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="module")
-def lab(node_image: BuildResult) -> Iterator[LabHandle]:
-    text = TOPOLOGY.read_text()
-    name = f"t{RUN}-tcp"
-    planned = topology.load_text(text.replace("name: e2e", f"name: {name}", 1))
-    backend = DockerBackend(image=node_image.tag)
-    try:
-        with deploy(planned, backend) as handle:
-            yield handle
-    finally:
-        destroy(name, backend)
-    assert leftovers(name) == []
-
-
-# ---- helpers ---------------------------------------------------------------------------------
+# ---- helpers (the lab: ``lab`` of conftest.py, topologies/e2e.yaml) --------------------------
 
 
 class AgentCapture:
@@ -127,29 +89,6 @@ class AgentCapture:
         return list(rdpcap(io.BytesIO(bytes(self.data))))
 
 
-def checksum_errors(packet: Packet) -> list[str]:
-    """What scapy finds wrong with an IPv4 frame's checksums (sums over its own bytes:
-    zero when correct). Same rule as test_docker_wire.py."""
-    ip = packet.getlayer(IP)
-    if ip is None or type(ip) is not IP:
-        return []
-    raw = bytes(packet)
-    hlen = ip.ihl * 4
-    errors = []
-    if checksum(raw[14 : 14 + hlen]) != 0:
-        errors.append(f"IP header checksum of {packet.summary()}")
-    if ip.frag or ip.flags.MF:
-        return errors
-    l4 = raw[14 + hlen : 14 + ip.len]
-    if ip.proto == socket.IPPROTO_ICMP and checksum(l4) != 0:
-        errors.append(f"ICMP checksum of {packet.summary()}")
-    elif ip.proto == socket.IPPROTO_TCP and in4_chksum(ip.proto, ip, l4) != 0:
-        errors.append(f"TCP checksum of {packet.summary()}")
-    elif ip.proto == socket.IPPROTO_UDP and packet[UDP].chksum and in4_chksum(17, ip, l4) != 0:
-        errors.append(f"UDP checksum of {packet.summary()}")
-    return errors
-
-
 def send(handle: LabHandle, size: int) -> node_pb2.BulkSendResponse:
     request = node_pb2.BulkSendRequest(
         destination=handle.address("h2"), port=5001, size_bytes=size, timeout_ms=120_000
@@ -188,7 +127,7 @@ def test_50_mb_from_our_host_to_our_host_through_our_router(lab: LabHandle) -> N
 
 
 def test_ten_percent_loss_on_the_router_slows_a_transfer_but_does_not_break_it(
-    lab: LabHandle,
+    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
 ) -> None:
     r1 = lab.agent("r1")
     clean = send(lab, LOSSY)
@@ -234,7 +173,9 @@ def connection_to_sink(handle: LabHandle) -> common_pb2.TcpConnectionInfo | None
     return established[0] if established else None
 
 
-def test_an_mtu_drop_mid_transfer_makes_our_tcp_use_pmtud(lab: LabHandle) -> None:
+def test_an_mtu_drop_mid_transfer_makes_our_tcp_use_pmtud(
+    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+) -> None:
     r1, h1 = lab.agent("r1"), lab.address("h1")
     before = lab.agent("h1").GetCounters(node_pb2.GetCountersRequest()).stack
     request = node_pb2.BulkSendRequest(

@@ -21,32 +21,24 @@ import select
 import socket
 import struct
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 
 import docker
 import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
-from scapy.layers.inet import in4_chksum as pseudo_checksum
 from scapy.layers.l2 import ARP, Ether
-from scapy.utils import checksum
+from scapy.packet import Packet
 from wirelab.v1 import node_pb2
 
 import topology
 from orchestrator import labels as L
-from orchestrator.backend.docker import DockerBackend
-from orchestrator.deploy import deploy, destroy
 from orchestrator.handle import LabHandle
-from orchestrator.image import BuildResult
 
 pytestmark = pytest.mark.docker
 
-TOPOLOGY = Path(__file__).parent / "topologies" / "e2e.yaml"
-RUN = uuid.uuid4().hex[:6]
 RPC = 30.0
 
 # ---- capture on the host's bridges (the same helper is in test_docker_tcp/interop.py) -----
@@ -153,33 +145,6 @@ class Wire:
         return [(f, Ether(f.data)) for f in self.frames]
 
 
-def checksum_errors(frame: bytes) -> list[str]:
-    """What scapy finds wrong with the checksums of an IPv4 frame (empty: all good). The
-    sums are taken over the frame's own bytes: a correct checksum makes them zero."""
-    packet = Ether(frame)
-    ip = packet.getlayer(IP)
-    if ip is None or type(ip) is not IP:
-        return []
-    start, hlen = 14, ip.ihl * 4
-    errors = []
-    if checksum(frame[start : start + hlen]) != 0:
-        errors.append(f"IP header checksum {ip.chksum:#06x}")
-    if ip.frag or ip.flags.MF:
-        return errors  # a fragment: the transport checksum spans the whole datagram
-    l4 = frame[start + hlen : start + ip.len]
-    if ip.proto == socket.IPPROTO_ICMP and checksum(l4) != 0:
-        errors.append(f"ICMP checksum of {packet.summary()}")
-    elif ip.proto == socket.IPPROTO_TCP and pseudo_checksum(ip.proto, ip, l4) != 0:
-        errors.append(f"TCP checksum of {packet.summary()}")
-    elif (
-        ip.proto == socket.IPPROTO_UDP
-        and packet[UDP].chksum != 0
-        and pseudo_checksum(ip.proto, ip, l4) != 0
-    ):
-        errors.append(f"UDP checksum of {packet.summary()}")
-    return errors
-
-
 def our_macs(handle: LabHandle) -> set[str]:
     """The MACs of our stack's interfaces (hosts and routers)."""
     return {
@@ -190,7 +155,9 @@ def our_macs(handle: LabHandle) -> set[str]:
     }
 
 
-def assert_clean(wire: Wire, handle: LabHandle) -> int:
+def assert_clean(
+    wire: Wire, handle: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+) -> int:
     """Every frame on the lab's links comes from a planned MAC of its link, and every IPv4
     packet our nodes sent has valid checksums. Returns how many frames of ours were checked."""
     planned: dict[str, set[str]] = {}
@@ -200,40 +167,12 @@ def assert_clean(wire: Wire, handle: LabHandle) -> int:
     ours = our_macs(handle)
     strangers = Counter(f"{f.link}:{f.src}" for f in wire.frames if f.src not in planned[f.link])
     assert not strangers, f"frames from MACs nobody planned (the kernel's?): {strangers}"
-    errors = [e for f in wire.frames if f.src in ours for e in checksum_errors(f.data)]
+    errors = [e for f in wire.frames if f.src in ours for e in checksum_errors(Ether(f.data))]
     assert not errors, f"{len(errors)} bad checksums, e.g. {errors[:5]}"
     return sum(f.src in ours for f in wire.frames)
 
 
-# ---- the lab ---------------------------------------------------------------------------------
-
-
-def load_lab(name: str) -> topology.Lab:
-    text = TOPOLOGY.read_text()
-    original = topology.load_text(text).name
-    return topology.load_text(text.replace(f"name: {original}", f"name: {name}", 1))
-
-
-def leftovers(lab: str) -> list[str]:
-    client = docker.from_env()
-    try:
-        filters = {"label": f"{L.LAB}={lab}"}
-        names = [c.name for c in client.containers.list(all=True, filters=filters)]
-        return names + [n.name for n in client.networks.list(filters=filters)]
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="module")
-def lab(node_image: BuildResult) -> Iterator[LabHandle]:
-    planned = load_lab(f"t{RUN}-wire")
-    backend = DockerBackend(image=node_image.tag)
-    try:
-        with deploy(planned, backend) as handle:
-            yield handle
-    finally:
-        destroy(planned.name, backend)
-    assert leftovers(planned.name) == []
+# ---- helpers (the lab: ``lab`` of conftest.py, topologies/e2e.yaml) --------------------------
 
 
 def ping(handle: LabHandle, src: str, dst: str, count: int = 3) -> node_pb2.PingResponse:
@@ -260,7 +199,9 @@ def echo_replies(frames: Sequence[Ether], src: str) -> list[Ether]:
 # ---- the tests -------------------------------------------------------------------------------
 
 
-def test_ping_and_traceroute_through_our_router(lab: LabHandle) -> None:
+def test_ping_and_traceroute_through_our_router(
+    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+) -> None:
     h1, h2 = lab.address("h1"), lab.address("h2")
     r1_in = lab.address("r1", "eth0")
     with Wire(lab, ["h1-r1", "r1-h2"]) as wire:
@@ -292,11 +233,13 @@ def test_ping_and_traceroute_through_our_router(lab: LabHandle) -> None:
     assert len(unreachable) == 2 and all(p[ICMP].code == 3 for p in unreachable)
     assert all(p[IP].ttl == 63 for p in unreachable)
     assert h1 == quoted.src
-    assert assert_clean(wire, lab) >= 20
+    assert assert_clean(wire, lab, checksum_errors) >= 20
     assert wire.dropped == 0
 
 
-def test_a_linux_node_and_our_host_ping_each_other(lab: LabHandle) -> None:
+def test_a_linux_node_and_our_host_ping_each_other(
+    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+) -> None:
     h1, lx1 = lab.address("h1"), lab.address("lx1")
     with Wire(lab, ["h1-r1", "r1-lx1"]) as wire:
         out = sh(lab, "lx1", f"ping -c 3 -i 0.2 -W 2 {h1}")
@@ -314,10 +257,10 @@ def test_a_linux_node_and_our_host_ping_each_other(lab: LabHandle) -> None:
     assert {p[IP].ttl for p in echo_replies(right, h1)} == {63}
     # Our requests reach Linux; Linux's replies come back through r1.
     assert len(echo_requests(right, lx1)) == 3 and len(echo_replies(left, lx1)) == 3
-    assert assert_clean(wire, lab) >= 12
+    assert assert_clean(wire, lab, checksum_errors) >= 12
     # Linux's frames are whole too (its offloads are off: DESIGN.md §4).
     linux = [f for f in wire.frames if f.link == "r1-lx1" and f.src not in our_macs(lab)]
-    assert linux and not [e for f in linux for e in checksum_errors(f.data)]
+    assert linux and not [e for f in linux for e in checksum_errors(Ether(f.data))]
 
 
 def kernel_view(handle: LabHandle, node: str) -> dict[str, tuple[str, list[str]]]:
@@ -335,7 +278,9 @@ def kernel_view(handle: LabHandle, node: str) -> dict[str, tuple[str, list[str]]
     return view
 
 
-def test_the_kernel_in_our_nodes_never_answers_for_our_addresses(lab: LabHandle) -> None:
+def test_the_kernel_in_our_nodes_never_answers_for_our_addresses(
+    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+) -> None:
     # Inside our nodes: each data device carries its planned MAC, no IPv4 address, ARP off.
     for node in ("h1", "r1", "h2"):
         view = kernel_view(lab, node)
@@ -383,5 +328,5 @@ def test_the_kernel_in_our_nodes_never_answers_for_our_addresses(lab: LabHandle)
         if ICMP in p and p[IP].src == h2 and p[ICMP].type == 3 and p[ICMP].code == 3
     )
     assert answers and answers == probes, (probes, answers)
-    assert assert_clean(wire, lab) >= 20
+    assert assert_clean(wire, lab, checksum_errors) >= 20
     assert wire.dropped == 0

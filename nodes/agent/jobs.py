@@ -12,6 +12,7 @@ it only translates the outcome.
 from __future__ import annotations
 
 import itertools
+from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -32,7 +33,7 @@ def next_ident() -> int:
     return next(_IDENTS) & 0xFFFF
 
 
-class Job(Generic[T]):
+class Job(ABC, Generic[T]):
     """Base class. ``deadline``: when :meth:`expire` ends the job (None: no limit)."""
 
     def __init__(self, host: Host, timeout: float | None) -> None:
@@ -44,17 +45,20 @@ class Job(Generic[T]):
     def start(self, now: float) -> None:
         self.deadline = None if self.timeout is None else now + self.timeout
 
+    @abstractmethod
     def ready(self) -> bool:
         """Is the work done? (cheap: called whenever the loop computes its deadline)"""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def outcome(self, now: float) -> T:
         """The result, once ready."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def expire(self, now: float) -> T:
         """The deadline passed: stop and report what there is."""
-        raise NotImplementedError
+        ...
 
     def abort(self, now: float) -> None:
         """Cancelled: release sockets and listeners."""
@@ -245,6 +249,12 @@ class HttpGetJob(Job[HttpResult]):
         return self.client.done
 
     def outcome(self, now: float) -> HttpResult:
+        return self.client.results[0]
+
+    def expire(self, now: float) -> HttpResult:
+        # The job sets no deadline of its own (the client times out first), but should one
+        # pass, closing the client records the partial result with its error.
+        self.client.close(now=now)
         return self.client.results[0]
 
     def abort(self, now: float) -> None:

@@ -12,6 +12,7 @@ woke it is consumed. No threads, no clock: time only comes in as ``now``.
 from __future__ import annotations
 
 import errno
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from nodes.stack.tcp.api import Readiness, TcpSocket
@@ -112,7 +113,7 @@ class _Conn(Protocol):
 ConnT = TypeVar("ConnT", bound=_Conn)
 
 
-class TcpServerApp(PolledApp, Generic[ConnT]):
+class TcpServerApp(PolledApp, ABC, Generic[ConnT]):
     """A TCP server: listens on ``port``, accepts every connection into ``conns`` (made by
     ``_new_conn``), is woken by a new connection or by one that ``_actionable`` says needs
     service; closing aborts the connections still open."""
@@ -138,11 +139,11 @@ class TcpServerApp(PolledApp, Generic[ConnT]):
         self._detach()
 
     # ---- what subclasses provide -------------------------------------------------
-    def _new_conn(self, sock: TcpSocket, now: float) -> ConnT:
-        raise NotImplementedError
+    @abstractmethod
+    def _new_conn(self, sock: TcpSocket, now: float) -> ConnT: ...
 
-    def _actionable(self, conn: ConnT) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def _actionable(self, conn: ConnT) -> bool: ...
 
     # ---- PolledApp ---------------------------------------------------------------
     def _wants_service(self) -> bool:

@@ -5,10 +5,12 @@ loss event (fast retransmit), ``on_timeout`` on RTO, and ``on_recovery_end`` on 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 INFINITE_SSTHRESH = 0x7FFFFFFF
 
 
-class CongestionControl:
+class CongestionControl(ABC):
     name = "base"
 
     def __init__(self, mss: int, *, initial_window: int = 10) -> None:
@@ -36,8 +38,8 @@ class CongestionControl:
         self.cwnd = new
         return rest
 
-    def on_ack(self, acked: int, *, now: float, rtt: float, cwnd_limited: bool) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def on_ack(self, acked: int, *, now: float, rtt: float, cwnd_limited: bool) -> None: ...
 
     def on_ack_sample(self, rtt: float | None, *, now: float, una: int, nxt: int) -> str | None:
         """Every ACK that advanced SND.UNA (before ``on_ack``), with this ACK's RTT sample
@@ -45,10 +47,11 @@ class CongestionControl:
         decided (HyStart: "train" or "delay"), else None."""
         return None
 
+    @abstractmethod
     def on_congestion(self, *, now: float) -> None:
         """A loss event: set ssthresh (the connection then reduces cwnd toward it with
         Proportional Rate Reduction, RFC 6937, and sets cwnd = ssthresh when recovery ends)."""
-        raise NotImplementedError
+        ...
 
     def on_timeout(self, *, now: float) -> None:
         """RTO: ssthresh from the loss rule, cwnd = 1 segment (RFC 5681 loss window)."""

@@ -122,6 +122,7 @@ def run_fuzz(state: str, segs: list[dict[str, object]]) -> None:
     if sock is not None and state != "LISTEN":
         assert sock.state == state
     delivered = bytearray()
+    model_ok = True  # STREAM[i] is at PEER_ISN + 1 + i only while the peer's ISN is PEER_ISN
     for spec in segs:
         seq_delta, ack_delta = int(spec["seq_delta"]), int(spec["ack_delta"])  # type: ignore[call-overload]
         flags = int(spec["flags"])  # type: ignore[call-overload]
@@ -144,15 +145,17 @@ def run_fuzz(state: str, segs: list[dict[str, object]]) -> None:
                  options=opts, corrupt=bool(spec["corrupt"]), sport=40000, dport=80)  # fmt: skip
         s.advance(s.now + float(spec["advance"]))  # type: ignore[arg-type]
         s.out()
+        if conn is not None and conn.rcvbuf.nxt and conn.irs != PEER_ISN:
+            model_ok = False  # a SYN in SYN_SENT chose another ISN: the stream moved
         if sock is not None and spec["read"]:
             with contextlib.suppress(BlockingIOError, ConnectionError, TimeoutError, OSError):
                 delivered += sock.recv(1 << 20, now=s.now)
-        assert bytes(delivered) == STREAM[: len(delivered)]
+        assert not model_ok or bytes(delivered) == STREAM[: len(delivered)]
     if sock is not None:
         conn = sock.connection
         assert conn is not None
         delivered += conn.rcvbuf.ready
-        assert bytes(delivered) == STREAM[: len(delivered)]
+        assert not model_ok or bytes(delivered) == STREAM[: len(delivered)]
 
 
 @pytest.mark.parametrize("state", list(SETUPS))

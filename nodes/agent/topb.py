@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Iterable
 
 from wirelab.v1 import common_pb2, node_pb2
@@ -174,7 +174,7 @@ def _rtt_summary(rtts: Iterable[float]) -> tuple[float, float, float]:
     values = [ms(r) for r in rtts]
     if not values:
         return 0.0, 0.0, 0.0
-    return min(values), statistics.fmean(values), max(values)
+    return min(values), math.fsum(values) / len(values), max(values)  # not statistics: 0.4 MB
 
 
 def ping_response(o: PingOutcome) -> node_pb2.PingResponse:

@@ -10,15 +10,16 @@ flight and srtt over time (the sawtooth of a congestion controller).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nodes.apps.base import CHUNK, RECV_CHUNK, PolledApp, errno_name, goodput_bps, tcp_engine
-from nodes.apps.data import PatternStream
+from nodes.apps.data import PatternStream, sha256
 from nodes.stack.tcp.api import SHUT_WR, Readiness, TcpSocket
 
 if TYPE_CHECKING:
+    from hashlib import _Hash
+
     from nodes.stack.host import Host
     from nodes.stack.tcp.info import TcpInfo
 
@@ -96,7 +97,7 @@ class BulkSender(PolledApp):
             self.sock.set_buffer_sizes(sndbuf=sndbuf)
         self.sock.options.nodelay = nodelay
         self._stream = PatternStream(seed, size)
-        self._sha = hashlib.sha256()
+        self._sha = sha256()
         self._start: float | None = None
         self._connected: float | None = None
         self._shut = False
@@ -226,7 +227,7 @@ class _Incoming:
     sock: TcpSocket
     remote: tuple[int, int]
     start: float
-    sha: hashlib._Hash
+    sha: _Hash
     bytes: int = 0
     finished: bool = False
 
@@ -286,7 +287,7 @@ class BulkSink(PolledApp):
             except BlockingIOError:
                 break
             remote = sock.remote or (0, 0)
-            self.active.append(_Incoming(sock, remote, now, hashlib.sha256()))
+            self.active.append(_Incoming(sock, remote, now, sha256()))
             self.accepted += 1
         ended = False
         for conn in self.active:

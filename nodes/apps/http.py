@@ -16,7 +16,6 @@ and elapsed time per URL (Content-Length, chunked and read-until-close bodies).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from nodes.apps.base import CHUNK, RECV_CHUNK, PolledApp, TcpServerApp, errno_name, tcp_engine
-from nodes.apps.data import PatternStream, pattern_sha256
+from nodes.apps.data import PatternStream, pattern_sha256, sha256
 from nodes.apps.httpparse import (
     Headers,
     HttpError,
@@ -306,7 +305,7 @@ class HttpClient(PolledApp):
         self._sock_url: Url | None = None
         self._out = bytearray()
         self._parser = ResponseParser()
-        self._sha = hashlib.sha256()
+        self._sha = sha256()
         self._body: list[bytes] | None = None
         self._count = 0
         self._start = 0.0
@@ -365,7 +364,7 @@ class HttpClient(PolledApp):
         last = index == len(self.urls) - 1
         self._start, self._deadline = now, now + self.timeout
         self._parser = ResponseParser(no_body=self.method == "HEAD")
-        self._sha, self._count = hashlib.sha256(), 0
+        self._sha, self._count = sha256(), 0
         self._body = [] if self.keep_body else None
         same_server = self._sock_url is not None and (
             (self._sock_url.address, self._sock_url.port) == (url.address, url.port)

@@ -27,7 +27,6 @@ whose orchestrator died.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -62,6 +61,13 @@ AGENT_PYTHON = "/opt/wirelab/bin/python"  # orchestrator.image.VENV's interprete
 IDLE_COMMAND = ("/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done")
 LOG_TAIL = 20
 MAX_PARALLEL = 8  # concurrent backend calls per step
+REMOVE_PARALLEL = 16  # concurrent node removals (I/O bound: the engine does the work)
+NETWORK_PARALLEL = 8  # concurrent network removals (Docker runs iptables for each)
+# Remove a network as soon as its own nodes are gone (overlapping node removal) instead of
+# after every node. Off: on Docker 20.10 the overlap cut destroy_50 from 18 s to 13.5 s but
+# leaked the management network's endpoint count in 3 of 4 runs (libnetwork; "has active
+# endpoints" with no container left, until dockerd restarts).
+OVERLAP_NETWORKS = False
 POLL = 0.05
 ALIVE = ("running", "paused")  # a paused node (a node fault) is still part of the lab
 
@@ -153,7 +159,7 @@ def agent_command(node: Node, listen: str) -> tuple[str, ...]:
     return (
         AGENT_PYTHON,
         "-m",
-        "nodes.agent",
+        "nodes.agent.launch",  # nodes.agent in a leaner process (no ssl, no OpenSSL hashlib)
         "--listen",
         listen,
         "--name",
@@ -534,38 +540,111 @@ def _network_stub(name: str) -> NetworkInfo:
 def _remove(
     backend: Backend, objects: LabObjects, report: _Reporter, step: str = "remove"
 ) -> Removed:
-    """Remove nodes, then networks; every object is tried; errors raised at the end."""
+    """Remove nodes and networks, up to ``REMOVE_PARALLEL`` nodes and ``NETWORK_PARALLEL``
+    networks at a time; every object is tried; the errors (each naming its object) are
+    raised together at the end.
+
+    Networks go after every node; with ``OVERLAP_NETWORKS`` a network goes as soon as
+    every node attached to it (the nodes' endpoints, as found by labels) is gone, and one
+    whose removal failed while nodes were still being removed is tried once more when all
+    nodes are done.
+    """
     lab = objects.lab
-    nodes = [n.labels.get(L.NODE) or n.name for n in objects.nodes]
+    # the nodes on most networks first (routers): their networks then wait for one more
+    # node each, and network removal starts early
+    infos = sorted(objects.nodes, key=lambda n: len(n.endpoints), reverse=True)
+    keys = [n.labels.get(L.NODE) or n.name for n in infos]
     networks = [n.name for n in objects.networks]
-    errors: list[str] = []
-    total = len(nodes) + len(networks)
+    total = len(keys) + len(networks)
+    users: dict[str, set[str]] = {name: set() for name in networks}
+    for key, info in zip(keys, infos, strict=True):
+        for endpoint in info.endpoints:
+            if endpoint.network in users:
+                users[endpoint.network].add(key)
+    if not OVERLAP_NETWORKS:
+        users = {name: set() for name in networks}
+    waiting_all = [name for name in networks if not users[name]]  # after every node
+    retry: list[str] = []  # failed while nodes were still being removed
+    errors: dict[str, str] = {}  # "node h1" / "network wl.x.y" -> what went wrong
+    cond = threading.Condition()
+    nodes_left = len(keys)
+    outstanding = 0
     count = 0
+    # two pools: networks freed by removed nodes do not queue behind the other nodes
+    node_pool = ThreadPoolExecutor(max(1, min(REMOVE_PARALLEL, len(keys))), "wirelab-rm-node")
+    net_pool = ThreadPoolExecutor(max(1, min(NETWORK_PARALLEL, len(networks))), "wirelab-rm-net")
 
-    def guard(what: str, fn: Callable[[str], None]) -> Callable[[str], None]:
-        def run(item: str) -> None:
-            try:
-                fn(item)
-            except Exception as exc:
-                errors.append(f"{what} {item}: {_describe(exc)}")
-                raise
+    def submit(fn: Callable[..., None], *args: object) -> None:  # with cond held
+        nonlocal outstanding
+        outstanding += 1
+        (node_pool if fn is remove_node else net_pool).submit(task, fn, *args)
 
-        return run
+    def task(fn: Callable[..., None], *args: object) -> None:
+        nonlocal outstanding
+        try:
+            fn(*args)
+        finally:
+            with cond:
+                outstanding -= 1
+                cond.notify_all()
 
-    def done(item: str, _: int) -> None:
+    def removed(item: str) -> None:
         nonlocal count
-        count += 1
-        report(step, item, count, total)
+        with cond:
+            count += 1
+            done = count
+        report(step, item, done, total)
 
-    for items, fn in (
-        (nodes, guard("node", lambda n: backend.remove_node(lab, n))),
-        (networks, guard("network", lambda n: backend.remove_network(lab, n))),
-    ):
-        with contextlib.suppress(Exception):  # recorded in errors; carry on with the networks
-            _parallel(items, fn, done)
+    def remove_network(name: str, final: bool) -> None:
+        try:
+            backend.remove_network(lab, name)
+        except Exception as exc:
+            with cond:
+                if final:
+                    errors[f"network {name}"] = _describe(exc)
+                elif nodes_left:
+                    retry.append(name)  # an endpoint of a node still being removed?
+                else:
+                    submit(remove_network, name, True)
+            return
+        removed(name)
+
+    def remove_node(key: str) -> None:
+        nonlocal nodes_left
+        try:
+            backend.remove_node(lab, key)
+        except Exception as exc:
+            with cond:
+                errors[f"node {key}"] = _describe(exc)
+        else:
+            removed(key)
+        with cond:
+            nodes_left -= 1
+            final = not nodes_left
+            for name, using in users.items():
+                if key in using:
+                    using.discard(key)
+                    if not using:
+                        submit(remove_network, name, final)
+            if final:
+                for name in waiting_all + retry:
+                    submit(remove_network, name, True)
+                retry.clear()
+
+    try:
+        with cond:
+            for key in keys:
+                submit(remove_node, key)
+            if not keys:
+                for name in networks:
+                    submit(remove_network, name, True)
+            cond.wait_for(lambda: outstanding == 0)
+    finally:
+        node_pool.shutdown(wait=True)
+        net_pool.shutdown(wait=True)
     if errors:
-        raise DeployError(lab, step, "; ".join(errors))
-    return Removed(lab, tuple(nodes), tuple(networks))
+        raise DeployError(lab, step, "; ".join(f"{k}: {v}" for k, v in errors.items()))
+    return Removed(lab, tuple(keys), tuple(networks))
 
 
 def destroy(

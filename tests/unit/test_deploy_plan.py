@@ -43,7 +43,7 @@ def test_agent_nodes_listen_on_their_management_address() -> None:
     assert h1.management is not None and h1.management.address == IPv4Address("172.30.250.2")
     assert r1.management is not None and r1.management.address == IPv4Address("172.30.250.3")
     assert r1.command == (
-        AGENT_PYTHON, "-m", "nodes.agent", "--listen", "172.30.250.3:50051",
+        AGENT_PYTHON, "-m", "nodes.agent.launch", "--listen", "172.30.250.3:50051",
         "--name", "r1", "--kind", "router",
     )  # fmt: skip
     assert r1.labels[L.AGENT] == "172.30.250.3:50051"

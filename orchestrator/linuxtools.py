@@ -24,12 +24,14 @@ SEND_SCRIPT = """
 import hashlib, json, random, socket, sys, time
 host, port, size, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 timeout = float(sys.argv[5])
-rng = random.Random(seed); h = hashlib.sha256(); left = size; err = ""
+base = random.Random(seed).randbytes(65536); h = hashlib.sha256(); left = size; err = ""
+k = 0
 t0 = time.monotonic()
 try:
     s = socket.create_connection((host, port), timeout=timeout)
     while left > 0:
-        block = rng.randbytes(65536)[:left]
+        r = k * 4099 % 65536; k += 1  # nodes/apps/data.py PatternStream
+        block = (base[r:] + base[:r])[:left]
         s.sendall(block); h.update(block); left -= len(block)
     s.shutdown(socket.SHUT_WR)
     while s.recv(65536):

@@ -197,6 +197,26 @@ def test_node_and_fault_timers_run_only_when_due(port: FakePort) -> None:
     runner.close()
 
 
+def test_what_input_makes_due_runs_in_the_same_turn(port: FakePort) -> None:
+    """A frame that makes the node due now (an app's socket became readable) gets the
+    node's timer work -- the app's reply -- out in the turn that read it."""
+    runner, node, _clock = make(port)
+    node.echo = False
+    original = node.receive_frame
+
+    def receive(ifname: str, frame: bytes | memoryview, *, now: float) -> None:
+        original(ifname, frame, now=now)
+        node.deadline = now  # the app wants service at once
+
+    node.receive_frame = receive  # type: ignore[method-assign]
+    port.wire.send(b"request")
+    runner.run_once(max_wait=1.0)
+    assert node.timer_calls == [100.0]
+    assert port.sent == [b"tick"]
+    assert runner.stats.turns == 1
+    runner.close()
+
+
 def test_select_sleeps_until_the_deadline_not_longer(port: FakePort) -> None:
     node = FakeNode()
     runner = Runner(node, {"eth0": port})  # real clock

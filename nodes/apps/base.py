@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 CHUNK = 65536  # bytes per send() of a bulk writer
 RECV_CHUNK = 1 << 20  # bytes per recv() of a reader
 SPIN_LIMIT = 10000  # services at one instant before an app is declared stuck
+_READABLE = int(Readiness.READABLE)  # TcpSocket.ready_bits() is a plain int
 
 
 def tcp_engine(host: Host) -> TcpEngine:
@@ -147,7 +148,7 @@ class TcpServerApp(PolledApp, ABC, Generic[ConnT]):
 
     # ---- PolledApp ---------------------------------------------------------------
     def _wants_service(self) -> bool:
-        if self.listener.readiness() & Readiness.READABLE:
+        if self.listener.ready_bits() & _READABLE:
             return True
         return any(self._actionable(c) for c in self.conns)
 

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from nodes.stack.host import Host
     from nodes.stack.tcp.info import TcpInfo
 
-_READABLE, _WRITABLE = Readiness.READABLE, Readiness.WRITABLE
+# TcpSocket.ready_bits() is a plain int: no enum arithmetic on the per-turn polls
+_READABLE, _WRITABLE = int(Readiness.READABLE), int(Readiness.WRITABLE)
+_CONNECTED = int(Readiness.CONNECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,7 @@ class BulkSender(PolledApp):
     def _wants_service(self) -> bool:
         if self.result is not None:
             return False
-        ready = self.sock.readiness()
+        ready = self.sock.ready_bits()
         if ready & _READABLE:
             return True
         if self._shut:
@@ -151,8 +153,8 @@ class BulkSender(PolledApp):
             assert self.sample_interval is not None
             self._next_sample = now + self.sample_interval
         sock = self.sock
-        ready = sock.readiness()
-        if self._connected is None and ready & Readiness.CONNECTED:
+        ready = sock.ready_bits()
+        if self._connected is None and ready & _CONNECTED:
             self._connected = now
         if not self._shut:
             self._write(now)
@@ -161,7 +163,7 @@ class BulkSender(PolledApp):
 
     def _write(self, now: float) -> None:
         sock, stream = self.sock, self._stream
-        if not sock.readiness() & _WRITABLE:
+        if not sock.ready_bits() & _WRITABLE:
             return
         try:
             while stream.remaining:
@@ -276,9 +278,9 @@ class BulkSink(PolledApp):
         self._detach()
 
     def _wants_service(self) -> bool:
-        if self.listener.readiness() & _READABLE:
+        if self.listener.ready_bits() & _READABLE:
             return True
-        return any(c.sock.readiness() & _READABLE for c in self.active)
+        return any(c.sock.ready_bits() & _READABLE for c in self.active)
 
     def _service(self, now: float) -> None:
         while True:
@@ -291,7 +293,7 @@ class BulkSink(PolledApp):
             self.accepted += 1
         ended = False
         for conn in self.active:
-            if conn.sock.readiness() & _READABLE:
+            if conn.sock.ready_bits() & _READABLE:
                 ended |= self._drain(conn, now)
         if ended:
             self.active = [c for c in self.active if not c.finished]

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from nodes.stack.host import Host
     from nodes.stack.udp import Address, UdpEndpoint
 
-_READABLE, _WRITABLE = Readiness.READABLE, Readiness.WRITABLE
+# TcpSocket.ready_bits() is a plain int: no enum arithmetic on the per-turn polls
+_READABLE, _WRITABLE = int(Readiness.READABLE), int(Readiness.WRITABLE)
+_ERROR = int(Readiness.ERROR)
 
 
 @dataclass(slots=True, eq=False)
@@ -41,8 +43,8 @@ class TcpEchoServer(TcpServerApp[_EchoConn]):
         return _EchoConn(sock)
 
     def _actionable(self, conn: _EchoConn) -> bool:
-        ready = conn.sock.readiness()
-        if ready & Readiness.ERROR:
+        ready = conn.sock.ready_bits()
+        if ready & _ERROR:
             return True
         if conn.pending:
             return bool(ready & _WRITABLE)
@@ -143,7 +145,7 @@ class TcpEchoClient(PolledApp):
     def _wants_service(self) -> bool:
         if self.result is not None:
             return False
-        ready = self.sock.readiness()
+        ready = self.sock.ready_bits()
         if ready & _READABLE:
             return True
         waiting = self._sent_at is not None
@@ -158,7 +160,7 @@ class TcpEchoClient(PolledApp):
         """Queue the next message (or the half-close) and send; False on an error."""
         sock = self.sock
         try:
-            if self._sent_at is None and not self._shut and sock.readiness() & _WRITABLE:
+            if self._sent_at is None and not self._shut and sock.ready_bits() & _WRITABLE:
                 if len(self.rtts) < self.count:
                     self._out += self._message
                     self._sent_at = now

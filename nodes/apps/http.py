@@ -39,7 +39,11 @@ from nodes.wire.addr import ip_from_str
 if TYPE_CHECKING:
     from nodes.stack.host import Host
 
-_READABLE, _WRITABLE, _ERROR = Readiness.READABLE, Readiness.WRITABLE, Readiness.ERROR
+_READABLE, _WRITABLE, _ERROR = (
+    int(Readiness.READABLE),
+    int(Readiness.WRITABLE),
+    int(Readiness.ERROR),
+)  # TcpSocket.ready_bits() is a plain int: no enum arithmetic per turn
 _REASONS = {
     200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
     431: "Request Header Fields Too Large", 501: "Not Implemented",
@@ -94,7 +98,7 @@ class HttpServer(TcpServerApp[_ServerConn]):
         return _ServerConn(sock, now + self.idle_timeout)
 
     def _actionable(self, conn: _ServerConn) -> bool:
-        ready = conn.sock.readiness()
+        ready = conn.sock.ready_bits()
         if ready & _ERROR:
             return True
         if conn.responding:
@@ -334,7 +338,7 @@ class HttpClient(PolledApp):
         sock = self._sock
         if sock is None or self.done:
             return False
-        ready = sock.readiness()
+        ready = sock.ready_bits()
         return bool(ready & _READABLE or (self._out and ready & _WRITABLE))
 
     def _timer_deadline(self) -> float | None:

@@ -24,6 +24,8 @@ def test_readiness_through_a_connection_lifetime() -> None:
     net = Network()
     _, cli, peer = pair(net)
     assert cli.readiness() == Readiness.CONNECTED | Readiness.WRITABLE
+    # what apps poll every turn: the same bits as a plain int (no enum arithmetic)
+    assert type(cli.ready_bits()) is int and cli.ready_bits() == 16 | 2
     cli.send(b"hi", now=net.now)
     net.run(0.1)
     assert Readiness.READABLE in peer.readiness()

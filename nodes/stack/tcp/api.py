@@ -35,6 +35,12 @@ class Readiness(IntFlag):
     CONNECTED = 16
 
 
+_READABLE, _WRITABLE, _ERROR, _HUP, _CONNECTED = (
+    int(Readiness.READABLE), int(Readiness.WRITABLE), int(Readiness.ERROR),
+    int(Readiness.HUP), int(Readiness.CONNECTED),
+)  # fmt: skip
+
+
 def _oserror(name: str) -> OSError:
     code = getattr(errno, name, errno.EIO)
     return OSError(code, f"{name}: {errno.errorcode.get(code, name)}")
@@ -201,22 +207,26 @@ class TcpSocket:
         return max(conn.rcv_up - first_unread, 0)
 
     def readiness(self) -> Readiness:
-        r = Readiness.NONE
+        return Readiness(self.ready_bits())
+
+    def ready_bits(self) -> int:
+        """:meth:`readiness` as a plain int (the same bits): apps poll it every loop turn,
+        and IntFlag arithmetic goes through the enum machinery on every ``|``/``&``."""
         if self._listener is not None:
-            return Readiness.READABLE if self._listener.accept_queue else r
+            return _READABLE if self._listener.accept_queue else 0
         conn = self._conn
         if conn is None:
-            return r
+            return 0
+        r = 0
         if conn.rcvbuf.ready or conn.fin_received or conn.error:
-            r |= Readiness.READABLE
-        if conn.error:
-            r |= Readiness.ERROR
-        if conn.state in CAN_SEND and not conn.fin_queued and conn.sndbuf.free():
-            r |= Readiness.WRITABLE
-        if conn.state is not State.SYN_SENT and conn.state is not State.CLOSED:
-            r |= Readiness.CONNECTED
-        if conn.state is State.CLOSED or (conn.fin_received and conn.fin_queued):
-            r |= Readiness.HUP
+            r = _READABLE | _ERROR if conn.error else _READABLE
+        state = conn.state
+        if state in CAN_SEND and not conn.fin_queued and conn.sndbuf.free():
+            r |= _WRITABLE
+        if state is not State.SYN_SENT and state is not State.CLOSED:
+            r |= _CONNECTED
+        if state is State.CLOSED or (conn.fin_received and conn.fin_queued):
+            r |= _HUP
         return r
 
     def info(self) -> TcpInfo | None:

@@ -21,6 +21,7 @@ TCP_PROTO = 6
 MAX_OPTIONS_LEN = 40
 
 _HDR = struct.Struct("!HHIIHHHH")
+_HDR_TS = struct.Struct("!HHIIHHHHHHII")  # the header + NOP NOP TS(10) TSval TSecr
 _CHECKSUM = struct.Struct("!H")
 _U16 = struct.Struct("!H")
 _TS = struct.Struct("!II")
@@ -152,7 +153,7 @@ def parse_tcp(
     if verify_checksum and ones_sum(mv, src_ip + dst_ip + TCP_PROTO + n) != 0xFFFF:
         raise BadChecksum("tcp", f"checksum 0x{checksum:04x} does not verify")
     hlen = (off_flags >> 12) * 4
-    if hlen == 32 and mv[TCP_HLEN:24] == _TS_ONLY:
+    if hlen == 32 and n >= 32 and mv[TCP_HLEN:24] == _TS_ONLY:
         options = _timestamp_options(_TS.unpack_from(mv, 24))
     elif hlen == TCP_HLEN:
         options = NO_OPTIONS
@@ -238,6 +239,39 @@ def build_tcp_raw(
         csum = ~ones_sum(payload, ones_sum(options, total) if options else total) & 0xFFFF
     header = _HDR.pack(src_port, dst_port, seq, ack, off_flags, window, csum, urgent)
     return b"".join((header, options, payload))
+
+
+def build_tcp_ts(
+    src_ip: int,
+    dst_ip: int,
+    src_port: int,
+    dst_port: int,
+    seq: int,
+    ack: int,
+    flags: int,
+    window: int,
+    tsval: int,
+    tsecr: int,
+    payload: bytes | memoryview,
+    urgent: int = 0,
+) -> bytes:
+    """``build_tcp_raw`` with ``timestamp_only_options(tsval, tsecr)``, byte for byte: the
+    segment an established connection sends, header and options packed at once and the
+    options summed from their fields (32-bit values add as their 16-bit halves would)."""
+    seq &= 0xFFFFFFFF
+    ack &= 0xFFFFFFFF
+    off_flags = 0x8000 | (flags & 0x0FFF)  # data offset 8 words: 20 + 12 option bytes
+    total = (
+        src_ip + dst_ip + TCP_PROTO + 32 + len(payload)  # pseudo-header
+        + src_port + dst_port + seq + ack + off_flags + window + urgent
+        + 0x0101 + 0x080A + tsval + tsecr  # NOP NOP, TS kind and length, the values
+    )  # fmt: skip
+    csum = ~ones_sum(payload, total) & 0xFFFF
+    header = _HDR_TS.pack(
+        src_port, dst_port, seq, ack, off_flags, window, csum, urgent, 0x0101, 0x080A,
+        tsval, tsecr,
+    )  # fmt: skip
+    return header + payload if payload else header
 
 
 def build_tcp(

@@ -7,18 +7,16 @@ from bisect import bisect_right
 
 
 class SendBuffer:
-    """Unacknowledged + unsent bytes. ``start`` is the sequence number of the first byte."""
+    """Unacknowledged + unsent bytes. ``start`` is the sequence number of the first byte,
+    ``end`` one past the last (a plain attribute: the send path reads it per segment)."""
 
-    __slots__ = ("capacity", "data", "start")
+    __slots__ = ("capacity", "data", "end", "start")
 
     def __init__(self, start: int, capacity: int) -> None:
         self.start = start
+        self.end = start
         self.capacity = capacity
         self.data = bytearray()
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.data)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -30,6 +28,7 @@ class SendBuffer:
         n = min(len(data), self.free())
         if n:
             self.data += data[:n]
+            self.end += n
         return n
 
     def get(self, seq: int, n: int) -> bytes:
@@ -73,7 +72,7 @@ class ReceiveBuffer:
         """Accept ``data`` at ``seq`` (clipped to [nxt, window end)); returns how many bytes
         became readable in order. Duplicates are dropped, overlaps trimmed."""
         end = seq + len(data)
-        limit = self.window_end()
+        limit = self.nxt + max(0, self.capacity - len(self.ready))  # window_end()
         if end > limit:
             data = data[: max(0, limit - seq)]
             end = seq + len(data)
@@ -88,7 +87,8 @@ class ReceiveBuffer:
         before = len(self.ready)
         self.ready += data
         self.nxt = end
-        self._drain()
+        if self._starts:
+            self._drain()
         return len(self.ready) - before
 
     def _insert(self, seq: int, data: bytes | memoryview) -> None:
@@ -147,6 +147,11 @@ class ReceiveBuffer:
         return out[:limit]
 
     def read(self, n: int) -> bytes:
-        out = bytes(self.ready[:n])
-        del self.ready[:n]
+        ready = self.ready
+        if n >= len(ready):  # all of it: one copy, not a slice and then its copy
+            out = bytes(ready)
+            ready.clear()
+            return out
+        out = bytes(ready[:n])
+        del ready[:n]
         return out

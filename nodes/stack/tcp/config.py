@@ -42,6 +42,9 @@ class TcpConfig:
     tlp: bool = True  # tail loss probes (RFC 8985; Linux tcp_early_retrans=3), SACK only
     hystart: bool = True  # CUBIC's HyStart slow-start exit (Linux tcp_cubic hystart=1)
     initial_window: int = 10  # RFC 6928
+    # header prediction: the ESTABLISHED fast path for in-order data and plain ACKs (same
+    # result as the full path, less work); False sends every segment the full way
+    header_prediction: bool = True
     syncookies: bool = True  # tcp_syncookies=1: only when the SYN queue is full
     somaxconn: int = 4096
     challenge_ack_limit: int = 1000  # per second, stack-wide (tcp_challenge_ack_limit)

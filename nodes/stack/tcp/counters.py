@@ -58,6 +58,8 @@ COUNTERS: Mapping[str, str] = MappingProxyType({
     "delayed_acks": "ACKs sent by the delayed-ACK timer",
     "window_updates": "window updates sent after the application read",
     "dup_acks": "duplicate ACKs received",
+    "fastpath_acks": "ACKs handled by header prediction (pure ACKs advancing SND.UNA)",
+    "fastpath_data": "in-order data segments handled by header prediction",
     "quick_acks": "ACKs sent at once in quick-ACK mode (connection start, after idle)",
     "rcvbuf_grown": "receive buffers grown by autotuning (tcp_rcv_space_adjust)",
     "sndbuf_grown": "send buffers grown with cwnd (tcp_sndbuf_expand)",

@@ -214,7 +214,7 @@ class TcpEngine:
 
     def touch(self, conn: Connection) -> None:
         """After anything happened to ``conn``: drop it when closed, else (re)schedule."""
-        if conn.closed:
+        if conn.state is State.CLOSED:
             key = conn.key
             if self.demux.conns.get(key) is conn:
                 del self.demux.conns[key]

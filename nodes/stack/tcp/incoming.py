@@ -15,6 +15,9 @@ from nodes.stack.tcp.tcb import ACK, FIN, RST, SYN, URG, CaState
 if TYPE_CHECKING:
     from nodes.wire.tcp import TcpSegment
 
+# header prediction looks at segments whose flags, among these, are ACK alone (PSH is free)
+_PREDICTED_FLAGS = SYN | FIN | RST | URG | ACK
+
 
 class Input(Output):
     def _accept_syn_options(self, seg: TcpSegment) -> None:
@@ -38,6 +41,13 @@ class Input(Output):
     def on_segment(self, seg: TcpSegment, *, now: float) -> None:
         self.segs_in += 1
         state = self.state
+        if (
+            state is State.ESTABLISHED
+            and seg.flags & _PREDICTED_FLAGS == ACK
+            and self.cfg.header_prediction
+            and self._fast_path(seg, now)
+        ):
+            return
         if state is State.SYN_SENT:
             self._in_syn_sent(seg, now)
             return
@@ -69,17 +79,7 @@ class Input(Output):
             self.stats["out_of_window"] += 1
             self._send_ack(now)
             return
-        if (
-            ts is not None
-            and self.ts_ok
-            and seq <= self.last_ack_sent
-            and not seq_lt(ts[0], self.ts_recent)
-        ):
-            self.ts_recent = ts[0]
-        if plen >= self.rcv_mss and ts is not None and self.ts_ok and ts[1]:
-            self._rcv_rtt_sample(ts[1], now)
-        self.last_rcv = now
-        self.ka_probes = 0
+        self._arrived(seq, plen, ts, now)
         # RST (RFC 5961 section 3)
         if flags & RST:
             if seq == rcv_nxt:
@@ -156,6 +156,66 @@ class Input(Output):
         elif self.state is not State.CLOSED:
             self._push(now)
 
+    def _fast_path(self, seg: TcpSegment, now: float) -> bool:
+        """Header prediction (Van Jacobson; Linux tcp_rcv_established's fast path), in
+        ESTABLISHED for a segment with ACK and none of SYN/FIN/RST/URG (on_segment checked
+        those) that is (1) a pure ACK advancing SND.UNA or (2) in-order data (at RCV.NXT,
+        no out-of-order queue, as in Linux), passes PAWS, has no SACK blocks and an ACK in
+        [SND.UNA, SND.NXT], while recovery is OPEN, nothing is SACKed and no tail loss
+        probe is out. Then every check of the full path passes (an in-order segment is
+        acceptable, RFC 9293 3.10.7.4) and its ACK processing is the window update and
+        ``_ack_advanced`` only: no duplicate ACK (acked > 0, or data), no SACK, no entry
+        into recovery (dupacks < dupthresh and no SACKed data: both always so in OPEN,
+        checked to keep the argument local), no TLP accounting. So this makes the same
+        calls in the same order, minus the checks. Returns False, having changed nothing,
+        for any other segment."""
+        una = self.snd_una
+        # ``unwrap(seg.ack, una)`` when it is not older than SND.UNA (an older one comes
+        # out beyond SND.NXT, at least 2**31 above SND.UNA, and goes the full path)
+        ack = una + ((seg.ack - una) & MASK)
+        rcvbuf = self.rcvbuf
+        seq = rcvbuf.nxt  # RCV.NXT: no FIN received in ESTABLISHED
+        opts = seg.options
+        ts = opts.timestamp
+        payload = seg.payload
+        plen = len(payload)
+        if (
+            seg.seq != seq & MASK
+            or ack > self.snd_nxt
+            or opts.sack_blocks
+            or self.ca is not CaState.OPEN
+            or self.sb.starts
+            or self.tlp_high is not None
+            or self.dupacks >= self.dupthresh
+            or (ts is not None and self.ts_ok and seq_lt(ts[0], self.ts_recent))  # PAWS
+            or (plen and (rcvbuf.has_gaps() or self.orphan))
+            or (not plen and ack == una)  # duplicate ACKs, window updates: the full path
+        ):
+            return False
+        self._arrived(seq, plen, ts, now)
+        self.probes = 0
+        self._update_window(seg, seq, ack)
+        if ack > una:
+            self._ack_advanced(seg, ack, ack - una, now)
+        if plen:
+            self.stats["fastpath_data"] += 1
+            self._receive_data(seq, payload, now)
+        else:
+            self.stats["fastpath_acks"] += 1
+        self._push(now)
+        return True
+
+    def _arrived(self, seq: int, plen: int, ts: tuple[int, int] | None, now: float) -> None:
+        """An acceptable segment: TS.Recent (RFC 7323 4.3: only from a segment at or below
+        the last ACK we sent), the receiver's RTT sample, and the peer is alive."""
+        if ts is not None and self.ts_ok:
+            if seq <= self.last_ack_sent and not seq_lt(ts[0], self.ts_recent):
+                self.ts_recent = ts[0]
+            if plen >= self.rcv_mss and ts[1]:
+                self._rcv_rtt_sample(ts[1], now)
+        self.last_rcv = now
+        self.ka_probes = 0
+
     def _rcv_rtt_sample(self, tsecr: int, now: float) -> None:
         """Linux tcp_rcv_rtt_measure_ts: the receiver's RTT from the echo of our TSval on
         full-sized data, smoothed 1/8 (for receive buffer autotuning)."""
@@ -229,17 +289,12 @@ class Input(Output):
             self._send_synack(now)
             self.t_rtx = now + self.rtt.rto
 
-    def _process_ack(self, seg: TcpSegment, seq: int, ack: int, plen: int, now: float) -> None:
-        window = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
-        una0 = self.snd_una
-        sacked0 = self.sb.sacked if self.sack_ok else self.dupacks * self.mss
-        recovering = self.ca is CaState.RECOVERY
-        lost0 = self._lost_point() if recovering else 0
-        relost0 = len(self.relost)
-        window_changed = False
-        self.probes = 0
+    def _update_window(self, seg: TcpSegment, seq: int, ack: int) -> bool:
+        """RFC 9293 3.10.7.4: SND.WND from the newest segment (SND.WL1/WL2); a nonzero
+        window stops the persist timer. True if the window changed."""
         if self.snd_wl1 < seq or (self.snd_wl1 == seq and self.snd_wl2 <= ack):
-            window_changed = window != self.snd_wnd
+            window = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
+            changed = window != self.snd_wnd
             self.snd_wnd = window
             self.snd_wl1, self.snd_wl2 = seq, ack
             if window > self.max_wnd:
@@ -247,6 +302,17 @@ class Input(Output):
             if window and self.t_persist is not None:
                 self.t_persist = None
                 self.persist_backoff = 0
+            return changed
+        return False
+
+    def _process_ack(self, seg: TcpSegment, seq: int, ack: int, plen: int, now: float) -> None:
+        una0 = self.snd_una
+        sacked0 = self.sb.sacked if self.sack_ok else self.dupacks * self.mss
+        recovering = self.ca is CaState.RECOVERY
+        lost0 = self._lost_point() if recovering else 0
+        relost0 = len(self.relost)
+        self.probes = 0
+        window_changed = self._update_window(seg, seq, ack)
         newly_sacked = 0
         if self.sack_ok and seg.options.sack_blocks:
             newly_sacked = self._update_scoreboard(seg.options.sack_blocks, ack)
@@ -360,18 +426,21 @@ class Input(Output):
             sample = now - self.rtt_time
             self.rtt.sample(sample)
             self.rtt_seq = None
-        if sample is not None or self.cc.cwnd < self.cc.ssthresh:
-            exit_ = self.cc.on_ack_sample(sample, now=now, una=ack, nxt=self.snd_nxt)
+        cc = self.cc
+        if sample is not None or cc.cwnd < cc.ssthresh:
+            exit_ = cc.on_ack_sample(sample, now=now, una=ack, nxt=self.snd_nxt)
             if exit_ is not None:
                 self.stats[
                     "hystart_train_exits" if exit_ == "train" else "hystart_delay_exits"
                 ] += 1
-        data_acked = min(ack, self.sndbuf.end) - max(una, self.sndbuf.start)
+        sndbuf = self.sndbuf
+        data_acked = min(ack, sndbuf.end) - max(una, sndbuf.start)
         if data_acked > 0:
             self.bytes_acked += data_acked
-        self.sndbuf.ack_to(ack)
+        sndbuf.ack_to(ack)
         self.snd_una = ack
-        self.sb.ack(ack)
+        if self.sb.starts:
+            self.sb.ack(ack)
         if self.high_rxt < ack:
             self.high_rxt = ack
         self.retransmits = 0

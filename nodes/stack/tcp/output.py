@@ -10,7 +10,7 @@ from __future__ import annotations
 from nodes.stack.tcp.seq import MASK
 from nodes.stack.tcp.states import State
 from nodes.stack.tcp.tcb import ACK, FIN, IP_TCP_HEADERS, PSH, SYN, URG, CaState, Tcb
-from nodes.wire.tcp import TcpOptions, encode_tcp_options, timestamp_only_options
+from nodes.wire.tcp import TcpOptions, build_tcp_ts, encode_tcp_options, timestamp_only_options
 
 _SENDING = frozenset(
     {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
@@ -54,13 +54,17 @@ class Output(Tcb):
     def _window_field(self) -> int:
         """The window to advertise: never shrink the right edge, and only move it by
         at least min(buffer/2, MSS) (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2)."""
-        nxt = self.rcvbuf.nxt
+        buf = self.rcvbuf
+        nxt = buf.nxt
         right = nxt + self._window_space()
-        edge = max(self.rcv_adv, nxt)
-        if right - edge >= min(self.rcvbuf.capacity // 2, self.rcv_mss):
+        edge = self.rcv_adv
+        if edge < nxt:
+            edge = nxt
+        if right - edge >= min(buf.capacity // 2, self.rcv_mss):
             edge = right
         self.rcv_adv = edge
-        return min((edge - nxt) >> self.rcv_wscale, 0xFFFF)
+        field = (edge - nxt) >> self.rcv_wscale
+        return field if field < 0xFFFF else 0xFFFF
 
     def _options(self, now: float) -> bytes:
         """Timestamps, then SACK blocks: a D-SACK first (RFC 2883), then the out-of-order
@@ -83,7 +87,16 @@ class Output(Tcb):
             urgent = min(self.snd_up - seq, 0xFFFF)
         window = self._window_field()
         rcv_nxt = self.rcv_nxt
-        self._emit_raw(seq, rcv_nxt, flags, window, self._options(now), payload, now, urgent)
+        if self.ts_ok and not (self.sack_ok and (self.dsack is not None or self.rcvbuf.has_gaps())):
+            # what _options gives then, timestamps alone: header and options in one pack
+            segment = build_tcp_ts(
+                self.local, self.remote, self.lport, self.rport, seq, rcv_nxt, flags, window,
+                self._tsval(now), self.ts_recent, payload, urgent,
+            )  # fmt: skip
+            self.segs_out += 1
+            self.owner.transmit(self, segment, now=now)
+        else:
+            self._emit_raw(seq, rcv_nxt, flags, window, self._options(now), payload, now, urgent)
         self.last_ack_sent = rcv_nxt
         self.t_delack = None
 
@@ -103,7 +116,7 @@ class Output(Tcb):
         """RFC 6675 SetPipe in bytes: outstanding - SACKed - lost + retransmitted."""
         una, nxt = self.snd_una, self.snd_nxt
         out = nxt - una
-        if self.ca is CaState.OPEN and not self.dupacks and not self.sb:
+        if self.ca is CaState.OPEN and not self.dupacks and not self.sb.starts:
             return out
         if self.sack_ok:
             sacked = self.sb.sacked
@@ -188,6 +201,12 @@ class Output(Tcb):
 
     def _transmit(self, now: float, force: bool) -> None:
         cwnd = self.cc.cwnd
+        if self.ca is CaState.OPEN and not self.dupacks and not self.sb.starts:
+            # nothing SACKed or presumed lost: NextSeg has no retransmission and pipe is
+            # what is in flight (see _pipe); new data only
+            while self._send_new(now, self.snd_nxt - self.snd_una, cwnd):
+                pass
+            return
         while True:
             pipe = self._pipe()
             if self.ca is not CaState.OPEN or self.sb:
@@ -266,7 +285,7 @@ class Output(Tcb):
 
     def _send_range(self, seq: int, end: int, now: float, *, retransmit: bool) -> None:
         data_end = self.sndbuf.end
-        pend = min(end, data_end)
+        pend = end if end < data_end else data_end
         payload = self.sndbuf.get(seq, pend - seq) if pend > seq else b""
         flags = 0
         if self.fin_queued and end > data_end:

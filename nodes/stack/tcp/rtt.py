@@ -15,7 +15,13 @@ CLOCK_GRANULARITY = 0.001
 
 
 class RttEstimator:
-    __slots__ = ("_base", "backoff", "latest", "min_rtt", "rto_max", "rto_min", "rttvar", "srtt")
+    """``base_rto`` and ``rto`` are plain attributes, recomputed when an input changes (a
+    sample, a backoff): the per-segment path reads them often."""
+
+    __slots__ = (
+        "_base", "backoff", "base_rto", "latest", "min_rtt", "rto", "rto_max", "rto_min",
+        "rttvar", "srtt",
+    )  # fmt: skip
 
     def __init__(
         self, *, rto_min: float = RTO_MIN, rto_max: float = RTO_MAX, initial: float = RTO_INITIAL
@@ -28,6 +34,7 @@ class RttEstimator:
         self.min_rtt: float | None = None
         self.backoff = 0
         self._base = initial
+        self._update()
 
     def sample(self, rtt: float) -> None:
         """RFC 6298 section 2.2/2.3 update with one measurement (seconds)."""
@@ -43,18 +50,18 @@ class RttEstimator:
             self.srtt = 0.875 * self.srtt + 0.125 * rtt
         self._base = self.srtt + max(CLOCK_GRANULARITY, 4 * self.rttvar, self.rto_min)
         self.backoff = 0
+        self._update()
 
-    @property
-    def base_rto(self) -> float:
-        return min(max(self._base, self.rto_min), self.rto_max)
-
-    @property
-    def rto(self) -> float:
-        """The current timeout including exponential backoff (RFC 6298 5.5), capped."""
-        return min(self.base_rto * (1 << min(self.backoff, 30)), self.rto_max)
+    def _update(self) -> None:
+        self.base_rto = min(max(self._base, self.rto_min), self.rto_max)
+        # the current timeout including exponential backoff (RFC 6298 5.5), capped
+        self.rto = min(self.base_rto * (1 << min(self.backoff, 30)), self.rto_max)
 
     def back_off(self) -> None:
         self.backoff += 1
+        self._update()
 
     def reset_backoff(self) -> None:
-        self.backoff = 0
+        if self.backoff:
+            self.backoff = 0
+            self._update()

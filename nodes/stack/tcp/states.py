@@ -24,6 +24,10 @@ class State(Enum):
     LAST_ACK = "LAST_ACK"
     TIME_WAIT = "TIME_WAIT"
 
+    # Members are singletons compared by identity: hash them by identity too. Enum's own
+    # __hash__ is Python code, and ``state in SOME_SET`` runs on every segment.
+    __hash__ = object.__hash__
+
 
 class Event(Enum):
     PASSIVE_OPEN = "passive open"  # listen()
@@ -37,6 +41,8 @@ class Event(Enum):
     TIMEOUT = "timeout"  # TIME_WAIT 2MSL, orphan FIN_WAIT_2, retransmission give-up
     RCV_RST = "receive RST"
     ABORT = "abort"  # application abort / linger 0 / fatal error: RST sent or not
+
+    __hash__ = object.__hash__  # as State's
 
 
 S, E = State, Event

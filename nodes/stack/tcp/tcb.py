@@ -240,7 +240,11 @@ class Tcb:
         return (int(now * 1000) + self.ts_offset) & MASK
 
     def _window_space(self) -> int:
-        return min(self.rcvbuf.free(), 0xFFFF << self.rcv_wscale)
+        """rcvbuf.free(), at most what the largest window field says."""
+        buf = self.rcvbuf
+        space = buf.capacity - len(buf.ready)
+        limit = 0xFFFF << self.rcv_wscale
+        return limit if space > limit else space if space > 0 else 0
 
     def _window_now(self) -> int:
         return max(self.rcv_adv - self.rcvbuf.nxt, 0)

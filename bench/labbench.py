@@ -41,13 +41,14 @@ from typing import Any
 from wirelab.v1 import common_pb2, node_pb2
 
 import topology
-from bench import scripts
+from bench import nodeprofile, scripts
 from bench.results import Figure
 from bench.stats import percentile
 from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
 from orchestrator.backend.docker import DockerBackend
 from orchestrator.deploy import ProgressEvent, deploy, destroy
 from orchestrator.handle import LabHandle
+from orchestrator.labels import container_name
 from topology import Lab
 
 Log = Callable[[str], None]
@@ -68,6 +69,8 @@ class DockerOptions:
     idle_seconds: float = 10.0
     deploy_repeat: int = 3
     run_id: str = ""
+    node_profile: str = ""  # write the Docker bulk profile here ("" = none)
+    node_profile_seconds: float = 6.0
 
 
 class BenchError(RuntimeError):
@@ -187,6 +190,8 @@ class LabBench:
             linux_ok = self._setup_linux(h, parts)
             self._warm(h)
             self.record("tcp_goodput_1500", lambda: self.goodput(h, "tcp_goodput_1500", linux_ok))
+            if self.opt.node_profile:
+                self.profile_bulk(h)
             if parts.kernel_ends:
                 self.record(
                     "tcp_goodput_kernel_via_our_router", lambda: self.kernel_goodput(h, linux_ok)
@@ -264,6 +269,24 @@ class LabBench:
         if reply.bytes != size:
             raise BenchError(f"BulkSend: {reply.bytes} of {size} bytes")
         return float(reply.goodput_bps) / 8 / MB
+
+    def profile_bulk(self, h: LabHandle) -> None:
+        """CPU split and sampled profile of h1, r1, h2 during a BulkSend (nodeprofile.py)."""
+        secs = self.opt.node_profile_seconds
+        size = int(60e6 * (secs + 2))  # outlasts the window up to 60 MB/s
+        api = self.backend.api
+        pids = {
+            n: int(api.inspect_container(container_name(h.lab.name, n))["State"]["Pid"])
+            for n in ("h1", "r1", "h2")
+        }
+        self.log(f"profiling h1, r1, h2 during a {size / MB:g} MB BulkSend")
+
+        def load() -> str:
+            return f"BulkSend {size / MB:g} MB h1 -> r1 -> h2: {self.bulk(h, size):.1f} MB/s"
+
+        text = nodeprofile.profile_nodes(pids, secs, load)
+        with open(self.opt.node_profile, "w") as out:
+            out.write(text)
 
     def iperf_tcp(self, h: LabHandle, client: str, server: str, size: int) -> float:
         out = self.exec(

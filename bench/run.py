@@ -24,6 +24,7 @@ from bench.results import Figure, Target, document, loadavg, render_table
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 DEFAULT_PROFILE = ROOT / "bench" / "profile-sim-bulk.txt"
+DEFAULT_NODE_PROFILE = ROOT / "bench" / "profile-docker-bulk.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--profile", type=Path, default=None,
                    help=f"write the sim bulk profile here (default with a full run: "
                         f"{DEFAULT_PROFILE.relative_to(ROOT)})")  # fmt: skip
-    p.add_argument("--no-profile", action="store_true")
+    p.add_argument("--no-profile", action="store_true",
+                   help="no profiles (a full run writes the sim one and, with tcp_goodput_1500, "
+                        f"{DEFAULT_NODE_PROFILE.relative_to(ROOT)})")  # fmt: skip
     p.add_argument("--image", help="node image tag (default: build or find the current one)")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -206,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         and "sim_virtual_per_wall" in figures
     ):
         profile = DEFAULT_PROFILE
+    node_profile = None
+    if not args.quick and not args.no_profile and "tcp_goodput_1500" in figures:
+        node_profile = DEFAULT_NODE_PROFILE
     if args.no_profile:
         profile = None
     log(f"{len(figures)} figures, {sizes.repeat} repeat(s), load {load_before}")
@@ -226,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 idle_seconds=sizes.idle_seconds,
                 deploy_repeat=sizes.deploy_repeat,
                 run_id=uuid.uuid4().hex[:6],
+                node_profile=str(node_profile or ""),
             )
             from orchestrator.backend.docker import DockerBackend
 

@@ -60,9 +60,9 @@ KERNEL_ECHO_PORT = 7007
 @dataclass(slots=True)
 class DockerOptions:
     repeat: int = 3
-    bulk_bytes: int = 50_000_000
-    jumbo_bytes: int = 100_000_000
-    linux_bulk_bytes: int = 500_000_000
+    bulk_bytes: int = 200_000_000
+    jumbo_bytes: int = 400_000_000
+    linux_bulk_bytes: int = 2_000_000_000
     rr_count: int = 2000
     udp_seconds: float = 3.0
     fault_trials: int = 30

@@ -59,6 +59,8 @@ class StackOptions:
     wscale: bool = _opt(True, "window scale option")
     syncookies: bool = _opt(True, "SYN cookies when the SYN queue is full")
     initial_cwnd: int = _opt(10, "initial congestion window, segments", min=1, max=1000)
+    hystart: bool = _opt(True, "CUBIC's HyStart slow-start exit (Linux tcp_cubic hystart)")
+    tlp: bool = _opt(True, "tail loss probes (RFC 8985; Linux tcp_early_retrans=3)")
     rto_min: float = _opt(0.2, "minimum retransmission timeout, seconds", min=0.001)
     ttl: int = _opt(64, "default IPv4 TTL", min=1, max=255)
     arp_reachable: float = _opt(30.0, "ARP entry reachable time, seconds", min=0.0)

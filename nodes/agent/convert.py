@@ -192,6 +192,8 @@ def stack_options(
         ("timestamps", "timestamps"),
         ("wscale", "window_scaling"),
         ("syncookies", "syncookies"),
+        ("hystart", "hystart"),
+        ("tlp", "tlp"),
     ):
         if opts.HasField(proto_name):
             t[name] = getattr(opts, proto_name)

@@ -27,6 +27,8 @@ def stack_options(opts: StackOptions) -> common_pb2.StackOptions:
         wscale=opts.wscale,
         syncookies=opts.syncookies,
         initial_cwnd=opts.initial_cwnd,
+        hystart=opts.hystart,
+        tlp=opts.tlp,
         rto_min_ms=opts.rto_min * 1000.0,
         ttl=opts.ttl,
         arp_reachable_ms=opts.arp_reachable * 1000.0,

@@ -53,6 +53,25 @@ def test_per_node_stack_options_reach_the_stack_configs() -> None:
     assert stack.default_ttl == 32 and stack.arp_mcast_solicit == 5 and stack.ipfrag_time == 2.0
 
 
+def test_hystart_and_tlp_options_from_yaml_to_tcp_config() -> None:
+    text = """
+name: knobs
+defaults: {hystart: false}
+nodes:
+  a: {kind: host, tlp: false}
+  b: {kind: host, hystart: true}
+links:
+  - endpoints: [a:eth0, b:eth0]
+"""
+    lab = topology.load_text(text)
+    a = convert.configure(configure_request(lab, "a")).tcp
+    b = convert.configure(configure_request(lab, "b")).tcp
+    assert (a.hystart, a.tlp) == (False, False)
+    assert (b.hystart, b.tlp) == (True, True)  # the node's own key overrides the default
+    with pytest.raises(topology.TopologyError, match="tlp"):
+        topology.load_text(text.replace("tlp: false", "tlp: sometimes"))
+
+
 def test_linux_nodes_have_no_configure_request() -> None:
     lab = topology.load_file(topology.example_path("mixed-linux"))
     linux = [n.name for n in lab.nodes if n.kind is topology.NodeKind.LINUX]

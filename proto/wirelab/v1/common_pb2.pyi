@@ -147,7 +147,7 @@ class FaultInfo(_message.Message):
     def __init__(self, fault_id: _Optional[str] = ..., seed: _Optional[int] = ..., spec: _Optional[_Union[FaultSpec, _Mapping]] = ..., age_ms: _Optional[float] = ..., remaining_ms: _Optional[float] = ..., counters: _Optional[_Union[FaultCounters, _Mapping]] = ..., node: _Optional[str] = ...) -> None: ...
 
 class StackOptions(_message.Message):
-    __slots__ = ("congestion_control", "msl_ms", "syn_retries", "synack_retries", "retries1", "retries2", "orphan_retries", "fin_timeout_ms", "delayed_ack", "sack", "timestamps", "wscale", "syncookies", "initial_cwnd", "rto_min_ms", "ttl", "arp_reachable_ms", "arp_retries", "reassembly_timeout_ms", "rmem_bytes", "wmem_bytes")
+    __slots__ = ("congestion_control", "msl_ms", "syn_retries", "synack_retries", "retries1", "retries2", "orphan_retries", "fin_timeout_ms", "delayed_ack", "sack", "timestamps", "wscale", "syncookies", "initial_cwnd", "rto_min_ms", "ttl", "arp_reachable_ms", "arp_retries", "reassembly_timeout_ms", "rmem_bytes", "wmem_bytes", "hystart", "tlp")
     CONGESTION_CONTROL_FIELD_NUMBER: _ClassVar[int]
     MSL_MS_FIELD_NUMBER: _ClassVar[int]
     SYN_RETRIES_FIELD_NUMBER: _ClassVar[int]
@@ -169,6 +169,8 @@ class StackOptions(_message.Message):
     REASSEMBLY_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     RMEM_BYTES_FIELD_NUMBER: _ClassVar[int]
     WMEM_BYTES_FIELD_NUMBER: _ClassVar[int]
+    HYSTART_FIELD_NUMBER: _ClassVar[int]
+    TLP_FIELD_NUMBER: _ClassVar[int]
     congestion_control: str
     msl_ms: float
     syn_retries: int
@@ -190,7 +192,9 @@ class StackOptions(_message.Message):
     reassembly_timeout_ms: float
     rmem_bytes: int
     wmem_bytes: int
-    def __init__(self, congestion_control: _Optional[str] = ..., msl_ms: _Optional[float] = ..., syn_retries: _Optional[int] = ..., synack_retries: _Optional[int] = ..., retries1: _Optional[int] = ..., retries2: _Optional[int] = ..., orphan_retries: _Optional[int] = ..., fin_timeout_ms: _Optional[float] = ..., delayed_ack: _Optional[bool] = ..., sack: _Optional[bool] = ..., timestamps: _Optional[bool] = ..., wscale: _Optional[bool] = ..., syncookies: _Optional[bool] = ..., initial_cwnd: _Optional[int] = ..., rto_min_ms: _Optional[float] = ..., ttl: _Optional[int] = ..., arp_reachable_ms: _Optional[float] = ..., arp_retries: _Optional[int] = ..., reassembly_timeout_ms: _Optional[float] = ..., rmem_bytes: _Optional[int] = ..., wmem_bytes: _Optional[int] = ...) -> None: ...
+    hystart: bool
+    tlp: bool
+    def __init__(self, congestion_control: _Optional[str] = ..., msl_ms: _Optional[float] = ..., syn_retries: _Optional[int] = ..., synack_retries: _Optional[int] = ..., retries1: _Optional[int] = ..., retries2: _Optional[int] = ..., orphan_retries: _Optional[int] = ..., fin_timeout_ms: _Optional[float] = ..., delayed_ack: _Optional[bool] = ..., sack: _Optional[bool] = ..., timestamps: _Optional[bool] = ..., wscale: _Optional[bool] = ..., syncookies: _Optional[bool] = ..., initial_cwnd: _Optional[int] = ..., rto_min_ms: _Optional[float] = ..., ttl: _Optional[int] = ..., arp_reachable_ms: _Optional[float] = ..., arp_retries: _Optional[int] = ..., reassembly_timeout_ms: _Optional[float] = ..., rmem_bytes: _Optional[int] = ..., wmem_bytes: _Optional[int] = ..., hystart: _Optional[bool] = ..., tlp: _Optional[bool] = ...) -> None: ...
 
 class TcpConnectionInfo(_message.Message):
     __slots__ = ("state", "local_address", "local_port", "remote_address", "remote_port", "congestion_control", "ca_state", "cwnd", "cwnd_bytes", "ssthresh", "srtt_ms", "rttvar_ms", "rto_ms", "mss", "pmtu", "rcv_mss", "snd_wscale", "rcv_wscale", "snd_wnd_bytes", "rcv_wnd_bytes", "bytes_sent", "bytes_retrans", "bytes_acked", "bytes_received", "segs_out", "segs_in", "data_segs_out", "data_segs_in", "retrans", "retransmits", "lost_bytes", "sacked_bytes", "dup_acks", "unacked_bytes", "send_queue_bytes", "recv_queue_bytes", "ooo_bytes", "sack", "timestamps")

@@ -6,12 +6,8 @@ The session janitor (conftest.py) asserts that no container or network is left."
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,20 +16,8 @@ from orchestrator.backend.docker import DockerBackend
 from orchestrator.client import LabClient
 from orchestrator.image import BuildResult
 from orchestrator.service import Backends, backend_deploy, start_server
+from tests import e2e_scenarios as S
 
-
-def _scenarios() -> ModuleType:
-    name = "wirelab_e2e_scenarios"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "e2e_scenarios.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-S = _scenarios()
 LAB = f"scen{uuid.uuid4().hex[:6]}"
 pytestmark = [
     pytest.mark.docker,

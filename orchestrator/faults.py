@@ -322,6 +322,8 @@ class LabFaultState:
                 info.age_ms = p.info.age_ms
                 if p.info.HasField("remaining_ms"):
                     info.remaining_ms = p.info.remaining_ms
+                if p.info.HasField("first_hit_ms"):
+                    info.first_hit_ms = p.info.first_hit_ms
             msg.parts.append(info)
         return msg
 

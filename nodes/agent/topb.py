@@ -102,6 +102,8 @@ def fault_info(info: FaultInfo, now: float, node: str) -> common_pb2.FaultInfo:
     )
     if info.expires_at is not None:
         msg.remaining_ms = ms(max(0.0, info.expires_at - now))
+    if info.first_hit_at is not None:
+        msg.first_hit_ms = ms(max(0.0, info.first_hit_at - info.added_at))
     return msg
 
 

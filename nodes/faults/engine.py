@@ -40,6 +40,7 @@ class _Fault:
     expires_at: float | None
     tally: Tally = field(default_factory=Tally)
     streams: dict[tuple[str, Direction], Stream] = field(default_factory=dict)
+    first_hit_at: float | None = None  # the first frame it acted on (matched, or down)
 
     def stream(self, ifname: str, direction: Direction) -> Stream:
         key = (ifname, direction)
@@ -57,6 +58,7 @@ class _Fault:
             added_at=self.added_at,
             expires_at=self.expires_at,
             counters=self.tally.freeze(),
+            first_hit_at=self.first_hit_at,
         )
 
 
@@ -146,6 +148,8 @@ class FaultEngine:
                 out = run(stream, out[0][1], out[0][0], tally)
             else:
                 out = [r for at, f in out for r in run(stream, f, at, tally)]
+            if fault.first_hit_at is None and (tally.matched or tally.dropped_down):
+                fault.first_hit_at = now
             if not out:
                 break
         return out

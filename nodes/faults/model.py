@@ -243,6 +243,9 @@ class FaultInfo:
     added_at: float
     expires_at: float | None
     counters: FaultCounters = field(default_factory=FaultCounters)
+    # when the fault first acted on a frame (matched one, or dropped one as ``down``):
+    # how long a fault took to bite, measured in the node (None: not yet)
+    first_hit_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

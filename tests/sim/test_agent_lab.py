@@ -371,6 +371,20 @@ def _events_until(
     return out
 
 
+def test_a_fault_reports_when_it_first_hit(lab: Lab, r1_faults_cleared: None) -> None:
+    r1 = lab["r1"]
+    spec = common_pb2.FaultSpec(iface="eth0", direction=common_pb2.DIRECTION_INGRESS,
+                                loss=1.0, match=common_pb2.Match(protocol="icmp"))  # fmt: skip
+    fault = r1.AddFault(node_pb2.AddFaultRequest(fault=spec), timeout=T)
+    assert not fault.HasField("first_hit_ms")  # nothing matched yet
+    time.sleep(0.05)
+    ping = node_pb2.PingRequest(destination=lab.h2_addr, count=2, interval_ms=20, timeout_ms=200)
+    assert lab["h1"].Ping(ping, timeout=T).received == 0
+    (info,) = r1.ListFaults(node_pb2.ListFaultsRequest(), timeout=T).faults
+    assert info.counters.dropped == 2
+    assert 50 <= info.first_hit_ms < info.age_ms  # the first ping, in the node's own time
+
+
 def test_watch_events_sees_a_fault_expire(lab: Lab, r1_faults_cleared: None) -> None:
     r1 = lab["r1"]
     stream = r1.WatchEvents(node_pb2.WatchEventsRequest(types=[node_pb2.EVENT_TYPE_FAULT]),

@@ -102,8 +102,11 @@ def test_loss_on_a_link_endpoint_is_counted(client: LabClient) -> None:
     try:
         assert fault.fault_id.startswith("F") and fault.state == "active"
         assert [(p.node, p.spec.iface) for p in fault.parts] == [("r1", "eth1")]
+        assert not fault.parts[0].HasField("first_hit_ms")
         reply = client.ping(LAB, "h1", "h2", count=30, interval=0.005, wait=0.3)
         listed = client.fault(LAB, fault.fault_id)
+        part = listed.parts[0]
+        assert part.HasField("first_hit_ms") and 0 <= part.first_hit_ms <= part.age_ms
         assert listed.counters.seen >= 30
         assert listed.counters.dropped == listed.counters.dropped_loss > 0
         assert reply.received == 30 - listed.counters.dropped

@@ -139,6 +139,20 @@ def test_match_limits_a_fault_to_some_traffic() -> None:
     assert (counters.seen, counters.matched, counters.delayed) == (2, 1, 1)
 
 
+def test_first_hit_is_the_first_frame_a_fault_acts_on() -> None:
+    engine = new_engine()
+    dns = engine.add(FaultSpec("eth0", EG, loss=1.0, match=Match.of(dst_port=53)), now=1.0).fault_id
+    down = engine.add(FaultSpec("eth1", EG, down=True), now=1.0).fault_id
+    assert engine.get(dns).first_hit_at is None and engine.get(down).first_hit_at is None
+    engine.process("eth0", EG, ipv4_frame(80, dport=80), now=1.5)  # seen, not matched
+    assert engine.get(dns).first_hit_at is None
+    engine.process("eth0", EG, ipv4_frame(80, dport=53), now=2.0)
+    engine.process("eth0", EG, ipv4_frame(80, dport=53), now=3.0)
+    assert engine.get(dns).first_hit_at == 2.0  # the first, not the latest
+    engine.process("eth1", EG, ARP, now=2.5)  # a down link acts on every frame
+    assert engine.get(down).first_hit_at == 2.5
+
+
 def test_combined_effects_add_up() -> None:
     n = 20_000
     engine = new_engine()

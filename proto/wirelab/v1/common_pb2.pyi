@@ -129,7 +129,7 @@ class FaultCounters(_message.Message):
     def __init__(self, seen: _Optional[int] = ..., matched: _Optional[int] = ..., dropped: _Optional[int] = ..., dropped_down: _Optional[int] = ..., dropped_mtu: _Optional[int] = ..., dropped_loss: _Optional[int] = ..., shaped: _Optional[int] = ..., queued: _Optional[int] = ..., corrupted: _Optional[int] = ..., duplicated: _Optional[int] = ..., delayed: _Optional[int] = ..., reordered: _Optional[int] = ...) -> None: ...
 
 class FaultInfo(_message.Message):
-    __slots__ = ("fault_id", "seed", "spec", "age_ms", "remaining_ms", "counters", "node")
+    __slots__ = ("fault_id", "seed", "spec", "age_ms", "remaining_ms", "counters", "node", "first_hit_ms")
     FAULT_ID_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
@@ -137,6 +137,7 @@ class FaultInfo(_message.Message):
     REMAINING_MS_FIELD_NUMBER: _ClassVar[int]
     COUNTERS_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_HIT_MS_FIELD_NUMBER: _ClassVar[int]
     fault_id: str
     seed: int
     spec: FaultSpec
@@ -144,7 +145,8 @@ class FaultInfo(_message.Message):
     remaining_ms: float
     counters: FaultCounters
     node: str
-    def __init__(self, fault_id: _Optional[str] = ..., seed: _Optional[int] = ..., spec: _Optional[_Union[FaultSpec, _Mapping]] = ..., age_ms: _Optional[float] = ..., remaining_ms: _Optional[float] = ..., counters: _Optional[_Union[FaultCounters, _Mapping]] = ..., node: _Optional[str] = ...) -> None: ...
+    first_hit_ms: float
+    def __init__(self, fault_id: _Optional[str] = ..., seed: _Optional[int] = ..., spec: _Optional[_Union[FaultSpec, _Mapping]] = ..., age_ms: _Optional[float] = ..., remaining_ms: _Optional[float] = ..., counters: _Optional[_Union[FaultCounters, _Mapping]] = ..., node: _Optional[str] = ..., first_hit_ms: _Optional[float] = ...) -> None: ...
 
 class StackOptions(_message.Message):
     __slots__ = ("congestion_control", "msl_ms", "syn_retries", "synack_retries", "retries1", "retries2", "orphan_retries", "fin_timeout_ms", "delayed_ack", "sack", "timestamps", "wscale", "syncookies", "initial_cwnd", "rto_min_ms", "ttl", "arp_reachable_ms", "arp_retries", "reassembly_timeout_ms", "rmem_bytes", "wmem_bytes", "hystart", "tlp")

@@ -5,7 +5,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nodes.stack.tcp.buffers import ReceiveBuffer, SendBuffer
+from nodes.stack.tcp.buffers import ByteQueue, ReceiveBuffer, SendBuffer
 from nodes.stack.tcp.sack import Scoreboard
 
 
@@ -17,6 +17,73 @@ def test_send_buffer_write_get_ack() -> None:
     assert b.ack_to(1004) == 4
     assert b.start == 1004 and b.get(1004, 2) == b"ef"
     assert b.write(b"XY") == 2 and b.end == 1012
+
+
+def test_send_buffer_keeps_immutable_data_and_copies_the_rest() -> None:
+    data = bytes(range(100))
+    b = SendBuffer(0, capacity=1000)
+    b.write(memoryview(data)[:40])  # a view of bytes: kept by reference
+    seg = b.get(10, 20)
+    assert isinstance(seg, memoryview) and seg.obj is data and seg == data[10:30]
+    mutable = bytearray(b"abcdef")
+    b.write(mutable)  # mutable: copied, as a socket's send() does
+    mutable[:] = b"XXXXXX"
+    assert bytes(b.get(40, 6)) == b"abcdef"
+    assert bytes(b.get(35, 8)) == data[35:40] + b"abc"  # a segment across two chunks
+
+
+def test_send_buffer_drops_acknowledged_chunks_in_bulk() -> None:
+    b = SendBuffer(0, capacity=10_000)
+    data = bytes(range(200)) * 5
+    for k in range(100):  # 100 chunks of 10 bytes
+        b.write(data[10 * k : 10 * k + 10])
+    b.ack_to(695)  # 69 whole chunks released: their list entries go
+    assert len(b._chunks) == 31 and b._head == 0
+    assert bytes(b.get(695, 305)) == data[695:]
+    b.ack_to(1000)
+    assert len(b) == 0 and b.free() == 10_000
+
+
+@given(st.lists(st.integers(1, 300), min_size=1, max_size=200), st.integers(1, 1500),
+       st.integers(0, 2**32))  # fmt: skip
+@settings(max_examples=60)
+def test_send_buffer_matches_a_flat_model(sizes: list[int], mss: int, start: int) -> None:
+    """Random writes, segment reads and ACKs against one flat bytes model."""
+    rng = random.Random(len(sizes) * mss)
+    b = SendBuffer(start, capacity=4000)
+    model = b""
+    base = start
+    sent = start
+    for size in sizes:
+        chunk = rng.randbytes(size)
+        n = b.write(chunk if size % 2 else bytearray(chunk))
+        model += chunk[:n]
+        assert b.end == base + len(model) and len(b) == len(model)
+        while sent < b.end:
+            n = min(mss, b.end - sent)
+            assert bytes(b.get(sent, n)) == model[sent - base : sent - base + n]
+            sent += n
+        acked = rng.randrange(base, sent + 1)
+        b.ack_to(acked)
+        model, base = model[acked - base :], acked
+        assert b.start == base and b.free() == 4000 - len(model)
+        if model:  # what is left is still readable from the new start
+            assert bytes(b.get(base, len(model))) == model
+
+
+def test_byte_queue_keeps_frame_views_and_reads_across_chunks() -> None:
+    frame = bytes(range(60))
+    q = ByteQueue()
+    q.append(memoryview(frame)[10:30])  # a view of an immutable frame: kept, not copied
+    assert q._chunks[0].obj is frame  # type: ignore[union-attr]
+    mutable = bytearray(b"abcdef")
+    q.append(memoryview(mutable))  # a view of something mutable: copied
+    mutable[:] = b"XXXXXX"
+    q.append(b"")
+    assert len(q) == 26 and q and bytes(q) == frame[10:30] + b"abcdef"
+    assert q.read(15) == frame[10:25]
+    assert q.read(8) == frame[25:30] + b"abc" and len(q) == 3
+    assert q.read(100) == b"def" and not q and len(q) == 0
 
 
 def test_receive_buffer_in_order_out_of_order_and_duplicates() -> None:

@@ -154,7 +154,7 @@ def run_fuzz(state: str, segs: list[dict[str, object]]) -> None:
     if sock is not None:
         conn = sock.connection
         assert conn is not None
-        delivered += conn.rcvbuf.ready
+        delivered += bytes(conn.rcvbuf.ready)
         assert not model_ok or bytes(delivered) == STREAM[: len(delivered)]
 
 

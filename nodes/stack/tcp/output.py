@@ -79,7 +79,9 @@ class Output(Tcb):
             opts += encode_tcp_options(TcpOptions(sack_blocks=wire))
         return opts
 
-    def _emit(self, seq: int, flags: int, payload: bytes, now: float, urgent: int = 0) -> None:
+    def _emit(
+        self, seq: int, flags: int, payload: bytes | memoryview, now: float, urgent: int = 0
+    ) -> None:
         """A segment in a synchronized state: carries ACK, our window and options."""
         flags |= ACK
         if self.snd_up and seq < self.snd_up:

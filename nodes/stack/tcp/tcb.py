@@ -256,7 +256,7 @@ class Tcb:
 
     def _emit_raw(
         self, seq: int, ack: int, flags: int, window: int, options: bytes,
-        payload: bytes, now: float, urgent: int = 0,
+        payload: bytes | memoryview, now: float, urgent: int = 0,
     ) -> None:  # fmt: skip
         segment = build_tcp_raw(
             self.local, self.remote, self.lport, self.rport, seq, ack, flags, window,

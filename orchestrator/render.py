@@ -146,6 +146,7 @@ def fault_list(faults: Sequence[lab_pb2.LabFault]) -> str:
     rows = []
     for f in faults:
         left = f"{f.remaining_ms / 1000:.1f}s" if f.HasField("remaining_ms") else "-"
+        hits = [p.first_hit_ms for p in f.parts if p.HasField("first_hit_ms")]
         rows.append(
             [
                 f.fault_id,
@@ -153,10 +154,11 @@ def fault_list(faults: Sequence[lab_pb2.LabFault]) -> str:
                 target_text(f.target),
                 effects_text(f.effects),
                 left,
+                f"{min(hits):.1f}ms" if hits else "-",  # after it was added, in the node
                 counters_text(f.counters).rstrip(),
             ]
         )
-    return table(["ID", "STATE", "TARGET", "EFFECTS", "LEFT", "COUNTERS"], rows)
+    return table(["ID", "STATE", "TARGET", "EFFECTS", "LEFT", "FIRST HIT", "COUNTERS"], rows)
 
 
 def fault_added(f: lab_pb2.LabFault) -> str:

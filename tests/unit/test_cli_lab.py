@@ -4,6 +4,7 @@ lab in this process); JSON outputs parsed; exit codes checked."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,8 +100,11 @@ def test_fault_add_list_clear(wl, deployed: str) -> None:  # type: ignore[no-unt
     code, out, _ = wl("fault", "list", deployed, "--json")
     listed = {f["fault_id"]: f for f in json.loads(out)}
     assert int(listed[fault["fault_id"]]["counters"]["seen"]) >= 10
+    assert listed[fault["fault_id"]]["parts"][0]["first_hit_ms"] >= 0
     code, out, _ = wl("fault", "list", deployed)
-    assert code == 0 and "loss=20%" in out
+    assert code == 0 and "loss=20%" in out and "FIRST HIT" in out
+    row = next(line for line in out.splitlines() if line.startswith(fault["fault_id"]))
+    assert re.search(r" \d+\.\dms ", row)  # when it first acted on a frame
     assert wl("fault", "clear", deployed, fault["fault_id"])[0] == 0
     assert wl("fault", "clear", deployed, "nope")[0] == 3
     assert wl("fault", "clear", deployed)[0] == 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import fcntl
 import hashlib
 import importlib.metadata
@@ -87,6 +88,8 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # PID 1 idles until stopped and exits at once on SIGTERM; deploy chooses the real command
 IDLE_CMD = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
 KEEP_NODE_IMAGES = 3  # older wirelab-node:<hash> tags are removed after a build
+PRUNE_MIN_AGE_S = 3600.0  # ... unless younger than this: another session may be using it
+_LS_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}"
 LOCK_FILE = Path(tempfile.gettempdir()) / "wirelab-image.lock"
 
 
@@ -257,20 +260,54 @@ def _remove_image(tag: str) -> None:
         run(["docker", "image", "rm", "-f", tag], step="cleanup", timeout=60)
 
 
-def prune_node_images(keep: int = KEEP_NODE_IMAGES) -> list[str]:
-    """Untag all but the ``keep`` newest node images; one in use by a container stays."""
+def prune_node_images(keep: int = KEEP_NODE_IMAGES, min_age: float = PRUNE_MIN_AGE_S) -> list[str]:
+    """Untag node images beyond the ``keep`` newest that are older than ``min_age``
+    seconds (another session may have just built one it is about to deploy); one in use
+    by a container stays (Docker refuses)."""
     listing = run(
-        ["docker", "image", "ls", NODE_REPO, "--format", "{{.Repository}}:{{.Tag}}"],
+        [
+            "docker",
+            "image",
+            "ls",
+            NODE_REPO,
+            "--format",
+            "{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}",
+        ],
         step="list node images",
         timeout=60,
     )
-    tags = [t for t in listing.split() if t != f"{NODE_REPO}:latest" and not t.endswith("<none>")]
     removed = []
-    for tag in tags[keep:]:  # docker lists the newest first
+    for tag in prunable(listing, keep=keep, min_age=min_age, now=time.time()):
         with contextlib.suppress(CommandError):
             run(["docker", "image", "rm", tag], step="prune", timeout=60)
             removed.append(tag)
     return removed
+
+
+def prunable(listing: str, *, keep: int, min_age: float, now: float) -> list[str]:
+    """From ``docker image ls`` lines (tag TAB created, newest first): the tags beyond the
+    ``keep`` newest created more than ``min_age`` seconds before ``now`` (never ``latest``;
+    a line whose date does not parse counts as new)."""
+    tags = []
+    for line in listing.splitlines():
+        tag, _, created = line.partition("\t")
+        tag = tag.strip()
+        if not tag or tag == f"{NODE_REPO}:latest" or tag.endswith("<none>"):
+            continue
+        tags.append((tag, _created(created)))
+    return [t for t, at in tags[keep:] if at is not None and now - at > min_age]
+
+
+def _created(text: str) -> float | None:
+    """docker's CreatedAt ("2026-11-21 22:05:06 +0000 UTC") as a Unix time."""
+    parts = text.split()
+    if len(parts) < 3:
+        return None
+    try:
+        stamp = datetime.datetime.strptime(" ".join(parts[:3]), "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return None
+    return stamp.timestamp()
 
 
 # -- the base layer -----------------------------------------------------------------------------

@@ -171,3 +171,23 @@ def test_the_closure_follows_dependencies_but_not_unasked_extras() -> None:
 def test_missing_and_conditional_requirements() -> None:
     pins = pinned_requirements(["not-installed-pkg>=1", "other-missing; python_version < '3'"])
     assert pins == ["not-installed-pkg>=1"]
+
+
+def test_pruning_spares_the_newest_and_the_recent() -> None:
+    from orchestrator.image import prunable
+
+    listing = "\n".join([
+        "wirelab-node:latest\t2026-11-21 23:09:08 +0000 UTC",
+        "wirelab-node:aaaa\t2026-11-21 23:09:08 +0000 UTC",
+        "wirelab-node:bbbb\t2026-11-21 23:04:18 +0000 UTC",
+        "wirelab-node:cccc\t2026-11-21 22:30:00 +0000 UTC",  # beyond keep, 40 min old
+        "wirelab-node:dddd\t2026-11-21 21:00:00 +0000 UTC",  # beyond keep, 2 h 10 min old
+        "wirelab-node:eeee\tyesterday-ish",  # unparsable: treated as new
+        "wirelab-node:<none>\t2026-11-20 10:00:00 +0000 UTC",
+    ])  # fmt: skip
+    now = 1795302600.0  # 2026-11-21 23:10:00 UTC
+    assert prunable(listing, keep=2, min_age=3600, now=now) == ["wirelab-node:dddd"]
+    assert prunable(listing, keep=2, min_age=0, now=now) == [
+        "wirelab-node:cccc", "wirelab-node:dddd",
+    ]  # fmt: skip
+    assert prunable(listing, keep=5, min_age=0, now=now) == []

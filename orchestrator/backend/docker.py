@@ -55,6 +55,7 @@ from orchestrator.backend.base import (
     NodeSpec,
 )
 from topology import Lab
+from topology.plan import default_pool
 
 MANAGEMENT_POOL = IPv4Network("172.30.0.0/16")
 CAPABILITIES = ("NET_RAW", "NET_ADMIN")
@@ -103,6 +104,40 @@ def pick_subnet(
     return None
 
 
+def subnet_clash(lab: Lab, networks: Sequence[dict[str, Any]]) -> str | None:
+    """Why ``lab`` cannot be deployed next to these Docker networks (``api.networks()``), or
+    None: one of its subnets overlaps a network that is not its own. Docker would refuse
+    that network half-way through the deploy; saying it first names the other lab and the
+    way out (labs without ``pool:`` take a /16 derived from their name, and two names can
+    derive the same one)."""
+    taken = []
+    for net in networks:
+        labels = net.get("Labels") or {}
+        if labels.get(L.LAB) == lab.name:
+            continue  # its own: a redeploy or a replacement
+        for config in (net.get("IPAM") or {}).get("Config") or []:
+            with contextlib.suppress(KeyError, ValueError, TypeError):
+                taken.append((IPv4Network(config["Subnet"]), str(net.get("Name")), labels))
+    for segment in lab.segments:
+        for subnet, name, labels in taken:
+            if not segment.subnet.overlaps(subnet):
+                continue
+            other = labels.get(L.LAB)
+            owner = f"network {name} of lab {other}" if other else f"Docker network {name}"
+            derived = lab.pool == default_pool(lab.name)
+            fix = (
+                f"the lab's pool {lab.pool} is derived from its name: set `pool:` in the "
+                "topology to a free range, or rename the lab"
+                if derived
+                else f"set `pool:` (now {lab.pool}) to a free range"
+            )
+            return (
+                f"segment {segment.name}'s subnet {segment.subnet} overlaps {owner} "
+                f"({subnet}); {fix}" + (f", or destroy lab {other}" if other else "")
+            )
+    return None
+
+
 class DockerBackend:
     name = "docker"
 
@@ -147,6 +182,13 @@ class DockerBackend:
                 f"the Docker engine does not answer ({exc}); start dockerd or run "
                 "`python -m orchestrator.image build` once as root"
             ) from None
+        try:
+            networks = self.api.networks()
+        except docker.errors.APIError as exc:
+            raise self._error("list networks", exc) from None
+        clash = subnet_clash(lab, networks)
+        if clash is not None:
+            raise BackendError(clash)
 
     def image(self) -> str:
         if self._image is None:

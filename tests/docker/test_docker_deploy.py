@@ -148,6 +148,26 @@ class FailingBackend(DockerBackend):
         super().create_node(spec)
 
 
+def test_a_lab_whose_subnets_overlap_another_labs_is_refused_before_anything_is_made(
+    lab_from: Callable[[str, str], Lab],
+    backend: DockerBackend,
+    deployed: Callable[[Lab], LabHandle],
+    leftovers: Callable[[str], list[str]],
+) -> None:
+    first = lab_from("quickstart", "pool1")
+    deployed(first)
+    text = Path(topology.example_path("quickstart")).read_text()
+    second = topology.load_text(
+        text.replace("name: quickstart", f"name: t{RUN}-pool2\npool: {first.pool}", 1)
+    )
+    with pytest.raises(DeployError) as err:
+        deploy(second, backend)
+    message = str(err.value)
+    assert f"lab {first.name}" in message and "overlaps" in message, message
+    assert "set `pool:`" in message and f"destroy lab {first.name}" in message
+    assert leftovers(second.name) == []
+
+
 def test_a_failure_mid_deploy_leaves_nothing_behind(
     node_image: BuildResult,
     lab_from: Callable[[str, str], Lab],

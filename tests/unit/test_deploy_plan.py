@@ -10,10 +10,11 @@ import pytest
 
 import topology
 from orchestrator import labels as L
-from orchestrator.backend.docker import host_routes, pick_subnet
+from orchestrator.backend.docker import host_routes, pick_subnet, subnet_clash
 from orchestrator.backend.fake import MANAGEMENT_SUBNET, FakeBackend
 from orchestrator.deploy import AGENT_PYTHON, make_plan
 from topology import Lab, NodeKind
+from topology.plan import default_pool
 
 
 def load(name: str) -> Lab:
@@ -151,3 +152,23 @@ def test_the_forward_option_is_part_of_the_topology_hash() -> None:
     on = topology.load_text(text)
     off = topology.load_text(text.replace("forward: true", "forward: false"))
     assert L.topology_hash(on) != L.topology_hash(off)
+
+
+def test_a_subnet_clash_names_the_other_lab_and_the_way_out() -> None:
+    text = (
+        "name: mine\nnodes: {a: {kind: host}, b: {kind: host}}\n"
+        "links: [{endpoints: [a:eth0, b:eth0]}]\n"
+    )
+    lab = topology.load_text(text)
+    subnet = str(lab.segments[0].subnet)
+    own = {"Name": "wl.mine.x", "Labels": {L.LAB: "mine"},
+           "IPAM": {"Config": [{"Subnet": subnet}]}}  # fmt: skip
+    other = {"Name": "wl.theirs.y", "Labels": {L.LAB: "theirs"},
+             "IPAM": {"Config": [{"Subnet": str(lab.pool)}]}}  # fmt: skip
+    plain = {"Name": "bridge", "Labels": None, "IPAM": {"Config": [{"Subnet": "172.17.0.0/16"}]}}
+    odd = {"Name": "weird", "IPAM": {"Config": [{"Gateway": "1.2.3.4"}]}}
+    assert subnet_clash(lab, [own, plain, odd]) is None  # its own networks never clash
+    why = subnet_clash(lab, [own, other])
+    assert why is not None and lab.pool == default_pool("mine")
+    assert "network wl.theirs.y of lab theirs" in why and "derived from its name" in why
+    assert "destroy lab theirs" in why

@@ -138,6 +138,9 @@ def subnet_clash(lab: Lab, networks: Sequence[dict[str, Any]]) -> str | None:
     return None
 
 
+STALE_ENDPOINT_RETRIES = (0.2, 0.5, 1.0, 2.0)  # seconds between "active endpoints" retries
+
+
 class DockerBackend:
     name = "docker"
 
@@ -381,12 +384,41 @@ class DockerBackend:
                 raise self._error(f"remove {name}", exc) from None
 
     def remove_network(self, lab: str, name: str) -> None:
+        """Remove a network. Docker 20.10 sometimes still counts endpoints of containers
+        just removed (moby #42119): "has active endpoints" with none attached is retried
+        for a few seconds; if the count stays, the error says what it is and what clears
+        it (a dockerd restart), instead of Docker's bare refusal."""
+        delays = list(STALE_ENDPOINT_RETRIES)
+        while True:
+            try:
+                self.api.remove_network(name)
+                return
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError as exc:
+                if "active endpoints" not in str(exc):
+                    raise self._error(f"remove network {name}", exc) from None
+                attached = self._attached(name)
+                if attached:
+                    raise BackendError(
+                        f"remove network {name}: still attached: {', '.join(attached)}"
+                    ) from None
+                if not delays:
+                    raise BackendError(
+                        f"remove network {name}: Docker counts active endpoints but none is "
+                        "attached (a Docker 20.10 endpoint-count leak, moby #42119); "
+                        "restarting dockerd clears it, then destroy the lab again"
+                    ) from None
+                time.sleep(delays.pop(0))
+
+    def _attached(self, name: str) -> list[str]:
+        """Names of the containers Docker lists on network ``name``."""
         try:
-            self.api.remove_network(name)
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            raise self._error(f"remove network {name}", exc) from None
+            info = self.api.inspect_network(name)
+        except docker.errors.APIError:
+            return []
+        containers = info.get("Containers") or {}
+        return sorted(str(c.get("Name") or cid[:12]) for cid, c in containers.items())
 
     # ---- discovery ---------------------------------------------------------------------
     def find(self, lab: str) -> LabObjects:

@@ -7,6 +7,23 @@ from bisect import bisect_right
 from collections import deque
 
 
+def frozen(data: bytes | bytearray | memoryview) -> bytes | memoryview:
+    """``data`` itself when nobody can change it later (``bytes``, or a contiguous
+    read-only byte view of ``bytes``: a received frame, an application's bytes), else a
+    copy, as a socket's send() copies: what the buffers below keep."""
+    if type(data) is bytes:
+        return data
+    if (
+        type(data) is memoryview
+        and data.readonly
+        and type(data.obj) is bytes
+        and data.contiguous
+        and data.itemsize == 1
+    ):
+        return data
+    return bytes(data)
+
+
 class SendBuffer:
     """Unacknowledged + unsent bytes. ``start`` is the sequence number of the first byte,
     ``end`` one past the last (a plain attribute: the send path reads it per segment).
@@ -38,14 +55,9 @@ class SendBuffer:
         n = min(len(data), self.capacity - (self.end - self.start))
         if n <= 0:
             return 0
-        chunk: bytes | memoryview
-        if type(data) is bytes:
-            chunk = data if n == len(data) else memoryview(data)[:n]
-        elif type(data) is memoryview and data.readonly and type(data.obj) is bytes:
-            chunk = data[:n] if data.contiguous and data.itemsize == 1 else bytes(data[:n])
-        else:
-            chunk = bytes(data[:n])
-        self._chunks.append(chunk)
+        if n < len(data):
+            data = memoryview(data)[:n]
+        self._chunks.append(frozen(data))
         self._starts.append(self.end)
         self.end += n
         return n
@@ -108,15 +120,9 @@ class ByteQueue:
 
     def append(self, data: bytes | bytearray | memoryview) -> None:
         n = len(data)
-        if not n:
-            return
-        if type(data) is memoryview:
-            if not (data.readonly and type(data.obj) is bytes and data.contiguous):
-                data = bytes(data)
-        elif type(data) is not bytes:
-            data = bytes(data)
-        self._chunks.append(data)
-        self._len += n
+        if n:
+            self._chunks.append(frozen(data))
+            self._len += n
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes from the front."""
@@ -220,7 +226,7 @@ class ReceiveBuffer:
             self.ooo_bytes -= len(block)
             end = start + len(block)
             if end > self.nxt:
-                self.ready.append(block[self.nxt - start :])
+                self.ready.append(bytes(memoryview(block)[self.nxt - start :]))  # one copy
                 self.nxt = end
 
     def blocks(self) -> list[tuple[int, int]]:

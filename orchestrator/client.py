@@ -148,7 +148,7 @@ def fault_spec(
     if rate is not None:
         spec.rate.rate_bps = rate
     if mtu is not None:
-        spec.mtu = mtu
+        spec.blackhole_mtu = mtu
     if match:
         m = spec.match
         m.protocol = str(match.get("protocol") or "")

@@ -148,7 +148,7 @@ def effects_message(
     if effects.rate is not None:
         spec.rate.rate_bps = float(effects.rate)
     if effects.mtu is not None:
-        spec.mtu = effects.mtu
+        spec.blackhole_mtu = effects.mtu
     if match is not None:
         m = spec.match
         m.protocol = match.protocol or ""
@@ -219,8 +219,8 @@ def effects_text(spec: common_pb2.FaultSpec) -> str:
         parts.append(f"jitter={_ms(spec.jitter_ms)}")
     if spec.HasField("rate"):
         parts.append(f"rate={_rate_text(spec.rate.rate_bps)}")
-    if spec.HasField("mtu"):
-        parts.append(f"mtu={spec.mtu}")
+    if spec.HasField("blackhole_mtu"):
+        parts.append(f"mtu={spec.blackhole_mtu}")
     if spec.down:
         parts.append("down")
     if spec.direction in (EGRESS, INGRESS):
@@ -330,7 +330,7 @@ class LabFaultState:
 
 def _has_effect(spec: common_pb2.FaultSpec) -> bool:
     return any(getattr(spec, f) for f in EFFECT_FIELDS) or any(
-        spec.HasField(f) for f in ("gilbert_elliott", "rate", "mtu")
+        spec.HasField(f) for f in ("gilbert_elliott", "rate", "blackhole_mtu")
     )
 
 

@@ -261,19 +261,10 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
     def Deploy(
         self, request: lab_pb2.DeployRequest, context: grpc.ServicerContext
     ) -> Iterator[lab_pb2.DeployEvent]:
-        source = request.WhichOneof("source")
-        if source is None:
-            raise InvalidArgument("give topology_yaml or topology_path", "source")
-        if source == "topology_path":
-            path = request.topology_path
-            try:
-                text = Path(path).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise NotFound(f"{path}: {exc.strerror or exc}", "topology_path") from None
-            lab = load_text(text, file=path)
-        else:
-            text = request.topology_yaml
-            lab = load_text(text, file=request.source_name or "<request>")
+        if request.WhichOneof("source") is None:
+            raise InvalidArgument("give the topology file's text", "topology_yaml")
+        text = request.topology_yaml
+        lab = load_text(text, file=request.source_name or "<request>")
         if request.name:
             lab = _renamed(text, request.name, lab.source)
         backend = request.backend or "sim"

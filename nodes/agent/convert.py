@@ -281,6 +281,8 @@ def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str]) -> Fault
         raise ArgumentError(f"{field}.direction", f"unknown direction {msg.direction}")
     if msg.distribution not in _DISTRIBUTIONS:
         raise ArgumentError(f"{field}.distribution", f"unknown distribution {msg.distribution}")
+    if msg.HasField("mtu"):
+        raise ArgumentError(f"{field}.mtu", "interface MTU faults are not in this node yet")
     duration = None
     if msg.HasField("duration_ms"):
         duration = seconds(f"{field}.duration_ms", msg.duration_ms, high=MAX_DURATION_MS)
@@ -320,7 +322,7 @@ def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str]) -> Fault
             jitter=seconds(f"{field}.jitter_ms", msg.jitter_ms, high=MAX_DELAY_MS),
             distribution=_DISTRIBUTIONS[msg.distribution],
             reorder=msg.reorder,
-            mtu=msg.mtu if msg.HasField("mtu") else None,
+            blackhole_mtu=msg.blackhole_mtu if msg.HasField("blackhole_mtu") else None,
             down=msg.down,
             seed=msg.seed if msg.HasField("seed") else None,
             duration=duration,

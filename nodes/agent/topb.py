@@ -78,8 +78,8 @@ def fault_spec(spec: FaultSpec) -> common_pb2.FaultSpec:
             msg.rate.queue_limit_bytes = rate.queue_limit_bytes
         if rate.queue_limit_packets is not None:
             msg.rate.queue_limit_packets = rate.queue_limit_packets
-    if spec.mtu is not None:
-        msg.mtu = spec.mtu
+    if spec.blackhole_mtu is not None:
+        msg.blackhole_mtu = spec.blackhole_mtu
     if spec.seed is not None:
         msg.seed = spec.seed
     if spec.duration is not None:

@@ -8,7 +8,7 @@ Modules: model.py (specs, counters, info, events; validation), match.py (traffic
 selectors at fixed offsets), effects.py (the per-fault pipeline and its PRNG streams),
 rate.py (virtual-time token bucket), engine.py (FaultEngine), errors.py.
 
-Effect order on one fault: down -> match -> mtu -> loss / gilbert_elliott -> corrupt
+Effect order on one fault: down -> match -> blackhole_mtu -> loss / gilbert_elliott -> corrupt
 -> duplicate -> rate -> delay + jitter / reorder. Several faults on one interface and
 direction chain in creation order. netem mapping: ``loss random P`` = loss;
 ``loss gemodel p r 1-h 1-k`` = GilbertElliott(p, r, loss_bad, loss_good); ``delay D J

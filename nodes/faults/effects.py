@@ -2,7 +2,7 @@
 
 Order (fixed, documented in FaultSpec):
 
-    down -> match -> mtu -> loss / gilbert_elliott -> corrupt -> duplicate
+    down -> match -> blackhole_mtu -> loss / gilbert_elliott -> corrupt -> duplicate
          -> rate (token bucket) -> delay + jitter / reorder
 
 Rate comes before delay as on a real link (serialisation, then propagation): the token
@@ -38,7 +38,7 @@ class Tally:
     matched: int = 0
     dropped: int = 0
     dropped_down: int = 0
-    dropped_mtu: int = 0
+    dropped_blackhole: int = 0
     dropped_loss: int = 0
     shaped: int = 0
     queued: int = 0
@@ -111,9 +111,9 @@ class Pipeline:
         rand = stream.random
         u = [rand() for _ in range(self.draws)]
 
-        if spec.mtu is not None and len(frame) - ETH_HLEN > spec.mtu:
+        if spec.blackhole_mtu is not None and len(frame) - ETH_HLEN > spec.blackhole_mtu:
             tally.dropped += 1
-            tally.dropped_mtu += 1
+            tally.dropped_blackhole += 1
             return []
         if self._lost(stream, u):
             tally.dropped += 1

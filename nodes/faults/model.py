@@ -132,7 +132,7 @@ class FaultSpec:
     """One fault on one node: target interface and direction, optional match, effects,
     seed and duration. Effects apply in this fixed order (see effects.py):
 
-        down -> match -> mtu -> loss / gilbert_elliott -> corrupt -> duplicate
+        down -> match -> blackhole_mtu -> loss / gilbert_elliott -> corrupt -> duplicate
              -> rate (token bucket) -> delay + jitter / reorder
 
     ``reorder`` follows netem: with that probability a frame goes out at once, the others
@@ -152,7 +152,7 @@ class FaultSpec:
     jitter: float = 0.0
     distribution: Distribution = Distribution.UNIFORM
     reorder: float = 0.0
-    mtu: int | None = None
+    blackhole_mtu: int | None = None
     down: bool = False
     seed: int | None = None
     duration: float | None = None
@@ -180,8 +180,8 @@ class FaultSpec:
                 "reorder",
                 f"needs delay > 0 (reordered frames skip the delay), got delay {self.delay!r}",
             )
-        if self.mtu is not None:
-            check_int("mtu", self.mtu, MIN_MTU, MAX_MTU)
+        if self.blackhole_mtu is not None:
+            check_int("blackhole_mtu", self.blackhole_mtu, MIN_MTU, MAX_MTU)
         if not isinstance(self.down, bool):
             raise FaultSpecError("down", f"must be true or false, got {self.down!r}")
         if self.down and self.match is not None:
@@ -222,7 +222,7 @@ class FaultCounters:
     matched: int = 0  # of those, frames the match selected (all of them without a match)
     dropped: int = 0
     dropped_down: int = 0
-    dropped_mtu: int = 0
+    dropped_blackhole: int = 0
     dropped_loss: int = 0
     shaped: int = 0  # dropped because the rate limiter's queue was full
     queued: int = 0  # waited in the rate limiter's queue for tokens

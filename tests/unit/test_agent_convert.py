@@ -125,7 +125,7 @@ def test_a_full_fault_spec_converts_both_ways() -> None:
         delay_ms=20, jitter_ms=5, distribution=common_pb2.DELAY_DISTRIBUTION_NORMAL,
         duplicate=0.01, corrupt=0.02, reorder=0.1,
         rate=common_pb2.RateLimit(rate_bps=10e6, burst_bytes=3000, queue_limit_packets=50),
-        mtu=1400, seed=99, duration_ms=2500,
+        blackhole_mtu=1400, seed=99, duration_ms=2500,
     )  # fmt: skip
     spec = convert.fault("fault", msg, ["eth0", "eth1"])
     assert spec == FaultSpec(
@@ -134,7 +134,7 @@ def test_a_full_fault_spec_converts_both_ways() -> None:
         gilbert_elliott=GilbertElliott(p=0.01, r=0.3), delay=0.02, jitter=0.005,
         distribution=Distribution.NORMAL, duplicate=0.01, corrupt=0.02, reorder=0.1,
         rate=RateLimit(rate_bps=10e6, burst_bytes=3000, queue_limit_packets=50),
-        mtu=1400, seed=99, duration=2.5,
+        blackhole_mtu=1400, seed=99, duration=2.5,
     )  # fmt: skip
     back = convert.fault("fault", topb.fault_spec(spec), ["eth0", "eth1"])
     assert back == spec
@@ -148,7 +148,7 @@ def test_a_full_fault_spec_converts_both_ways() -> None:
         (common_pb2.FaultSpec(iface="eth0", loss=1.5), "fault.loss: must be within 0..1, got 1.5"),
         (common_pb2.FaultSpec(iface="eth0", duration_ms=0), "fault.duration_ms: must be > 0"),
         (common_pb2.FaultSpec(iface="eth0", jitter_ms=-3), "fault.jitter_ms: must be within"),
-        (common_pb2.FaultSpec(iface="eth0", mtu=20), "fault.mtu:"),
+        (common_pb2.FaultSpec(iface="eth0", blackhole_mtu=20), "fault.blackhole_mtu:"),
         (common_pb2.FaultSpec(iface="eth0", loss=0.1,
                               gilbert_elliott=common_pb2.GilbertElliott(p=0.1)),
          "fault.gilbert_elliott: cannot be combined with loss"),

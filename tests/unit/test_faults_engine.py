@@ -97,13 +97,13 @@ def test_add_get_list_remove_clear() -> None:
 
 def test_mtu_override_drops_larger_l3() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", EG, mtu=1400), now=0.0)
+    engine.add(FaultSpec("eth0", EG, blackhole_mtu=1400), now=0.0)
     ok, big = ipv4_frame(1400), ipv4_frame(1401)
     assert engine.process("eth0", EG, ok, now=0.0) == [(0.0, ok)]
     assert engine.process("eth0", EG, big, now=0.0) == []
     assert engine.process("eth0", EG, ARP, now=0.0) == [(0.0, ARP)]
     counters = engine.list()[0].counters
-    assert (counters.dropped, counters.dropped_mtu) == (1, 1)
+    assert (counters.dropped, counters.dropped_blackhole) == (1, 1)
 
 
 def test_link_down_drops_everything_in_its_direction() -> None:
@@ -166,7 +166,7 @@ def test_combined_effects_add_up() -> None:
         jitter=0.005,
         reorder=0.1,
         rate=RateLimit(100e6, queue_limit_packets=50),
-        mtu=1000,
+        blackhole_mtu=1000,
         seed=5,
     )
     engine.add(spec, now=0.0)
@@ -176,9 +176,9 @@ def test_combined_effects_add_up() -> None:
         out += [(i * 1e-4, at, f) for at, f in engine.process("eth0", EG, frame, now=i * 1e-4)]
     c = engine.list()[0].counters
     assert c.seen == c.matched == n
-    assert c.dropped_mtu == n // 100
-    assert c.dropped == c.dropped_mtu + c.dropped_loss + c.shaped
-    assert len(out) == n - c.dropped_mtu - c.dropped_loss + c.duplicated - c.shaped
+    assert c.dropped_blackhole == n // 100
+    assert c.dropped == c.dropped_blackhole + c.dropped_loss + c.shaped
+    assert len(out) == n - c.dropped_blackhole - c.dropped_loss + c.duplicated - c.shaped
     assert c.delayed + c.reordered == len(out)
     assert 0.08 < c.dropped_loss / n < 0.12
     assert 0.03 < c.corrupted / n < 0.07

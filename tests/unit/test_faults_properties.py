@@ -38,7 +38,7 @@ def specs(draw: st.DrawFn) -> FaultSpec:
         jitter=draw(st.sampled_from([0.0, 0.01])),
         distribution=draw(st.sampled_from(list(Distribution))),
         reorder=draw(probability) if delay > 0 else 0.0,
-        mtu=draw(st.none() | st.integers(68, 1500)),
+        blackhole_mtu=draw(st.none() | st.integers(68, 1500)),
         seed=draw(st.integers(0, 2**64 - 1)),
     )
 
@@ -66,7 +66,7 @@ def run(
     covered = sum(d in spec.direction.concrete for d, _, _ in frames)
     assert counters.seen == covered
     assert counters.dropped == (
-        counters.dropped_down + counters.dropped_mtu + counters.dropped_loss + counters.shaped
+        counters.dropped_down + counters.dropped_blackhole + counters.dropped_loss + counters.shaped
     )
     released = sum(len(out) for out in outs)
     assert released == len(frames) - counters.dropped + counters.duplicated

@@ -65,7 +65,7 @@ class RateLimit(_message.Message):
     def __init__(self, rate_bps: _Optional[float] = ..., burst_bytes: _Optional[int] = ..., queue_limit_bytes: _Optional[int] = ..., queue_limit_packets: _Optional[int] = ...) -> None: ...
 
 class FaultSpec(_message.Message):
-    __slots__ = ("iface", "direction", "match", "loss", "gilbert_elliott", "delay_ms", "jitter_ms", "distribution", "duplicate", "corrupt", "reorder", "rate", "mtu", "down", "seed", "duration_ms")
+    __slots__ = ("iface", "direction", "match", "loss", "gilbert_elliott", "delay_ms", "jitter_ms", "distribution", "duplicate", "corrupt", "reorder", "rate", "mtu", "down", "seed", "duration_ms", "blackhole_mtu")
     IFACE_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     MATCH_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,7 @@ class FaultSpec(_message.Message):
     DOWN_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    BLACKHOLE_MTU_FIELD_NUMBER: _ClassVar[int]
     iface: str
     direction: Direction
     match: Match
@@ -98,15 +99,16 @@ class FaultSpec(_message.Message):
     down: bool
     seed: int
     duration_ms: float
-    def __init__(self, iface: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., match: _Optional[_Union[Match, _Mapping]] = ..., loss: _Optional[float] = ..., gilbert_elliott: _Optional[_Union[GilbertElliott, _Mapping]] = ..., delay_ms: _Optional[float] = ..., jitter_ms: _Optional[float] = ..., distribution: _Optional[_Union[DelayDistribution, str]] = ..., duplicate: _Optional[float] = ..., corrupt: _Optional[float] = ..., reorder: _Optional[float] = ..., rate: _Optional[_Union[RateLimit, _Mapping]] = ..., mtu: _Optional[int] = ..., down: _Optional[bool] = ..., seed: _Optional[int] = ..., duration_ms: _Optional[float] = ...) -> None: ...
+    blackhole_mtu: int
+    def __init__(self, iface: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., match: _Optional[_Union[Match, _Mapping]] = ..., loss: _Optional[float] = ..., gilbert_elliott: _Optional[_Union[GilbertElliott, _Mapping]] = ..., delay_ms: _Optional[float] = ..., jitter_ms: _Optional[float] = ..., distribution: _Optional[_Union[DelayDistribution, str]] = ..., duplicate: _Optional[float] = ..., corrupt: _Optional[float] = ..., reorder: _Optional[float] = ..., rate: _Optional[_Union[RateLimit, _Mapping]] = ..., mtu: _Optional[int] = ..., down: _Optional[bool] = ..., seed: _Optional[int] = ..., duration_ms: _Optional[float] = ..., blackhole_mtu: _Optional[int] = ...) -> None: ...
 
 class FaultCounters(_message.Message):
-    __slots__ = ("seen", "matched", "dropped", "dropped_down", "dropped_mtu", "dropped_loss", "shaped", "queued", "corrupted", "duplicated", "delayed", "reordered")
+    __slots__ = ("seen", "matched", "dropped", "dropped_down", "dropped_blackhole", "dropped_loss", "shaped", "queued", "corrupted", "duplicated", "delayed", "reordered", "mtu_exceeded")
     SEEN_FIELD_NUMBER: _ClassVar[int]
     MATCHED_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
     DROPPED_DOWN_FIELD_NUMBER: _ClassVar[int]
-    DROPPED_MTU_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_BLACKHOLE_FIELD_NUMBER: _ClassVar[int]
     DROPPED_LOSS_FIELD_NUMBER: _ClassVar[int]
     SHAPED_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
@@ -114,11 +116,12 @@ class FaultCounters(_message.Message):
     DUPLICATED_FIELD_NUMBER: _ClassVar[int]
     DELAYED_FIELD_NUMBER: _ClassVar[int]
     REORDERED_FIELD_NUMBER: _ClassVar[int]
+    MTU_EXCEEDED_FIELD_NUMBER: _ClassVar[int]
     seen: int
     matched: int
     dropped: int
     dropped_down: int
-    dropped_mtu: int
+    dropped_blackhole: int
     dropped_loss: int
     shaped: int
     queued: int
@@ -126,7 +129,8 @@ class FaultCounters(_message.Message):
     duplicated: int
     delayed: int
     reordered: int
-    def __init__(self, seen: _Optional[int] = ..., matched: _Optional[int] = ..., dropped: _Optional[int] = ..., dropped_down: _Optional[int] = ..., dropped_mtu: _Optional[int] = ..., dropped_loss: _Optional[int] = ..., shaped: _Optional[int] = ..., queued: _Optional[int] = ..., corrupted: _Optional[int] = ..., duplicated: _Optional[int] = ..., delayed: _Optional[int] = ..., reordered: _Optional[int] = ...) -> None: ...
+    mtu_exceeded: int
+    def __init__(self, seen: _Optional[int] = ..., matched: _Optional[int] = ..., dropped: _Optional[int] = ..., dropped_down: _Optional[int] = ..., dropped_blackhole: _Optional[int] = ..., dropped_loss: _Optional[int] = ..., shaped: _Optional[int] = ..., queued: _Optional[int] = ..., corrupted: _Optional[int] = ..., duplicated: _Optional[int] = ..., delayed: _Optional[int] = ..., reordered: _Optional[int] = ..., mtu_exceeded: _Optional[int] = ...) -> None: ...
 
 class FaultInfo(_message.Message):
     __slots__ = ("fault_id", "seed", "spec", "age_ms", "remaining_ms", "counters", "node", "first_hit_ms")
@@ -149,7 +153,7 @@ class FaultInfo(_message.Message):
     def __init__(self, fault_id: _Optional[str] = ..., seed: _Optional[int] = ..., spec: _Optional[_Union[FaultSpec, _Mapping]] = ..., age_ms: _Optional[float] = ..., remaining_ms: _Optional[float] = ..., counters: _Optional[_Union[FaultCounters, _Mapping]] = ..., node: _Optional[str] = ..., first_hit_ms: _Optional[float] = ...) -> None: ...
 
 class StackOptions(_message.Message):
-    __slots__ = ("congestion_control", "msl_ms", "syn_retries", "synack_retries", "retries1", "retries2", "orphan_retries", "fin_timeout_ms", "delayed_ack", "sack", "timestamps", "wscale", "syncookies", "initial_cwnd", "rto_min_ms", "ttl", "arp_reachable_ms", "arp_retries", "reassembly_timeout_ms", "rmem_bytes", "wmem_bytes", "hystart", "tlp")
+    __slots__ = ("congestion_control", "msl_ms", "syn_retries", "synack_retries", "retries1", "retries2", "orphan_retries", "fin_timeout_ms", "delayed_ack", "sack", "timestamps", "wscale", "syncookies", "initial_cwnd", "rto_min_ms", "ttl", "arp_reachable_ms", "arp_retries", "reassembly_timeout_ms", "rmem_bytes", "wmem_bytes", "hystart", "tlp", "mtu_probing", "base_mss")
     CONGESTION_CONTROL_FIELD_NUMBER: _ClassVar[int]
     MSL_MS_FIELD_NUMBER: _ClassVar[int]
     SYN_RETRIES_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +177,8 @@ class StackOptions(_message.Message):
     WMEM_BYTES_FIELD_NUMBER: _ClassVar[int]
     HYSTART_FIELD_NUMBER: _ClassVar[int]
     TLP_FIELD_NUMBER: _ClassVar[int]
+    MTU_PROBING_FIELD_NUMBER: _ClassVar[int]
+    BASE_MSS_FIELD_NUMBER: _ClassVar[int]
     congestion_control: str
     msl_ms: float
     syn_retries: int
@@ -196,7 +202,9 @@ class StackOptions(_message.Message):
     wmem_bytes: int
     hystart: bool
     tlp: bool
-    def __init__(self, congestion_control: _Optional[str] = ..., msl_ms: _Optional[float] = ..., syn_retries: _Optional[int] = ..., synack_retries: _Optional[int] = ..., retries1: _Optional[int] = ..., retries2: _Optional[int] = ..., orphan_retries: _Optional[int] = ..., fin_timeout_ms: _Optional[float] = ..., delayed_ack: _Optional[bool] = ..., sack: _Optional[bool] = ..., timestamps: _Optional[bool] = ..., wscale: _Optional[bool] = ..., syncookies: _Optional[bool] = ..., initial_cwnd: _Optional[int] = ..., rto_min_ms: _Optional[float] = ..., ttl: _Optional[int] = ..., arp_reachable_ms: _Optional[float] = ..., arp_retries: _Optional[int] = ..., reassembly_timeout_ms: _Optional[float] = ..., rmem_bytes: _Optional[int] = ..., wmem_bytes: _Optional[int] = ..., hystart: _Optional[bool] = ..., tlp: _Optional[bool] = ...) -> None: ...
+    mtu_probing: int
+    base_mss: int
+    def __init__(self, congestion_control: _Optional[str] = ..., msl_ms: _Optional[float] = ..., syn_retries: _Optional[int] = ..., synack_retries: _Optional[int] = ..., retries1: _Optional[int] = ..., retries2: _Optional[int] = ..., orphan_retries: _Optional[int] = ..., fin_timeout_ms: _Optional[float] = ..., delayed_ack: _Optional[bool] = ..., sack: _Optional[bool] = ..., timestamps: _Optional[bool] = ..., wscale: _Optional[bool] = ..., syncookies: _Optional[bool] = ..., initial_cwnd: _Optional[int] = ..., rto_min_ms: _Optional[float] = ..., ttl: _Optional[int] = ..., arp_reachable_ms: _Optional[float] = ..., arp_retries: _Optional[int] = ..., reassembly_timeout_ms: _Optional[float] = ..., rmem_bytes: _Optional[int] = ..., wmem_bytes: _Optional[int] = ..., hystart: _Optional[bool] = ..., tlp: _Optional[bool] = ..., mtu_probing: _Optional[int] = ..., base_mss: _Optional[int] = ...) -> None: ...
 
 class TcpConnectionInfo(_message.Message):
     __slots__ = ("state", "local_address", "local_port", "remote_address", "remote_port", "congestion_control", "ca_state", "cwnd", "cwnd_bytes", "ssthresh", "srtt_ms", "rttvar_ms", "rto_ms", "mss", "pmtu", "rcv_mss", "snd_wscale", "rcv_wscale", "snd_wnd_bytes", "rcv_wnd_bytes", "bytes_sent", "bytes_retrans", "bytes_acked", "bytes_received", "segs_out", "segs_in", "data_segs_out", "data_segs_in", "retrans", "retransmits", "lost_bytes", "sacked_bytes", "dup_acks", "unacked_bytes", "send_queue_bytes", "recv_queue_bytes", "ooo_bytes", "sack", "timestamps")

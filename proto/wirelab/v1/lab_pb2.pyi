@@ -27,9 +27,8 @@ NODE_ACTION_PAUSE: NodeActionKind
 NODE_ACTION_UNPAUSE: NodeActionKind
 
 class DeployRequest(_message.Message):
-    __slots__ = ("topology_yaml", "topology_path", "name", "backend", "replace", "seed", "skip_timeline", "source_name")
+    __slots__ = ("topology_yaml", "name", "backend", "replace", "seed", "skip_timeline", "source_name")
     TOPOLOGY_YAML_FIELD_NUMBER: _ClassVar[int]
-    TOPOLOGY_PATH_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     REPLACE_FIELD_NUMBER: _ClassVar[int]
@@ -37,14 +36,13 @@ class DeployRequest(_message.Message):
     SKIP_TIMELINE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_NAME_FIELD_NUMBER: _ClassVar[int]
     topology_yaml: str
-    topology_path: str
     name: str
     backend: str
     replace: bool
     seed: int
     skip_timeline: bool
     source_name: str
-    def __init__(self, topology_yaml: _Optional[str] = ..., topology_path: _Optional[str] = ..., name: _Optional[str] = ..., backend: _Optional[str] = ..., replace: _Optional[bool] = ..., seed: _Optional[int] = ..., skip_timeline: _Optional[bool] = ..., source_name: _Optional[str] = ...) -> None: ...
+    def __init__(self, topology_yaml: _Optional[str] = ..., name: _Optional[str] = ..., backend: _Optional[str] = ..., replace: _Optional[bool] = ..., seed: _Optional[int] = ..., skip_timeline: _Optional[bool] = ..., source_name: _Optional[str] = ...) -> None: ...
 
 class DeployProgress(_message.Message):
     __slots__ = ("step", "node", "done", "total", "message")
@@ -115,20 +113,24 @@ class GetLabRequest(_message.Message):
     def __init__(self, lab: _Optional[str] = ...) -> None: ...
 
 class LabInterface(_message.Message):
-    __slots__ = ("name", "address", "prefix_len", "mac", "mtu", "link")
+    __slots__ = ("name", "address", "prefix_len", "mac", "mtu", "link", "up", "planned_mtu")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
     MAC_FIELD_NUMBER: _ClassVar[int]
     MTU_FIELD_NUMBER: _ClassVar[int]
     LINK_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_MTU_FIELD_NUMBER: _ClassVar[int]
     name: str
     address: str
     prefix_len: int
     mac: str
     mtu: int
     link: str
-    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mac: _Optional[str] = ..., mtu: _Optional[int] = ..., link: _Optional[str] = ...) -> None: ...
+    up: bool
+    planned_mtu: int
+    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mac: _Optional[str] = ..., mtu: _Optional[int] = ..., link: _Optional[str] = ..., up: _Optional[bool] = ..., planned_mtu: _Optional[int] = ...) -> None: ...
 
 class LabNode(_message.Message):
     __slots__ = ("name", "kind", "state", "agent", "interfaces", "apps")
@@ -363,7 +365,7 @@ class TransferRequest(_message.Message):
     def __init__(self, lab: _Optional[str] = ..., source: _Optional[str] = ..., destination: _Optional[str] = ..., size_bytes: _Optional[int] = ..., congestion_control: _Optional[str] = ..., port: _Optional[int] = ..., sample_interval_ms: _Optional[float] = ..., timeout_ms: _Optional[float] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class TransferResponse(_message.Message):
-    __slots__ = ("bytes", "bytes_received", "seconds", "goodput_bps", "sender_sha256", "receiver_sha256", "sha256_match", "retransmits", "bytes_retrans", "error", "samples", "final", "source_address", "destination_address", "port")
+    __slots__ = ("bytes", "bytes_received", "seconds", "goodput_bps", "sender_sha256", "receiver_sha256", "sha256_match", "retransmits", "bytes_retrans", "error", "samples", "final", "source_address", "destination_address", "port", "size_bytes", "timeout_s")
     BYTES_FIELD_NUMBER: _ClassVar[int]
     BYTES_RECEIVED_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -379,6 +381,8 @@ class TransferResponse(_message.Message):
     SOURCE_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     bytes: int
     bytes_received: int
     seconds: float
@@ -394,7 +398,9 @@ class TransferResponse(_message.Message):
     source_address: str
     destination_address: str
     port: int
-    def __init__(self, bytes: _Optional[int] = ..., bytes_received: _Optional[int] = ..., seconds: _Optional[float] = ..., goodput_bps: _Optional[float] = ..., sender_sha256: _Optional[str] = ..., receiver_sha256: _Optional[str] = ..., sha256_match: _Optional[bool] = ..., retransmits: _Optional[int] = ..., bytes_retrans: _Optional[int] = ..., error: _Optional[str] = ..., samples: _Optional[_Iterable[_Union[_node_pb2.TcpSample, _Mapping]]] = ..., final: _Optional[_Union[_common_pb2.TcpConnectionInfo, _Mapping]] = ..., source_address: _Optional[str] = ..., destination_address: _Optional[str] = ..., port: _Optional[int] = ...) -> None: ...
+    size_bytes: int
+    timeout_s: float
+    def __init__(self, bytes: _Optional[int] = ..., bytes_received: _Optional[int] = ..., seconds: _Optional[float] = ..., goodput_bps: _Optional[float] = ..., sender_sha256: _Optional[str] = ..., receiver_sha256: _Optional[str] = ..., sha256_match: _Optional[bool] = ..., retransmits: _Optional[int] = ..., bytes_retrans: _Optional[int] = ..., error: _Optional[str] = ..., samples: _Optional[_Iterable[_Union[_node_pb2.TcpSample, _Mapping]]] = ..., final: _Optional[_Union[_common_pb2.TcpConnectionInfo, _Mapping]] = ..., source_address: _Optional[str] = ..., destination_address: _Optional[str] = ..., port: _Optional[int] = ..., size_bytes: _Optional[int] = ..., timeout_s: _Optional[float] = ...) -> None: ...
 
 class LabHttpGetRequest(_message.Message):
     __slots__ = ("lab", "node", "http")
@@ -413,6 +419,42 @@ class NodeRequest(_message.Message):
     lab: str
     node: str
     def __init__(self, lab: _Optional[str] = ..., node: _Optional[str] = ...) -> None: ...
+
+class LabSetInterfaceRequest(_message.Message):
+    __slots__ = ("lab", "node", "iface", "mtu", "up", "address")
+    LAB_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    IFACE_FIELD_NUMBER: _ClassVar[int]
+    MTU_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    lab: str
+    node: str
+    iface: str
+    mtu: int
+    up: bool
+    address: str
+    def __init__(self, lab: _Optional[str] = ..., node: _Optional[str] = ..., iface: _Optional[str] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ..., address: _Optional[str] = ...) -> None: ...
+
+class LabAddRouteRequest(_message.Message):
+    __slots__ = ("lab", "node", "route")
+    LAB_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    lab: str
+    node: str
+    route: _node_pb2.RouteConfig
+    def __init__(self, lab: _Optional[str] = ..., node: _Optional[str] = ..., route: _Optional[_Union[_node_pb2.RouteConfig, _Mapping]] = ...) -> None: ...
+
+class LabDeleteRouteRequest(_message.Message):
+    __slots__ = ("lab", "node", "prefix")
+    LAB_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    lab: str
+    node: str
+    prefix: str
+    def __init__(self, lab: _Optional[str] = ..., node: _Optional[str] = ..., prefix: _Optional[str] = ...) -> None: ...
 
 class LabStartAppRequest(_message.Message):
     __slots__ = ("lab", "node", "app")

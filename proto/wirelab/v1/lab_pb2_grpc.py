@@ -125,6 +125,21 @@ class LabServiceStub:
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
                 response_deserializer=wirelab_dot_v1_dot_node__pb2.GetCountersResponse.FromString,
                 _registered_method=True)
+        self.SetInterface = channel.unary_unary(
+                '/wirelab.v1.LabService/SetInterface',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.LabSetInterfaceRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_lab__pb2.LabInterface.FromString,
+                _registered_method=True)
+        self.AddRoute = channel.unary_unary(
+                '/wirelab.v1.LabService/AddRoute',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.LabAddRouteRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_node__pb2.RouteEntry.FromString,
+                _registered_method=True)
+        self.DeleteRoute = channel.unary_unary(
+                '/wirelab.v1.LabService/DeleteRoute',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.LabDeleteRouteRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_node__pb2.RouteEntry.FromString,
+                _registered_method=True)
         self.StartApp = channel.unary_unary(
                 '/wirelab.v1.LabService/StartApp',
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.LabStartAppRequest.SerializeToString,
@@ -273,6 +288,25 @@ class LabServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetInterface(self, request, context):
+        """Live configuration (any node kind; not a fault: it stays until changed again).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddRoute(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRoute(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartApp(self, request, context):
         """Applications and shells.
         """
@@ -403,6 +437,21 @@ def add_LabServiceServicer_to_server(servicer, server):
                     servicer.GetCounters,
                     request_deserializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.FromString,
                     response_serializer=wirelab_dot_v1_dot_node__pb2.GetCountersResponse.SerializeToString,
+            ),
+            'SetInterface': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetInterface,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.LabSetInterfaceRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_lab__pb2.LabInterface.SerializeToString,
+            ),
+            'AddRoute': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddRoute,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.LabAddRouteRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_node__pb2.RouteEntry.SerializeToString,
+            ),
+            'DeleteRoute': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRoute,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.LabDeleteRouteRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_node__pb2.RouteEntry.SerializeToString,
             ),
             'StartApp': grpc.unary_unary_rpc_method_handler(
                     servicer.StartApp,
@@ -921,6 +970,87 @@ class LabService:
             '/wirelab.v1.LabService/GetCounters',
             wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
             wirelab_dot_v1_dot_node__pb2.GetCountersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetInterface(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wirelab.v1.LabService/SetInterface',
+            wirelab_dot_v1_dot_lab__pb2.LabSetInterfaceRequest.SerializeToString,
+            wirelab_dot_v1_dot_lab__pb2.LabInterface.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddRoute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wirelab.v1.LabService/AddRoute',
+            wirelab_dot_v1_dot_lab__pb2.LabAddRouteRequest.SerializeToString,
+            wirelab_dot_v1_dot_node__pb2.RouteEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRoute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wirelab.v1.LabService/DeleteRoute',
+            wirelab_dot_v1_dot_lab__pb2.LabDeleteRouteRequest.SerializeToString,
+            wirelab_dot_v1_dot_node__pb2.RouteEntry.FromString,
             options,
             channel_credentials,
             insecure,

@@ -28,6 +28,9 @@ class LabServiceStub:
     GetArpTable: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetArpTableResponse]
     GetConnections: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetConnectionsResponse]
     GetCounters: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetCountersResponse]
+    SetInterface: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabSetInterfaceRequest, _lab_pb2.LabInterface]
+    AddRoute: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabAddRouteRequest, _node_pb2.RouteEntry]
+    DeleteRoute: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabDeleteRouteRequest, _node_pb2.RouteEntry]
     StartApp: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabStartAppRequest, _node_pb2.AppInfo]
     StopApp: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabStopAppRequest, _node_pb2.AppInfo]
     ListApps: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabListAppsRequest, _lab_pb2.LabListAppsResponse]
@@ -91,6 +94,15 @@ class LabServiceServicer:
     def GetCounters(
         self, request: _lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> _node_pb2.GetCountersResponse: ...
+    def SetInterface(
+        self, request: _lab_pb2.LabSetInterfaceRequest, context: grpc.ServicerContext
+    ) -> _lab_pb2.LabInterface: ...
+    def AddRoute(
+        self, request: _lab_pb2.LabAddRouteRequest, context: grpc.ServicerContext
+    ) -> _node_pb2.RouteEntry: ...
+    def DeleteRoute(
+        self, request: _lab_pb2.LabDeleteRouteRequest, context: grpc.ServicerContext
+    ) -> _node_pb2.RouteEntry: ...
     def StartApp(
         self, request: _lab_pb2.LabStartAppRequest, context: grpc.ServicerContext
     ) -> _node_pb2.AppInfo: ...

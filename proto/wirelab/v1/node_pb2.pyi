@@ -115,7 +115,7 @@ class Versions(_message.Message):
     def __init__(self, wirelab: _Optional[str] = ..., python: _Optional[str] = ..., grpc: _Optional[str] = ..., protobuf: _Optional[str] = ...) -> None: ...
 
 class InterfaceStatus(_message.Message):
-    __slots__ = ("name", "device", "mac", "address", "prefix_len", "mtu", "up")
+    __slots__ = ("name", "device", "mac", "address", "prefix_len", "mtu", "up", "base_mtu")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     MAC_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +123,7 @@ class InterfaceStatus(_message.Message):
     PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
     MTU_FIELD_NUMBER: _ClassVar[int]
     UP_FIELD_NUMBER: _ClassVar[int]
+    BASE_MTU_FIELD_NUMBER: _ClassVar[int]
     name: str
     device: str
     mac: str
@@ -130,7 +131,8 @@ class InterfaceStatus(_message.Message):
     prefix_len: int
     mtu: int
     up: bool
-    def __init__(self, name: _Optional[str] = ..., device: _Optional[str] = ..., mac: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ...) -> None: ...
+    base_mtu: int
+    def __init__(self, name: _Optional[str] = ..., device: _Optional[str] = ..., mac: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ..., base_mtu: _Optional[int] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
     __slots__ = ("name", "kind", "ready", "uptime_s", "interfaces", "versions", "lab", "apps", "faults")
@@ -155,14 +157,18 @@ class NodeStatus(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NodeKind, str]] = ..., ready: _Optional[bool] = ..., uptime_s: _Optional[float] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceStatus, _Mapping]]] = ..., versions: _Optional[_Union[Versions, _Mapping]] = ..., lab: _Optional[str] = ..., apps: _Optional[_Iterable[str]] = ..., faults: _Optional[int] = ...) -> None: ...
 
 class SetInterfaceRequest(_message.Message):
-    __slots__ = ("name", "mtu", "up")
+    __slots__ = ("name", "mtu", "up", "address", "prefix_len")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MTU_FIELD_NUMBER: _ClassVar[int]
     UP_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
     name: str
     mtu: int
     up: bool
-    def __init__(self, name: _Optional[str] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ...) -> None: ...
+    address: str
+    prefix_len: int
+    def __init__(self, name: _Optional[str] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ...) -> None: ...
 
 class RouteEntry(_message.Message):
     __slots__ = ("prefix", "gateway", "iface", "kind", "metric")

@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from nodes.faults import Direction
+from nodes.faults.model import EMPTY_EFFECTS
 from orchestrator.cli_lab import COMMANDS as LAB_COMMANDS
 from orchestrator.cli_lab import EXIT_CODES
-from topology import Direction, FaultEntry, Lab, Lan, TopologyError, lab_to_dict, load_file
+from topology import FaultEntry, Lab, Lan, TopologyError, lab_to_dict, load_file
 from topology.schema import json_schema
 
 EXIT_OK = 0
@@ -143,7 +145,8 @@ def render_lab(lab: Lab) -> str:
 def _fault_what(fault: FaultEntry) -> str:
     if fault.action is not None:
         return fault.action.value
-    effects = {k: v for k, v in asdict(fault.effects).items() if v not in (None, False)}
+    defaults = asdict(EMPTY_EFFECTS)
+    effects = {k: v for k, v in asdict(fault.effects).items() if v != defaults[k]}
     text = " ".join(f"{k}={v}" for k, v in effects.items()) or "partition"
     if fault.direction is not Direction.BOTH:
         text += f" ({fault.direction.value})"

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 import grpc
 from wirelab.v1 import common_pb2, lab_pb2, node_pb2
 
+from nodes.agent import topb
+from nodes.faults import Direction, Effects, FaultSpec, Match
 from orchestrator.labs import (
     AlreadyExists,
     FailedPrecondition,
@@ -46,8 +48,7 @@ from orchestrator.labs import (
     ServiceError,
     from_rpc_error,
 )
-from topology import Direction, Effects, FaultEntry, IfRef, Lab, NodeKind, TargetKind
-from topology.model import DelayDistribution, Match
+from topology import FaultEntry, IfRef, Lab, NodeKind, TargetKind
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +110,6 @@ def parse_size(text: str) -> int:
 
 # ---- topology timeline -> messages ------------------------------------------------------
 
-_DIRECTIONS = {
-    Direction.BOTH: common_pb2.DIRECTION_BOTH,
-    Direction.EGRESS: common_pb2.DIRECTION_EGRESS,
-    Direction.INGRESS: common_pb2.DIRECTION_INGRESS,
-}
-
 
 def effects_message(
     effects: Effects,
@@ -123,45 +118,9 @@ def effects_message(
     seed: int | None,
     duration: float | None,
 ) -> common_pb2.FaultSpec:
-    """Topology effects -> the agent's FaultSpec (times in ms, GE as netem's p r 1-h 1-k)."""
-    spec = common_pb2.FaultSpec(direction=_DIRECTIONS[direction], down=effects.down)
-    for name in ("loss", "duplicate", "corrupt", "reorder"):
-        value = getattr(effects, name)
-        if value is not None:
-            setattr(spec, name, value)
-    if effects.delay is not None:
-        spec.delay_ms = effects.delay * 1000.0
-    if effects.jitter is not None:
-        spec.jitter_ms = effects.jitter * 1000.0
-    if effects.distribution is DelayDistribution.NORMAL:
-        spec.distribution = common_pb2.DELAY_DISTRIBUTION_NORMAL
-    elif effects.distribution is not None and effects.distribution is not DelayDistribution.UNIFORM:
-        raise InvalidArgument(
-            f"distribution {effects.distribution.value} is not supported (uniform, normal)",
-            "distribution",
-        )
-    if effects.ge is not None:
-        ge = effects.ge
-        spec.gilbert_elliott.CopyFrom(
-            common_pb2.GilbertElliott(p=ge.p, r=ge.r, loss_bad=1.0 - ge.h, loss_good=1.0 - ge.k)
-        )
-    if effects.rate is not None:
-        spec.rate.rate_bps = float(effects.rate)
-    if effects.mtu is not None:
-        spec.blackhole_mtu = effects.mtu
-    if match is not None:
-        m = spec.match
-        m.protocol = match.protocol or ""
-        m.src = "" if match.src is None else str(match.src)
-        m.dst = "" if match.dst is None else str(match.dst)
-        if match.sport is not None:
-            m.src_port = match.sport
-        if match.dport is not None:
-            m.dst_port = match.dport
-    if seed is not None:
-        spec.seed = seed
-    if duration is not None:
-        spec.duration_ms = duration * 1000.0
+    """Topology effects -> the agent's FaultSpec (its iface left empty: the target decides)."""
+    spec = topb.fault_spec(FaultSpec("*", effects, direction, match, seed, duration))
+    spec.iface = ""
     return spec
 
 

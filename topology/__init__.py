@@ -15,8 +15,6 @@ from topology.loader import load_file, load_text
 from topology.model import (
     AppKind,
     AppSpec,
-    Direction,
-    Effects,
     FaultEntry,
     FaultTarget,
     IfRef,
@@ -37,8 +35,6 @@ __all__ = [
     "AppKind",
     "AppSpec",
     "Diagnostic",
-    "Direction",
-    "Effects",
     "FaultEntry",
     "FaultTarget",
     "IfRef",

@@ -7,6 +7,8 @@ from enum import Enum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+from nodes.faults.match import Prefix
+from nodes.faults.model import EMPTY_EFFECTS
 from topology.model import FaultEntry, Lab, Node, Segment
 
 
@@ -67,7 +69,7 @@ def _segment(segment: Segment) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, IPv4Address | IPv4Network):
+    if isinstance(value, IPv4Address | IPv4Network | Prefix):
         return str(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v is not None}
@@ -79,5 +81,6 @@ def _plain(value: Any) -> Any:
 def _fault(fault: FaultEntry) -> dict[str, Any]:
     data: dict[str, Any] = _plain(asdict(fault))
     data["target"] = {k: v for k, v in data["target"].items() if v != []}
-    data["effects"] = {k: v for k, v in data["effects"].items() if v is not False}
+    defaults = _plain(asdict(EMPTY_EFFECTS))
+    data["effects"] = {k: v for k, v in data["effects"].items() if v != defaults.get(k)}
     return data

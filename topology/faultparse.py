@@ -9,20 +9,17 @@ distribution, duplicate, corrupt, reorder, rate, mtu, down) or, on a node, an ``
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
 from typing import Any
 
+from nodes.faults.errors import FaultSpecError
+from nodes.faults.match import Match, Prefix
+from nodes.faults.model import Direction, Distribution, Effects, GilbertElliott, RateLimit
 from topology import values
 from topology.model import (
     MAX_MTU,
     MIN_MTU,
-    DelayDistribution,
-    Direction,
-    Effects,
     FaultEntry,
     FaultTarget,
-    GilbertElliott,
-    Match,
     NodeAction,
     TargetKind,
 )
@@ -42,6 +39,7 @@ EFFECT_KEYS = (
     "reorder",
     "rate",
     "mtu",
+    "blackhole_mtu",
     "down",
 )
 FAULT_KEYS = ("at", *TARGET_KEYS, "direction", "match", "action", "duration", "seed", *EFFECT_KEYS)
@@ -162,30 +160,42 @@ def _effects(reader: Reader, body: dict[str, Val]) -> Effects | None:
         if key in body:
             found[key] = values.duration(reader, body[key])
     if "distribution" in body:
-        allowed = tuple(d.value for d in DelayDistribution)
+        allowed = tuple(d.value for d in Distribution)
         text = reader.choice(body["distribution"], allowed, "distribution")
-        found["distribution"] = DelayDistribution(text) if text else None
+        found["distribution"] = Distribution(text) if text else None
     if "rate" in body:
-        found["rate"] = values.rate(reader, body["rate"])
-    if "mtu" in body:
-        found["mtu"] = reader.integer(body["mtu"], MIN_MTU, MAX_MTU)
+        bps = values.rate(reader, body["rate"])
+        found["rate"] = None if bps is None else RateLimit(float(bps))
+    for key in ("mtu", "blackhole_mtu"):
+        if key in body:
+            found[key] = reader.integer(body[key], MIN_MTU, MAX_MTU)
     if "down" in body:
         found["down"] = reader.boolean(body["down"])
     if "ge" in body:
-        found["ge"] = _gilbert_elliott(reader, body["ge"])
+        found["gilbert_elliott"] = _gilbert_elliott(reader, body["ge"])
     if any(v is None for v in found.values()):
         return None
-    return Effects(**found)
+    try:
+        return Effects(**found)
+    except FaultSpecError as exc:  # a combination the engine refuses (reorder without delay)
+        key = "ge" if exc.field == "gilbert_elliott" else exc.field.split(".")[0]
+        where = body[key].where if key in body else next(iter(body.values())).where
+        reader.error(where, exc.problem)
+        return None
 
 
 def _gilbert_elliott(reader: Reader, val: Val) -> GilbertElliott | None:
+    """``{p, r, h, k}`` as in netem's ``loss gemodel p r 1-h 1-k``: h and k are the chances
+    a packet gets through in the bad and in the good state."""
     body = reader.mapping(val, allowed=GE_KEYS, required=("p", "r"), what="ge key")
     if body is None or "p" not in body or "r" not in body:
         return None
     probs = {k: values.probability(reader, v) for k, v in body.items()}
     if any(v is None for v in probs.values()):
         return None
-    return GilbertElliott(**{k: float(v) for k, v in probs.items() if v is not None})
+    h, k = probs.get("h", 0.0), probs.get("k", 1.0)
+    assert h is not None and k is not None
+    return GilbertElliott(p=probs["p"] or 0.0, r=probs["r"], loss_bad=1.0 - h, loss_good=1.0 - k)
 
 
 def _match(reader: Reader, val: Val) -> Match | None:
@@ -198,14 +208,22 @@ def _match(reader: Reader, val: Val) -> Match | None:
     for key in ("src", "dst"):
         if key in body:
             found[key] = _match_network(reader, body[key])
-    for key in ("sport", "dport"):
+    for key, name in (("sport", "src_port"), ("dport", "dst_port")):
         if key in body:
-            found[key] = reader.integer(body[key], 0, 65535)
-    return None if any(v is None for v in found.values()) else Match(**found)
+            found[name] = reader.integer(body[key], 0, 65535)
+    if any(v is None for v in found.values()):
+        return None
+    try:
+        return Match.of(**found)
+    except FaultSpecError as exc:  # ports without tcp/udp
+        key = {"src_port": "sport", "dst_port": "dport"}.get(exc.field.split(".")[-1], "protocol")
+        reader.error(body[key].where if key in body else val.where, exc.problem)
+        return None
 
 
-def _match_network(reader: Reader, val: Val) -> IPv4Network | None:
+def _match_network(reader: Reader, val: Val) -> Prefix | None:
     if isinstance(val.value, str) and "/" not in val.value:
         parsed = values.address(reader, val, val.value)
-        return None if parsed is None else IPv4Network(parsed[0])
-    return values.network(reader, val)
+        return None if parsed is None else Prefix(int(parsed[0]), 32)
+    net = values.network(reader, val)
+    return None if net is None else Prefix(int(net.network_address), net.prefixlen)

@@ -13,6 +13,9 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
+from nodes.faults.match import Match
+from nodes.faults.model import EMPTY_EFFECTS, Direction, Effects
+
 DEFAULT_MTU = 1500
 MIN_MTU = 68
 MAX_MTU = 65535
@@ -198,12 +201,8 @@ class Node:
 
 
 # -- faults (structure only; the orchestrator's fault scheduler applies them) ---------------
-
-
-class Direction(StrEnum):
-    EGRESS = "egress"
-    INGRESS = "ingress"
-    BOTH = "both"
+# A fault's effects, match and direction are the node fault engine's own model
+# (nodes.faults): one vocabulary from the topology file to the node.
 
 
 class TargetKind(StrEnum):
@@ -220,49 +219,6 @@ class NodeAction(StrEnum):
     RESTART = "restart"
     PAUSE = "pause"
     UNPAUSE = "unpause"
-
-
-class DelayDistribution(StrEnum):
-    UNIFORM = "uniform"
-    NORMAL = "normal"
-    PARETO = "pareto"
-    PARETONORMAL = "paretonormal"
-
-
-@dataclass(frozen=True, slots=True)
-class GilbertElliott:
-    p: float  # good -> bad
-    r: float  # bad -> good
-    h: float = 0.0  # delivery probability in the bad state
-    k: float = 1.0  # delivery probability in the good state
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    protocol: str | None = None  # tcp | udp | icmp
-    src: IPv4Network | None = None
-    dst: IPv4Network | None = None
-    sport: int | None = None
-    dport: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Effects:
-    loss: float | None = None  # probability 0..1
-    ge: GilbertElliott | None = None
-    delay: float | None = None  # seconds
-    jitter: float | None = None  # seconds
-    distribution: DelayDistribution | None = None
-    duplicate: float | None = None
-    corrupt: float | None = None
-    reorder: float | None = None
-    rate: int | None = None  # bits per second
-    mtu: int | None = None
-    down: bool = False
-
-    @property
-    def empty(self) -> bool:
-        return self == Effects()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +244,7 @@ class FaultEntry:
     at: float  # seconds after deploy
     target: FaultTarget
     direction: Direction = Direction.BOTH
-    effects: Effects = Effects()
+    effects: Effects = EMPTY_EFFECTS
     match: Match | None = None
     action: NodeAction | None = None
     duration: float | None = None  # None: until cleared

@@ -84,7 +84,7 @@ def _defs() -> dict[str, Any]:
     effects |= {
         "delay": _ref("duration"),
         "jitter": _ref("duration"),
-        "distribution": {"enum": ["uniform", "normal", "pareto", "paretonormal"]},
+        "distribution": {"enum": ["uniform", "normal"]},
         "rate": {
             "anyOf": [
                 {"type": "integer", "minimum": 1},
@@ -92,6 +92,7 @@ def _defs() -> dict[str, Any]:
             ]
         },
         "mtu": mtu,
+        "blackhole_mtu": mtu,
         "down": {"type": "boolean"},
         "ge": _object({k: _ref("probability") for k in faultparse.GE_KEYS}, ("p", "r")),
     }

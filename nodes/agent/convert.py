@@ -15,6 +15,7 @@ from nodes.apps.registry import APP_KINDS
 from nodes.faults import (
     Direction,
     Distribution,
+    Effects,
     FaultSpec,
     FaultSpecError,
     GilbertElliott,
@@ -281,8 +282,6 @@ def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str]) -> Fault
         raise ArgumentError(f"{field}.direction", f"unknown direction {msg.direction}")
     if msg.distribution not in _DISTRIBUTIONS:
         raise ArgumentError(f"{field}.distribution", f"unknown distribution {msg.distribution}")
-    if msg.HasField("mtu"):
-        raise ArgumentError(f"{field}.mtu", "interface MTU faults are not in this node yet")
     duration = None
     if msg.HasField("duration_ms"):
         duration = seconds(f"{field}.duration_ms", msg.duration_ms, high=MAX_DURATION_MS)
@@ -309,10 +308,7 @@ def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str]) -> Fault
                     r.queue_limit_packets if r.HasField("queue_limit_packets") else 1000
                 ),
             )
-        return FaultSpec(
-            iface=iface,
-            direction=_DIRECTIONS[msg.direction],
-            match=match(f"{field}.match", msg.match) if msg.HasField("match") else None,
+        effects = Effects(
             loss=msg.loss,
             gilbert_elliott=ge,
             corrupt=msg.corrupt,
@@ -322,8 +318,15 @@ def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str]) -> Fault
             jitter=seconds(f"{field}.jitter_ms", msg.jitter_ms, high=MAX_DELAY_MS),
             distribution=_DISTRIBUTIONS[msg.distribution],
             reorder=msg.reorder,
+            mtu=msg.mtu if msg.HasField("mtu") else None,
             blackhole_mtu=msg.blackhole_mtu if msg.HasField("blackhole_mtu") else None,
             down=msg.down,
+        )
+        return FaultSpec(
+            iface=iface,
+            effects=effects,
+            direction=_DIRECTIONS[msg.direction],
+            match=match(f"{field}.match", msg.match) if msg.HasField("match") else None,
             seed=msg.seed if msg.HasField("seed") else None,
             duration=duration,
         )

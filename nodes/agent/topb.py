@@ -13,6 +13,7 @@ from nodes.agent.jobs import BulkOutcome, PingOutcome, TracerouteOutcome, UdpOut
 from nodes.apps.bulk import SinkResult
 from nodes.apps.http import HttpResult
 from nodes.faults import Direction, Distribution, FaultCounters, FaultInfo, FaultSpec
+from nodes.faults.match import protocol_name
 from nodes.router.fib import Route
 from nodes.stack.arp import Neighbor
 from nodes.stack.interfaces import Interface
@@ -43,43 +44,46 @@ def ms(seconds: float) -> float:
 
 # ---- faults -------------------------------------------------------------------------------
 def fault_spec(spec: FaultSpec) -> common_pb2.FaultSpec:
+    e = spec.effects
     msg = common_pb2.FaultSpec(
         iface=spec.iface,
         direction=_DIRECTIONS[spec.direction],
-        loss=spec.loss,
-        delay_ms=ms(spec.delay),
-        jitter_ms=ms(spec.jitter),
-        distribution=_DISTRIBUTIONS[spec.distribution],
-        duplicate=spec.duplicate,
-        corrupt=spec.corrupt,
-        reorder=spec.reorder,
-        down=spec.down,
+        loss=e.loss,
+        delay_ms=ms(e.delay),
+        jitter_ms=ms(e.jitter),
+        distribution=_DISTRIBUTIONS[e.distribution],
+        duplicate=e.duplicate,
+        corrupt=e.corrupt,
+        reorder=e.reorder,
+        down=e.down,
     )
     if spec.match is not None:
         m = spec.match
-        msg.match.protocol = "" if m.protocol is None else str(m.protocol)
+        msg.match.protocol = "" if m.protocol is None else protocol_name(m.protocol)
         msg.match.src = "" if m.src is None else str(m.src)
         msg.match.dst = "" if m.dst is None else str(m.dst)
         if m.src_port is not None:
             msg.match.src_port = m.src_port
         if m.dst_port is not None:
             msg.match.dst_port = m.dst_port
-    if spec.gilbert_elliott is not None:
-        ge = spec.gilbert_elliott
+    if e.gilbert_elliott is not None:
+        ge = e.gilbert_elliott
         msg.gilbert_elliott.p = ge.p
         msg.gilbert_elliott.r = ge.to_good
         msg.gilbert_elliott.loss_bad = ge.loss_bad
         msg.gilbert_elliott.loss_good = ge.loss_good
-    if spec.rate is not None:
-        rate = spec.rate
+    if e.rate is not None:
+        rate = e.rate
         msg.rate.rate_bps = rate.rate_bps
         msg.rate.burst_bytes = rate.burst_bytes
         if rate.queue_limit_bytes is not None:
             msg.rate.queue_limit_bytes = rate.queue_limit_bytes
         if rate.queue_limit_packets is not None:
             msg.rate.queue_limit_packets = rate.queue_limit_packets
-    if spec.blackhole_mtu is not None:
-        msg.blackhole_mtu = spec.blackhole_mtu
+    if e.mtu is not None:
+        msg.mtu = e.mtu
+    if e.blackhole_mtu is not None:
+        msg.blackhole_mtu = e.blackhole_mtu
     if spec.seed is not None:
         msg.seed = spec.seed
     if spec.duration is not None:

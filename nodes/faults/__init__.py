@@ -1,7 +1,7 @@
 """Per-node, per-interface impairments (sans-I/O, seeded, replayable).
 
     engine = FaultEngine(rng=random.Random(1))
-    info = engine.add(FaultSpec("eth0", Direction.EGRESS, loss=0.1, seed=7), now=0.0)
+    info = engine.add(FaultSpec("eth0", Effects(loss=0.1), Direction.EGRESS, seed=7), now=0.0)
     for release_time, frame in engine.process("eth0", Direction.EGRESS, frame, now=t): ...
 
 Modules: model.py (specs, counters, info, events; validation), match.py (traffic
@@ -26,6 +26,7 @@ from .model import (
     IFACE_ANY,
     Direction,
     Distribution,
+    Effects,
     FaultCounters,
     FaultEvent,
     FaultExpired,
@@ -40,6 +41,7 @@ __all__ = [
     "Direction",
     "Distribution",
     "DuplicateFaultError",
+    "Effects",
     "FaultCounters",
     "FaultEngine",
     "FaultError",

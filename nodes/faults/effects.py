@@ -65,17 +65,20 @@ class Stream:
     def __init__(self, spec: FaultSpec, seed: int, iface: str, direction: Direction) -> None:
         self.random = random.Random(stream_seed(seed, iface, direction)).random
         self.bad = False  # Gilbert-Elliott state
-        self.bucket = TokenBucket(spec.rate) if spec.rate is not None else None
+        rate = spec.effects.rate
+        self.bucket = TokenBucket(rate) if rate is not None else None
         self.index = 0  # matched frames so far (the packet index of the next draw block)
 
 
 class Pipeline:
     """The compiled effects of one spec: which draw of a frame's block feeds what."""
 
-    __slots__ = ("_copy_slots", "_corrupt", "_dup", "_ge", "_loss", "draws", "spec")
+    __slots__ = ("_copy_slots", "_corrupt", "_dup", "_ge", "_loss", "draws", "effects", "match")
 
     def __init__(self, spec: FaultSpec) -> None:
-        self.spec = spec
+        self.effects = spec.effects
+        self.match = spec.match
+        effects = spec.effects
         n = 0
 
         def take(count: int) -> int:
@@ -83,35 +86,35 @@ class Pipeline:
             n += count
             return n - count
 
-        self._loss = take(1) if spec.loss > 0 else -1
-        self._ge = take(2) if spec.gilbert_elliott is not None else -1
-        self._corrupt = take(2) if spec.corrupt > 0 else -1
-        self._dup = take(1) if spec.duplicate > 0 else -1
-        copies = 2 if spec.duplicate > 0 else 1
+        self._loss = take(1) if effects.loss > 0 else -1
+        self._ge = take(2) if effects.gilbert_elliott is not None else -1
+        self._corrupt = take(2) if effects.corrupt > 0 else -1
+        self._dup = take(1) if effects.duplicate > 0 else -1
+        copies = 2 if effects.duplicate > 0 else 1
         self._copy_slots: list[tuple[int, int]] = []  # (jitter slot, reorder slot) per copy
         for _ in range(copies):
-            jitter = take(2) if spec.jitter > 0 else -1
-            reorder = take(1) if spec.reorder > 0 else -1
+            jitter = take(2) if effects.jitter > 0 else -1
+            reorder = take(1) if effects.reorder > 0 else -1
             self._copy_slots.append((jitter, reorder))
         self.draws = n
 
     def run(
         self, stream: Stream, frame: bytes, now: float, tally: Tally
     ) -> list[tuple[float, bytes]]:
-        spec = self.spec
+        effects = self.effects
         tally.seen += 1
-        if spec.down:
+        if effects.down:
             tally.dropped += 1
             tally.dropped_down += 1
             return []
-        if spec.match is not None and not spec.match.matches(frame):
+        if self.match is not None and not self.match.matches(frame):
             return [(now, frame)]
         tally.matched += 1
         stream.index += 1
         rand = stream.random
         u = [rand() for _ in range(self.draws)]
 
-        if spec.blackhole_mtu is not None and len(frame) - ETH_HLEN > spec.blackhole_mtu:
+        if effects.blackhole_mtu is not None and len(frame) - ETH_HLEN > effects.blackhole_mtu:
             tally.dropped += 1
             tally.dropped_blackhole += 1
             return []
@@ -119,11 +122,11 @@ class Pipeline:
             tally.dropped += 1
             tally.dropped_loss += 1
             return []
-        if self._corrupt >= 0 and u[self._corrupt] < spec.corrupt and len(frame) > ETH_HLEN:
+        if self._corrupt >= 0 and u[self._corrupt] < effects.corrupt and len(frame) > ETH_HLEN:
             frame = flip_bit(frame, u[self._corrupt + 1])
             tally.corrupted += 1
         copies = [frame]
-        if self._dup >= 0 and u[self._dup] < spec.duplicate:
+        if self._dup >= 0 and u[self._dup] < effects.duplicate:
             copies.append(frame)
             tally.duplicated += 1
 
@@ -139,8 +142,8 @@ class Pipeline:
                 if departure > now:
                     tally.queued += 1
                 leave = departure
-            if spec.delays:
-                if reorder_slot >= 0 and u[reorder_slot] < spec.reorder:
+            if effects.delays:
+                if reorder_slot >= 0 and u[reorder_slot] < effects.reorder:
                     tally.reordered += 1
                 else:
                     extra = self._delay(u, jitter_slot)
@@ -151,10 +154,10 @@ class Pipeline:
         return out
 
     def _lost(self, stream: Stream, u: list[float]) -> bool:
-        spec = self.spec
-        if self._loss >= 0 and u[self._loss] < spec.loss:
+        effects = self.effects
+        if self._loss >= 0 and u[self._loss] < effects.loss:
             return True
-        ge = spec.gilbert_elliott
+        ge = effects.gilbert_elliott
         if ge is None:
             return False
         slot = self._ge
@@ -169,14 +172,14 @@ class Pipeline:
         return lost
 
     def _delay(self, u: list[float], jitter_slot: int) -> float:
-        spec = self.spec
+        effects = self.effects
         if jitter_slot < 0:
-            return spec.delay
-        if spec.distribution is Distribution.NORMAL:
+            return effects.delay
+        if effects.distribution is Distribution.NORMAL:
             z = standard_normal(u[jitter_slot], u[jitter_slot + 1])
         else:
             z = 2.0 * u[jitter_slot] - 1.0
-        return max(0.0, spec.delay + spec.jitter * z)
+        return max(0.0, effects.delay + effects.jitter * z)
 
 
 def standard_normal(u1: float, u2: float) -> float:

@@ -86,6 +86,8 @@ class FaultEngine:
             raise FaultSpecError("fault_id", f"must be a non-empty string, got {fault_id!r}")
         elif fault_id in self._faults:
             raise DuplicateFaultError(fault_id)
+        if spec.effects.mtu is not None:
+            raise FaultSpecError("mtu", "interface MTU faults are not in this node yet")
         if now >= self._next_expiry:
             self._expire(now)
         seed = spec.seed if spec.seed is not None else self._rng.getrandbits(63)

@@ -75,6 +75,14 @@ def protocol_number(value: int | str, *, field: str = "match.protocol") -> int:
     return value
 
 
+def protocol_name(number: int) -> str:
+    """6 -> 'tcp' (the names :func:`protocol_number` reads), other numbers as digits."""
+    for name, value in PROTOCOL_NAMES.items():
+        if value == number:
+            return name
+    return str(number)
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Optional selector of a fault. All given criteria must hold (AND).

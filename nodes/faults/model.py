@@ -9,7 +9,7 @@ Validation raises FaultSpecError naming the field and the allowed range, e.g.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TypeGuard
 
@@ -21,6 +21,7 @@ IFACE_ANY = "*"
 
 MAX_SEED = 2**64 - 1
 MAX_DELAY = 3600.0
+MAX_DURATION = 10 * 365 * 86400.0
 MIN_MTU, MAX_MTU = 68, 65535
 
 
@@ -127,22 +128,39 @@ class RateLimit:
             check_int("rate.queue_limit_packets", self.queue_limit_packets, 0, 2**31)
 
 
+def _coerce(obj: object, name: str, kind: type[StrEnum]) -> None:
+    """Accept an enum's value as text (any case) for field ``name`` of a frozen dataclass."""
+    value = getattr(obj, name)
+    if isinstance(value, kind):
+        return
+    try:
+        object.__setattr__(obj, name, kind(str(value).lower()))
+    except ValueError:
+        allowed = ", ".join(k.value for k in kind)
+        raise FaultSpecError(name, f"must be one of {allowed}, got {value!r}") from None
+
+
 @dataclass(frozen=True, slots=True)
-class FaultSpec:
-    """One fault on one node: target interface and direction, optional match, effects,
-    seed and duration. Effects apply in this fixed order (see effects.py):
+class Effects:
+    """What a fault does: the one effects model of wirelab (topology files, the CLI, the
+    Python client and the node's engine all build this). Units: probabilities 0..1,
+    seconds, bytes; ``rate`` holds bits per second.
+
+    Frame effects apply in this fixed order (see effects.py):
 
         down -> match -> blackhole_mtu -> loss / gilbert_elliott -> corrupt -> duplicate
              -> rate (token bucket) -> delay + jitter / reorder
 
     ``reorder`` follows netem: with that probability a frame goes out at once, the others
     wait ``delay`` (+ jitter); it needs ``delay`` > 0. Jitter alone can reorder frames
-    too (as netem's does). ``down`` drops everything and so takes no match.
+    too (as netem's does). ``down`` drops everything.
+
+    ``mtu`` is not a frame effect: it is the interface's MTU while the fault holds (the
+    node's stack fragments, refuses DF packets with ICMP frag-needed, and TCP discovers
+    the path MTU, as on a real smaller link); ``blackhole_mtu`` silently drops IP packets
+    above it instead (a PMTUD black hole).
     """
 
-    iface: str
-    direction: Direction = Direction.BOTH
-    match: Match | None = None
     loss: float = 0.0
     gilbert_elliott: GilbertElliott | None = None
     corrupt: float = 0.0
@@ -152,21 +170,12 @@ class FaultSpec:
     jitter: float = 0.0
     distribution: Distribution = Distribution.UNIFORM
     reorder: float = 0.0
+    mtu: int | None = None
     blackhole_mtu: int | None = None
     down: bool = False
-    seed: int | None = None
-    duration: float | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.iface, str) or not self.iface.strip():
-            raise FaultSpecError("iface", f"must name an interface or be '*', got {self.iface!r}")
-        self._coerce("direction", Direction, [d.value for d in Direction])
-        self._coerce("distribution", Distribution, [d.value for d in Distribution])
-        if self.match is not None:
-            if not isinstance(self.match, Match):
-                raise FaultSpecError("match", f"must be a Match, got {self.match!r}")
-            if self.match.is_empty:
-                object.__setattr__(self, "match", None)
+        _coerce(self, "distribution", Distribution)
         check_probability("loss", self.loss)
         check_probability("corrupt", self.corrupt)
         check_probability("duplicate", self.duplicate)
@@ -180,37 +189,67 @@ class FaultSpec:
                 "reorder",
                 f"needs delay > 0 (reordered frames skip the delay), got delay {self.delay!r}",
             )
+        if self.mtu is not None:
+            check_int("mtu", self.mtu, MIN_MTU, MAX_MTU)
         if self.blackhole_mtu is not None:
             check_int("blackhole_mtu", self.blackhole_mtu, MIN_MTU, MAX_MTU)
         if not isinstance(self.down, bool):
             raise FaultSpecError("down", f"must be true or false, got {self.down!r}")
-        if self.down and self.match is not None:
+
+    @property
+    def empty(self) -> bool:
+        """No effect at all (a fault needs at least one)."""
+        return self == EMPTY_EFFECTS
+
+    @property
+    def delays(self) -> bool:
+        return self.delay > 0 or self.jitter > 0
+
+    @property
+    def frame_effects(self) -> bool:
+        """Whether any effect acts on frames (everything but ``mtu``)."""
+        return replace(self, mtu=None) != EMPTY_EFFECTS
+
+
+EMPTY_EFFECTS = Effects()
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """One fault on one node: its interface (or ``*``) and direction, an optional match,
+    its effects, seed and duration (None: until cleared). ``down`` takes no match: a down
+    link drops everything."""
+
+    iface: str
+    effects: Effects
+    direction: Direction = Direction.BOTH
+    match: Match | None = None
+    seed: int | None = None
+    duration: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.iface, str) or not self.iface.strip():
+            raise FaultSpecError("iface", f"must name an interface or be '*', got {self.iface!r}")
+        if not isinstance(self.effects, Effects):
+            raise FaultSpecError("effects", f"must be Effects, got {self.effects!r}")
+        _coerce(self, "direction", Direction)
+        if self.match is not None:
+            if not isinstance(self.match, Match):
+                raise FaultSpecError("match", f"must be a Match, got {self.match!r}")
+            if self.match.is_empty:
+                object.__setattr__(self, "match", None)
+        if self.effects.down and self.match is not None:
             raise FaultSpecError(
                 "match", "cannot be combined with down: a down link drops everything"
             )
         if self.seed is not None:
             check_int("seed", self.seed, 0, MAX_SEED)
         if self.duration is not None:
-            check_range("duration", self.duration, 0.0, 10 * 365 * 86400.0, " s")
+            check_range("duration", self.duration, 0.0, MAX_DURATION, " s")
             if self.duration <= 0:
                 raise FaultSpecError(
                     "duration", f"must be > 0 (None: forever), got {self.duration!r}"
                 )
-
-    def _coerce(self, name: str, kind: type[StrEnum], allowed: list[str]) -> None:
-        value = getattr(self, name)
-        if isinstance(value, kind):
-            return
-        try:
-            object.__setattr__(self, name, kind(str(value).lower()))
-        except ValueError:
-            raise FaultSpecError(
-                name, f"must be one of {', '.join(allowed)}, got {value!r}"
-            ) from None
-
-    @property
-    def delays(self) -> bool:
-        return self.delay > 0 or self.jitter > 0
 
 
 @dataclass(frozen=True, slots=True)

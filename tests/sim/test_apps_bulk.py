@@ -9,7 +9,7 @@ from nodes.apps.bulk import BulkSender, BulkSink
 from nodes.apps.data import pattern_sha256
 from nodes.apps.testing import run_until, tcp_line
 from nodes.faults.engine import FaultEngine
-from nodes.faults.model import Direction, FaultSpec, RateLimit
+from nodes.faults.model import Direction, Effects, FaultSpec, RateLimit
 
 MB = 1_000_000
 
@@ -59,7 +59,7 @@ def test_sender_samples_the_cwnd_sawtooth_at_a_bottleneck() -> None:
     line = tcp_line(1, delay=0.005)
     faults = FaultEngine(rng=random.Random(1))
     rate = RateLimit(rate_bps=20e6, burst_bytes=3000, queue_limit_packets=25)
-    faults.add(FaultSpec("eth1", Direction.EGRESS, rate=rate), now=0.0)
+    faults.add(FaultSpec("eth1", Effects(rate=rate), Direction.EGRESS), now=0.0)
     line.sim.set_impairment("r1", faults)
     sink = BulkSink(line.right, 5001)
     sink.start(now=0.0)

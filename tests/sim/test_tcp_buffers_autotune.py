@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import hashlib
 
-from nodes.faults.model import Direction, FaultSpec, RateLimit
+from nodes.faults.model import Direction, Effects, FaultSpec, RateLimit
 from nodes.stack.tcp.config import TcpConfig
 from nodes.stack.tcp.testing import line_transfer, pattern
 
 SIZE = 12 * 1024 * 1024
 # a long fat pipe: 1 Gbit/s out of r1 toward h2, 4 x 5 ms one-way links = 20 ms RTT
 GIGABIT = [
-    FaultSpec(iface="eth1", direction=Direction.EGRESS,
-              rate=RateLimit(1e9, burst_bytes=15140, queue_limit_packets=5000)),
-]  # fmt: skip
+    FaultSpec(
+        "eth1",
+        Effects(rate=RateLimit(1e9, burst_bytes=15140, queue_limit_packets=5000)),
+        Direction.EGRESS,
+    ),
+]
 
 
 def test_autotuning_fills_a_long_fat_pipe() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.faults.model import Direction, FaultSpec
+from nodes.faults.model import Direction, Effects, FaultSpec
 from nodes.stack.tcp.config import TcpConfig
 from nodes.stack.tcp.testing import Transfer, line_transfer
 
@@ -32,19 +32,14 @@ def _counters(t: Transfer) -> dict[str, dict[str, int]]:
 IMPAIRMENTS = {
     "clean": [],
     "loss": [
-        FaultSpec(iface=i, direction=Direction.INGRESS, seed=5 + k, loss=0.02)
+        FaultSpec(i, Effects(loss=0.02), Direction.INGRESS, seed=5 + k)
         for k, i in enumerate(("eth0", "eth1"))
     ],
     "reorder+dup": [
         FaultSpec(
-            iface="eth0",
-            direction=Direction.INGRESS,
-            seed=9,
-            delay=0.001,
-            reorder=0.9,
-            duplicate=0.01,
+            "eth0", Effects(delay=0.001, reorder=0.9, duplicate=0.01), Direction.INGRESS, seed=9
         ),
-        FaultSpec(iface="eth1", direction=Direction.INGRESS, seed=10, loss=0.01),
+        FaultSpec("eth1", Effects(loss=0.01), Direction.INGRESS, seed=10),
     ],
 }
 

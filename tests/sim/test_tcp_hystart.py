@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from nodes.faults.model import Direction, FaultSpec, RateLimit
+from nodes.faults.model import Direction, Effects, FaultSpec, RateLimit
 from nodes.io.simulate import Line
 from nodes.stack.tcp.config import TcpConfig
 from nodes.stack.tcp.congestion import INFINITE_SSTHRESH
@@ -17,9 +17,12 @@ RATE = 20e6  # bit/s out of r1 toward h2
 QUEUE = 200  # packets: a deep buffer, about 6 BDP
 DELAY = 0.005  # per link: h1 -- r1 -- h2 is a 20 ms RTT
 BOTTLENECK = [
-    FaultSpec(iface="eth1", direction=Direction.EGRESS,
-              rate=RateLimit(RATE, burst_bytes=3028, queue_limit_packets=QUEUE)),
-]  # fmt: skip
+    FaultSpec(
+        "eth1",
+        Effects(rate=RateLimit(RATE, burst_bytes=3028, queue_limit_packets=QUEUE)),
+        Direction.EGRESS,
+    ),
+]
 SIZE = 4 * 1024 * 1024
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 
-from nodes.faults.model import Direction, FaultSpec, RateLimit
+from nodes.faults.model import Direction, Effects, FaultSpec, RateLimit
 from nodes.io.simulate import Line
 from nodes.stack.tcp.connection import Connection
 from nodes.stack.tcp.tcb import CaState
@@ -23,10 +23,8 @@ LOSS = 0.01
 
 
 def transfer(loss: float, delay: float, watch: dict[str, float] | None = None) -> Transfer:
-    spec = FaultSpec(
-        iface="eth1", direction=Direction.EGRESS, loss=loss, seed=1,
-        rate=RateLimit(RATE, burst_bytes=3028, queue_limit_packets=QUEUE),
-    )  # fmt: skip
+    rate = RateLimit(RATE, burst_bytes=3028, queue_limit_packets=QUEUE)
+    spec = FaultSpec("eth1", Effects(loss=loss, rate=rate), Direction.EGRESS, seed=1)
 
     def during(line: Line, sender: Connection, now: float) -> None:
         if watch is None:

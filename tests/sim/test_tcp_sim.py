@@ -8,7 +8,7 @@ import random
 import pytest
 
 from nodes.faults.engine import FaultEngine
-from nodes.faults.model import FaultSpec
+from nodes.faults.model import Effects, FaultSpec
 from nodes.io.simulate import Line, build_line
 from nodes.stack.tcp.config import TcpConfig
 from nodes.stack.tcp.engine import TcpEngine
@@ -76,7 +76,7 @@ def test_keepalive_detects_a_dead_path() -> None:
     line.sim.run(lambda: cli.state == "ESTABLISHED", timeout=1.0)
     cli.set_keepalive(True, now=line.sim.now)
     faults = FaultEngine(rng=random.Random(1))
-    faults.add(FaultSpec(iface="eth1", down=True), now=line.sim.now)
+    faults.add(FaultSpec("eth1", Effects(down=True)), now=line.sim.now)
     line.sim.set_impairment("r1", faults)
     assert line.sim.run(lambda: cli.state == "CLOSED", timeout=100.0)
     assert cli.error == "ETIMEDOUT" and 44.0 < line.sim.now < 46.0  # 30 + 3 * 5

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from nodes.faults.engine import FaultEngine
-from nodes.faults.model import Direction, FaultSpec
+from nodes.faults.model import Direction, Effects, FaultSpec
 from nodes.io.simulate import Line, build_line
 from nodes.stack.tcp.api import TcpSocket
 from nodes.stack.tcp.config import TcpConfig
@@ -113,7 +113,7 @@ def assert_exact(result: Result, size: int = SIZE) -> None:
 
 def both(**effects: object) -> list[FaultSpec]:
     """The same impairment on both router interfaces (so both directions of the flow)."""
-    return [FaultSpec(iface=i, direction=Direction.INGRESS, seed=11 + k, **effects)  # type: ignore[arg-type]
+    return [FaultSpec(i, Effects(**effects), Direction.INGRESS, seed=11 + k)  # type: ignore[arg-type]
             for k, i in enumerate(("eth0", "eth1"))]  # fmt: skip
 
 
@@ -183,7 +183,7 @@ def test_10mb_with_a_2s_link_outage() -> None:
         sim = line.sim
         if now >= 0.5 and "r1" not in sim.impairments:
             engine = FaultEngine(rng=random.Random(5))
-            engine.add(FaultSpec(iface="eth1", down=True, duration=2.0), now=now)
+            engine.add(FaultSpec("eth1", Effects(down=True), duration=2.0), now=now)
             sim.set_impairment("r1", engine)
 
     result = transfer(during=outage)

@@ -11,7 +11,15 @@ from nodes.agent import convert, topb
 from nodes.agent.config import Kind
 from nodes.agent.errors import ArgumentError
 from nodes.agent.fromtopo import configure_request, configure_requests
-from nodes.faults import Direction, Distribution, FaultSpec, GilbertElliott, Match, RateLimit
+from nodes.faults import (
+    Direction,
+    Distribution,
+    Effects,
+    FaultSpec,
+    GilbertElliott,
+    Match,
+    RateLimit,
+)
 from nodes.wire.addr import ip_from_str
 
 
@@ -128,18 +136,20 @@ def test_a_full_fault_spec_converts_both_ways() -> None:
         blackhole_mtu=1400, seed=99, duration_ms=2500,
     )  # fmt: skip
     spec = convert.fault("fault", msg, ["eth0", "eth1"])
-    assert spec == FaultSpec(
-        iface="eth1", direction=Direction.EGRESS,
-        match=Match(protocol=6, dst=Match.of(dst="10.0.2.0/24").dst, dst_port=5001),
+    effects = Effects(
         gilbert_elliott=GilbertElliott(p=0.01, r=0.3), delay=0.02, jitter=0.005,
         distribution=Distribution.NORMAL, duplicate=0.01, corrupt=0.02, reorder=0.1,
         rate=RateLimit(rate_bps=10e6, burst_bytes=3000, queue_limit_packets=50),
-        blackhole_mtu=1400, seed=99, duration=2.5,
+        blackhole_mtu=1400,
+    )  # fmt: skip
+    match = Match(protocol=6, dst=Match.of(dst="10.0.2.0/24").dst, dst_port=5001)
+    assert spec == FaultSpec(
+        "eth1", effects, Direction.EGRESS, match=match, seed=99, duration=2.5
     )  # fmt: skip
     back = convert.fault("fault", topb.fault_spec(spec), ["eth0", "eth1"])
     assert back == spec
     wildcard = convert.fault("fault", common_pb2.FaultSpec(iface="*", down=True), ["eth0"])
-    assert wildcard.iface == "*" and wildcard.down and wildcard.direction is Direction.BOTH
+    assert wildcard.iface == "*" and wildcard.effects.down and wildcard.direction is Direction.BOTH
 
 
 @pytest.mark.parametrize(

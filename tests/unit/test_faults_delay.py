@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from nodes.faults import Direction, Distribution, FaultEngine, FaultSpec
+from nodes.faults import Direction, Distribution, Effects, FaultEngine, FaultSpec
 
 EG = Direction.EGRESS
 FRAME = bytes(100)
@@ -27,7 +27,7 @@ def delays(spec: FaultSpec, n: int, gap: float = 1e-3) -> list[float]:
 
 def test_fixed_delay_is_exact() -> None:
     engine = FaultEngine(rng=random.Random(0))
-    engine.add(FaultSpec("eth0", EG, delay=0.25, seed=1), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(delay=0.25), EG, seed=1), now=0.0)
     assert engine.process("eth0", EG, FRAME, now=10.0) == [(10.25, FRAME)]
     assert engine.process("eth0", Direction.INGRESS, FRAME, now=10.0) == [(10.0, FRAME)]
     assert engine.list()[0].counters.delayed == 1
@@ -35,7 +35,7 @@ def test_fixed_delay_is_exact() -> None:
 
 def test_uniform_jitter_mean_and_bounds() -> None:
     n, delay, jitter = 20_000, 0.1, 0.02
-    got = delays(FaultSpec("eth0", EG, delay=delay, jitter=jitter, seed=3), n)
+    got = delays(FaultSpec("eth0", Effects(delay=delay, jitter=jitter), EG, seed=3), n)
     sd = jitter / math.sqrt(3)
     assert abs(statistics.fmean(got) - delay) < 5 * sd / math.sqrt(n)
     assert statistics.stdev(got) == pytest.approx(sd, rel=0.05)
@@ -46,7 +46,7 @@ def test_uniform_jitter_mean_and_bounds() -> None:
 def test_normal_jitter_mean_sd_and_cut() -> None:
     n, delay, jitter = 20_000, 0.1, 0.01
     spec = FaultSpec(
-        "eth0", EG, delay=delay, jitter=jitter, distribution=Distribution.NORMAL, seed=3
+        "eth0", Effects(delay=delay, jitter=jitter, distribution=Distribution.NORMAL), EG, seed=3
     )
     got = delays(spec, n)
     assert abs(statistics.fmean(got) - delay) < 5 * jitter / math.sqrt(n)
@@ -57,7 +57,7 @@ def test_normal_jitter_mean_sd_and_cut() -> None:
 
 
 def test_jitter_never_releases_before_now() -> None:
-    got = delays(FaultSpec("eth0", EG, delay=0.001, jitter=0.01, seed=8), 2000)
+    got = delays(FaultSpec("eth0", Effects(delay=0.001, jitter=0.01), EG, seed=8), 2000)
     assert min(got) == 0.0
     assert max(got) > 0.01
 
@@ -65,7 +65,7 @@ def test_jitter_never_releases_before_now() -> None:
 def test_reorder_sends_some_at_once_and_delays_the_rest() -> None:
     n, p, delay = 20_000, 0.25, 0.05
     engine = FaultEngine(rng=random.Random(0))
-    engine.add(FaultSpec("eth0", EG, delay=delay, reorder=p, seed=9), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(delay=delay, reorder=p), EG, seed=9), now=0.0)
     releases = []
     for i in range(n):
         ((release, _),) = engine.process("eth0", EG, i.to_bytes(4, "big") * 25, now=i * 0.01)
@@ -79,7 +79,7 @@ def test_reorder_sends_some_at_once_and_delays_the_rest() -> None:
 
 def test_reordered_frame_overtakes_its_predecessors() -> None:
     engine = FaultEngine(rng=random.Random(0))
-    engine.add(FaultSpec("eth0", EG, delay=0.1, reorder=0.3, seed=2), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(delay=0.1, reorder=0.3), EG, seed=2), now=0.0)
     sent = [(engine.process("eth0", EG, bytes([i]) * 60, now=i * 0.01)[0]) for i in range(50)]
     order = [frame[0] for _, frame in sorted(sent)]
     assert order != list(range(50))
@@ -90,12 +90,12 @@ def test_reordered_frame_overtakes_its_predecessors() -> None:
 
 
 def test_reorder_one_sends_everything_at_once() -> None:
-    got = delays(FaultSpec("eth0", EG, delay=0.2, reorder=1.0, seed=1), 100)
+    got = delays(FaultSpec("eth0", Effects(delay=0.2, reorder=1.0), EG, seed=1), 100)
     assert set(got) == {0.0}
 
 
 def test_reorder_with_jitter_jitters_the_delayed_ones() -> None:
-    spec = FaultSpec("eth0", EG, delay=0.1, jitter=0.01, reorder=0.5, seed=1)
+    spec = FaultSpec("eth0", Effects(delay=0.1, jitter=0.01, reorder=0.5), EG, seed=1)
     got = delays(spec, 2000)
     slow = [d for d in got if d > 0]
     assert 800 < len(slow) < 1200

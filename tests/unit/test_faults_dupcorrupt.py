@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from nodes.faults import Direction, FaultEngine, FaultSpec
+from nodes.faults import Direction, Effects, FaultEngine, FaultSpec
 
 EG = Direction.EGRESS
 FRAME = bytes(range(100))
@@ -23,7 +23,7 @@ def within_5_sigma(count: int, n: int, p: float) -> bool:
 
 def test_duplicate_rate_and_copies() -> None:
     n, p = 50_000, 0.1
-    engine = engine_with(FaultSpec("eth0", EG, duplicate=p, seed=1))
+    engine = engine_with(FaultSpec("eth0", Effects(duplicate=p), EG, seed=1))
     outs = [engine.process("eth0", EG, FRAME, now=1.0) for _ in range(n)]
     doubled = [out for out in outs if len(out) == 2]
     assert within_5_sigma(len(doubled), n, p)
@@ -33,7 +33,9 @@ def test_duplicate_rate_and_copies() -> None:
 
 
 def test_duplicates_get_their_own_jitter() -> None:
-    engine = engine_with(FaultSpec("eth0", EG, duplicate=1.0, delay=0.1, jitter=0.05, seed=3))
+    engine = engine_with(
+        FaultSpec("eth0", Effects(duplicate=1.0, delay=0.1, jitter=0.05), EG, seed=3)
+    )
     pairs = [engine.process("eth0", EG, FRAME, now=0.0) for _ in range(100)]
     assert all(len(pair) == 2 for pair in pairs)
     assert sum(pair[0][0] != pair[1][0] for pair in pairs) == 100
@@ -46,7 +48,7 @@ def flipped_bits(a: bytes, b: bytes) -> list[int]:
 
 def test_corrupt_rate_and_exactly_one_bit_past_the_header() -> None:
     n, p = 50_000, 0.05
-    engine = engine_with(FaultSpec("eth0", EG, corrupt=p, seed=2))
+    engine = engine_with(FaultSpec("eth0", Effects(corrupt=p), EG, seed=2))
     changed = []
     for _ in range(n):
         ((_, frame),) = engine.process("eth0", EG, FRAME, now=0.0)
@@ -63,7 +65,7 @@ def test_corrupt_rate_and_exactly_one_bit_past_the_header() -> None:
 
 
 def test_corrupt_leaves_header_only_frames_alone() -> None:
-    engine = engine_with(FaultSpec("eth0", EG, corrupt=1.0, seed=2))
+    engine = engine_with(FaultSpec("eth0", Effects(corrupt=1.0), EG, seed=2))
     header = bytes(14)
     assert engine.process("eth0", EG, header, now=0.0) == [(0.0, header)]
     assert engine.list()[0].counters.corrupted == 0
@@ -72,6 +74,6 @@ def test_corrupt_leaves_header_only_frames_alone() -> None:
 
 
 def test_corrupt_then_duplicate_sends_two_equal_corrupted_copies() -> None:
-    engine = engine_with(FaultSpec("eth0", EG, corrupt=1.0, duplicate=1.0, seed=5))
+    engine = engine_with(FaultSpec("eth0", Effects(corrupt=1.0, duplicate=1.0), EG, seed=5))
     (_, a), (_, b) = engine.process("eth0", EG, FRAME, now=0.0)
     assert a == b != FRAME

@@ -11,6 +11,7 @@ from nodes.faults import (
     IFACE_ANY,
     Direction,
     DuplicateFaultError,
+    Effects,
     FaultEngine,
     FaultExpired,
     FaultSpec,
@@ -51,13 +52,13 @@ def test_no_fault_fast_path() -> None:
 
 def test_active_per_interface_direction_and_wildcard() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", EG, loss=0.5), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(loss=0.5), EG), now=0.0)
     assert engine.active("eth0", EG)
     assert not engine.active("eth0", IN)
     assert not engine.active("eth1", EG)
-    engine.add(FaultSpec("eth1"), now=0.0)
+    engine.add(FaultSpec("eth1", Effects()), now=0.0)
     assert engine.active("eth1", EG) and engine.active("eth1", IN)
-    engine.add(FaultSpec(IFACE_ANY, IN, delay=0.1), now=0.0)
+    engine.add(FaultSpec(IFACE_ANY, Effects(delay=0.1), IN), now=0.0)
     assert engine.active("eth7", IN) and not engine.active("eth7", EG)
     assert engine.process("eth7", IN, FRAME, now=1.0) == [(1.1, FRAME)]
 
@@ -69,18 +70,18 @@ def test_process_rejects_both() -> None:
 
 def test_add_get_list_remove_clear() -> None:
     engine = new_engine()
-    a = engine.add(FaultSpec("eth0", loss=0.1), now=1.0)
-    b = engine.add(FaultSpec("eth0", delay=0.1, seed=42, duration=5.0), now=2.0)
-    c = engine.add(FaultSpec("eth1", down=True), now=3.0, fault_id="cut")
+    a = engine.add(FaultSpec("eth0", Effects(loss=0.1)), now=1.0)
+    b = engine.add(FaultSpec("eth0", Effects(delay=0.1), seed=42, duration=5.0), now=2.0)
+    c = engine.add(FaultSpec("eth1", Effects(down=True)), now=3.0, fault_id="cut")
     assert (a.fault_id, b.fault_id, c.fault_id) == ("f1", "f2", "cut")
     assert b.seed == 42 and isinstance(a.seed, int)
     assert (b.added_at, b.expires_at, a.expires_at) == (2.0, 7.0, None)
     assert [info.fault_id for info in engine.list()] == ["f1", "f2", "cut"]
-    assert engine.get("cut").spec.down
+    assert engine.get("cut").spec.effects.down
     with pytest.raises(DuplicateFaultError):
-        engine.add(FaultSpec("eth0"), now=0.0, fault_id="cut")
+        engine.add(FaultSpec("eth0", Effects()), now=0.0, fault_id="cut")
     with pytest.raises(FaultSpecError, match="fault_id"):
-        engine.add(FaultSpec("eth0"), now=0.0, fault_id=" ")
+        engine.add(FaultSpec("eth0", Effects()), now=0.0, fault_id=" ")
     engine.process("eth1", EG, FRAME, now=3.0)
     removed = engine.remove("cut")
     assert removed.counters.dropped_down == 1
@@ -92,12 +93,12 @@ def test_add_get_list_remove_clear() -> None:
     assert [info.fault_id for info in engine.clear()] == ["f1", "f2"]
     assert engine.list() == [] and not engine.active("eth0", EG)
     assert engine.next_deadline() is None
-    assert engine.add(FaultSpec("eth0"), now=0.0).fault_id == "f4"
+    assert engine.add(FaultSpec("eth0", Effects()), now=0.0).fault_id == "f4"
 
 
 def test_mtu_override_drops_larger_l3() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", EG, blackhole_mtu=1400), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(blackhole_mtu=1400), EG), now=0.0)
     ok, big = ipv4_frame(1400), ipv4_frame(1401)
     assert engine.process("eth0", EG, ok, now=0.0) == [(0.0, ok)]
     assert engine.process("eth0", EG, big, now=0.0) == []
@@ -108,7 +109,7 @@ def test_mtu_override_drops_larger_l3() -> None:
 
 def test_link_down_drops_everything_in_its_direction() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", IN, down=True), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(down=True), IN), now=0.0)
     assert engine.process("eth0", IN, FRAME, now=0.0) == []
     assert engine.process("eth0", IN, ARP, now=0.0) == []
     assert engine.process("eth0", EG, ARP, now=0.0) == [(0.0, ARP)]
@@ -118,9 +119,9 @@ def test_link_down_drops_everything_in_its_direction() -> None:
 
 def test_faults_chain_in_creation_order() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", EG, delay=0.1), now=0.0)
-    engine.add(FaultSpec(IFACE_ANY, EG, duplicate=1.0), now=0.0)
-    engine.add(FaultSpec("eth0", EG, delay=0.2), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(delay=0.1), EG), now=0.0)
+    engine.add(FaultSpec(IFACE_ANY, Effects(duplicate=1.0), EG), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(delay=0.2), EG), now=0.0)
     out = engine.process("eth0", EG, FRAME, now=1.0)
     assert [frame for _, frame in out] == [FRAME, FRAME]
     assert [at for at, _ in out] == pytest.approx([1.3, 1.3])
@@ -130,7 +131,8 @@ def test_faults_chain_in_creation_order() -> None:
 def test_match_limits_a_fault_to_some_traffic() -> None:
     engine = new_engine()
     engine.add(
-        FaultSpec("eth0", EG, delay=0.5, match=Match.of(protocol="udp", dst_port=53)), now=0.0
+        FaultSpec("eth0", Effects(delay=0.5), EG, match=Match.of(protocol="udp", dst_port=53)),
+        now=0.0,
     )
     dns, other = ipv4_frame(80, dport=53), ipv4_frame(80, dport=80)
     assert engine.process("eth0", EG, dns, now=0.0) == [(0.5, dns)]
@@ -141,8 +143,10 @@ def test_match_limits_a_fault_to_some_traffic() -> None:
 
 def test_first_hit_is_the_first_frame_a_fault_acts_on() -> None:
     engine = new_engine()
-    dns = engine.add(FaultSpec("eth0", EG, loss=1.0, match=Match.of(dst_port=53)), now=1.0).fault_id
-    down = engine.add(FaultSpec("eth1", EG, down=True), now=1.0).fault_id
+    dns = engine.add(
+        FaultSpec("eth0", Effects(loss=1.0), EG, match=Match.of(dst_port=53)), now=1.0
+    ).fault_id
+    down = engine.add(FaultSpec("eth1", Effects(down=True), EG), now=1.0).fault_id
     assert engine.get(dns).first_hit_at is None and engine.get(down).first_hit_at is None
     engine.process("eth0", EG, ipv4_frame(80, dport=80), now=1.5)  # seen, not matched
     assert engine.get(dns).first_hit_at is None
@@ -158,15 +162,17 @@ def test_combined_effects_add_up() -> None:
     engine = new_engine()
     spec = FaultSpec(
         "eth0",
+        Effects(
+            loss=0.1,
+            corrupt=0.05,
+            duplicate=0.05,
+            delay=0.02,
+            jitter=0.005,
+            reorder=0.1,
+            rate=RateLimit(100e6, queue_limit_packets=50),
+            blackhole_mtu=1000,
+        ),
         EG,
-        loss=0.1,
-        corrupt=0.05,
-        duplicate=0.05,
-        delay=0.02,
-        jitter=0.005,
-        reorder=0.1,
-        rate=RateLimit(100e6, queue_limit_packets=50),
-        blackhole_mtu=1000,
         seed=5,
     )
     engine.add(spec, now=0.0)
@@ -190,13 +196,15 @@ def test_combined_effects_add_up() -> None:
 def test_replay_of_combined_effects_is_exact() -> None:
     spec = FaultSpec(
         "eth0",
-        loss=0.05,
-        gilbert_elliott=None,
-        duplicate=0.1,
-        corrupt=0.1,
-        delay=0.01,
-        jitter=0.01,
-        reorder=0.2,
+        Effects(
+            loss=0.05,
+            gilbert_elliott=None,
+            duplicate=0.1,
+            corrupt=0.1,
+            delay=0.01,
+            jitter=0.01,
+            reorder=0.2,
+        ),
         seed=99,
     )
 
@@ -210,9 +218,9 @@ def test_replay_of_combined_effects_is_exact() -> None:
 
 def test_duration_expires_at_the_exact_time_with_an_event() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", EG, loss=1.0, duration=2.0, seed=3), now=5.0)
-    engine.add(FaultSpec("eth0", EG, delay=0.1, duration=1.0), now=5.5, fault_id="short")
-    engine.add(FaultSpec("eth1", EG, delay=0.1), now=5.0)
+    engine.add(FaultSpec("eth0", Effects(loss=1.0), EG, duration=2.0, seed=3), now=5.0)
+    engine.add(FaultSpec("eth0", Effects(delay=0.1), EG, duration=1.0), now=5.5, fault_id="short")
+    engine.add(FaultSpec("eth1", Effects(delay=0.1), EG), now=5.0)
     assert engine.next_deadline() == 6.5
     engine.on_timer(now=6.4)
     assert engine.next_event() is None
@@ -235,8 +243,8 @@ def test_duration_expires_at_the_exact_time_with_an_event() -> None:
 
 def test_expiry_is_enforced_by_process_even_without_on_timer() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", EG, down=True, duration=1.0), now=0.0)
-    engine.add(FaultSpec("eth0", EG, down=True, duration=3.0), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(down=True), EG, duration=1.0), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(down=True), EG, duration=3.0), now=0.0)
     assert engine.process("eth0", EG, FRAME, now=0.5) == []
     assert engine.process("eth0", EG, FRAME, now=9.0) == [(9.0, FRAME)]
     events = engine.drain_events()
@@ -245,7 +253,7 @@ def test_expiry_is_enforced_by_process_even_without_on_timer() -> None:
 
 def test_counters_per_fault_sum_both_directions() -> None:
     engine = new_engine()
-    engine.add(FaultSpec("eth0", gilbert_elliott=GilbertElliott(p=1.0, r=0.0)), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(gilbert_elliott=GilbertElliott(p=1.0, r=0.0))), now=0.0)
     for d in (EG, IN, EG):
         engine.process("eth0", d, FRAME, now=0.0)
     counters = engine.list()[0].counters

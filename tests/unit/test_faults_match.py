@@ -9,7 +9,7 @@ import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 
-from nodes.faults import Direction, FaultEngine, FaultSpec, Match
+from nodes.faults import Direction, Effects, FaultEngine, FaultSpec, Match
 
 
 def ether() -> Ether:
@@ -83,12 +83,13 @@ def test_short_and_foreign_frames_do_not_match() -> None:
 def test_arp_only_meets_faults_without_a_match() -> None:
     engine = FaultEngine(rng=random.Random(1))
     engine.add(
-        FaultSpec("eth0", Direction.EGRESS, loss=1.0, match=Match.of(protocol="icmp")), now=0.0
+        FaultSpec("eth0", Effects(loss=1.0), Direction.EGRESS, match=Match.of(protocol="icmp")),
+        now=0.0,
     )
     assert engine.process("eth0", Direction.EGRESS, ARP_REQ, now=0.0) == [(0.0, ARP_REQ)]
     assert engine.process("eth0", Direction.EGRESS, ICMP_ECHO, now=0.0) == []
     assert engine.process("eth0", Direction.EGRESS, TCP_80, now=0.0) == [(0.0, TCP_80)]
-    engine.add(FaultSpec("eth0", Direction.EGRESS, loss=1.0), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(loss=1.0), Direction.EGRESS), now=0.0)
     assert engine.process("eth0", Direction.EGRESS, ARP_REQ, now=0.0) == []
     counters = [info.counters for info in engine.list()]
     assert [(c.seen, c.matched, c.dropped) for c in counters] == [(4, 1, 1), (1, 1, 1)]

@@ -9,6 +9,7 @@ import pytest
 from nodes.faults import (
     Direction,
     Distribution,
+    Effects,
     FaultSpec,
     FaultSpecError,
     GilbertElliott,
@@ -57,7 +58,11 @@ from nodes.faults import (
 )
 def test_bad_spec_names_the_field(kwargs: dict[str, object], field: str, text: str) -> None:
     with pytest.raises(FaultSpecError) as info:
-        FaultSpec("eth0", **kwargs)  # type: ignore[arg-type]
+        effects = {
+            k: v for k, v in kwargs.items() if k not in ("direction", "match", "seed", "duration")
+        }
+        spec = {k: v for k, v in kwargs.items() if k in ("direction", "match", "seed", "duration")}
+        FaultSpec("eth0", Effects(**effects), **spec)  # type: ignore[arg-type]
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
     assert text in str(info.value)
@@ -82,7 +87,7 @@ def test_bad_spec_names_the_field(kwargs: dict[str, object], field: str, text: s
         (lambda: Match.of(src_port=70000), "match.src_port"),
         (lambda: Match.of(protocol="icmp", dst_port=80), "match.dst_port"),
         (lambda: Match(src=Prefix(0x0A000001, 24)), "match.src"),
-        (lambda: FaultSpec(""), "iface"),
+        (lambda: FaultSpec("", Effects()), "iface"),
     ],
 )
 def test_bad_nested_values_name_the_dotted_field(build: object, field: str) -> None:
@@ -94,15 +99,15 @@ def test_bad_nested_values_name_the_dotted_field(build: object, field: str) -> N
 
 def test_spec_error_is_a_value_error() -> None:
     with pytest.raises(ValueError, match=r"loss: must be within 0\.\.1, got 1\.5"):
-        FaultSpec("eth0", loss=1.5)
+        FaultSpec("eth0", Effects(loss=1.5))
 
 
 def test_defaults_and_coercions() -> None:
-    spec = FaultSpec("eth0", direction="EGRESS", distribution="normal")  # type: ignore[arg-type]
+    spec = FaultSpec("eth0", Effects(distribution="normal"), "EGRESS")  # type: ignore[arg-type]
     assert spec.direction is Direction.EGRESS
-    assert spec.distribution is Distribution.NORMAL
-    assert FaultSpec("eth0").direction is Direction.BOTH
-    assert FaultSpec("eth0", match=Match()).match is None  # an empty match matches all
+    assert spec.effects.distribution is Distribution.NORMAL
+    assert FaultSpec("eth0", Effects()).direction is Direction.BOTH
+    assert FaultSpec("eth0", Effects(), match=Match()).match is None  # an empty match matches all
     assert Direction.BOTH.concrete == (Direction.EGRESS, Direction.INGRESS)
 
 

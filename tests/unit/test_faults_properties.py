@@ -8,7 +8,15 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nodes.faults import Direction, Distribution, FaultEngine, FaultSpec, GilbertElliott, RateLimit
+from nodes.faults import (
+    Direction,
+    Distribution,
+    Effects,
+    FaultEngine,
+    FaultSpec,
+    GilbertElliott,
+    RateLimit,
+)
 
 probability = st.floats(0.0, 1.0)
 
@@ -19,26 +27,30 @@ def specs(draw: st.DrawFn) -> FaultSpec:
     use_ge = draw(st.booleans())
     return FaultSpec(
         "eth0",
-        draw(st.sampled_from(list(Direction))),
-        loss=0.0 if use_ge else draw(probability),
-        gilbert_elliott=GilbertElliott(draw(probability), draw(probability)) if use_ge else None,
-        corrupt=draw(probability),
-        duplicate=draw(probability),
-        rate=draw(
-            st.none()
-            | st.builds(
-                RateLimit,
-                st.sampled_from([1e4, 1e6, 1e9]),
-                st.integers(1, 3000),
-                st.none() | st.integers(0, 5000),
-                st.none() | st.integers(0, 20),
-            )
+        Effects(
+            loss=0.0 if use_ge else draw(probability),
+            gilbert_elliott=GilbertElliott(draw(probability), draw(probability))
+            if use_ge
+            else None,
+            corrupt=draw(probability),
+            duplicate=draw(probability),
+            rate=draw(
+                st.none()
+                | st.builds(
+                    RateLimit,
+                    st.sampled_from([1e4, 1e6, 1e9]),
+                    st.integers(1, 3000),
+                    st.none() | st.integers(0, 5000),
+                    st.none() | st.integers(0, 20),
+                )
+            ),
+            delay=delay,
+            jitter=draw(st.sampled_from([0.0, 0.01])),
+            distribution=draw(st.sampled_from(list(Distribution))),
+            reorder=draw(probability) if delay > 0 else 0.0,
+            blackhole_mtu=draw(st.none() | st.integers(68, 1500)),
         ),
-        delay=delay,
-        jitter=draw(st.sampled_from([0.0, 0.01])),
-        distribution=draw(st.sampled_from(list(Distribution))),
-        reorder=draw(probability) if delay > 0 else 0.0,
-        blackhole_mtu=draw(st.none() | st.integers(68, 1500)),
+        draw(st.sampled_from(list(Direction))),
         seed=draw(st.integers(0, 2**64 - 1)),
     )
 

@@ -7,15 +7,15 @@ import random
 
 import pytest
 
-from nodes.faults import Direction, FaultEngine, FaultSpec, RateLimit
+from nodes.faults import Direction, Effects, FaultEngine, FaultSpec, RateLimit
 
 EG = Direction.EGRESS
 RATE = 1_000_000  # bit/s = 125,000 B/s
 
 
-def engine_with(rate: RateLimit, **kwargs: object) -> FaultEngine:
+def engine_with(rate: RateLimit, delay: float = 0.0) -> FaultEngine:
     engine = FaultEngine(rng=random.Random(0))
-    engine.add(FaultSpec("eth0", EG, rate=rate, seed=1, **kwargs), now=0.0)  # type: ignore[arg-type]
+    engine.add(FaultSpec("eth0", Effects(rate=rate, delay=delay), EG, seed=1), now=0.0)
     return engine
 
 
@@ -101,7 +101,7 @@ def test_rate_then_delay() -> None:
 
 def test_each_interface_direction_has_its_own_bucket() -> None:
     engine = FaultEngine(rng=random.Random(0))
-    engine.add(FaultSpec("eth0", rate=RateLimit(RATE, burst_bytes=1000), seed=1), now=0.0)
+    engine.add(FaultSpec("eth0", Effects(rate=RateLimit(RATE, burst_bytes=1000)), seed=1), now=0.0)
     eg = [engine.process("eth0", EG, bytes(1000), now=0.0)[0][0] for _ in range(2)]
     ing = [engine.process("eth0", Direction.INGRESS, bytes(1000), now=0.0)[0][0] for _ in range(2)]
     assert eg == ing == pytest.approx([0.0, 0.008])

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from nodes.faults.engine import FaultEngine
-from nodes.faults.model import Direction, FaultSpec
+from nodes.faults.model import Direction, Effects, FaultSpec
 from nodes.io.runner import Runner, RunnerStopped
 
 
@@ -321,7 +321,7 @@ def test_with_the_real_fault_engine_delay_and_expiry(port: FakePort) -> None:
     engine = FaultEngine(rng=random.Random(1))
     node, clock = FakeNode(), Clock()
     runner = Runner(node, {"eth0": port}, faults=engine, clock=clock)
-    spec = FaultSpec("eth0", Direction.EGRESS, delay=0.2, seed=5, duration=1.0)
+    spec = FaultSpec("eth0", Effects(delay=0.2), Direction.EGRESS, seed=5, duration=1.0)
     added = runner.call(lambda: engine.add(spec, now=clock.t, fault_id="d"))
     runner.run_once(max_wait=0)  # the wake-up fd is readable: the command runs
     assert added.result(timeout=0).seed == 5

@@ -137,18 +137,25 @@ def test_timeline_entries_become_fault_messages() -> None:
         "name: t\nnodes: {a: {kind: host}, b: {kind: host}}\n"
         "links: [{endpoints: [a:eth0, b:eth0]}]\n"
         "faults:\n"
-        "  - {at: 1s, endpoint: a:eth0, loss: 5%, delay: 10ms, ge: {p: 0.1, r: 0.5},"
+        "  - {at: 1s, endpoint: a:eth0, loss: 5%, delay: 10ms,"
         " direction: egress, duration: 2s, seed: 9, match: {protocol: tcp, dport: 80}}\n"
+        "  - {endpoint: b:eth0, ge: {p: 0.1, r: 0.5}}\n"
     )
-    spec = entry_spec(lab.faults[0])
+    spec, ge = (entry_spec(f) for f in lab.faults)
     assert spec.target.endpoint == "a:eth0"
     e = spec.effects
     assert (e.direction, e.seed) == (EGRESS, 9)
     assert e.loss == pytest.approx(0.05) and e.delay_ms == pytest.approx(10.0)
     assert e.duration_ms == pytest.approx(2000.0)
-    assert e.gilbert_elliott.loss_bad == pytest.approx(1.0)
+    assert ge.effects.gilbert_elliott.loss_bad == pytest.approx(1.0)
     assert (e.match.protocol, e.match.dst_port) == ("tcp", 80)
     assert "loss=5%" in effects_text(e) and "for 2s" in effects_text(e)
+    with pytest.raises(topology.TopologyError, match=r":4:.*cannot be combined with loss"):
+        topology.load_text(
+            "name: t\nnodes: {a: {kind: host}, b: {kind: host}}\n"
+            "links: [{endpoints: [a:eth0, b:eth0]}]\n"
+            "faults: [{endpoint: a:eth0, loss: 5%, ge: {p: 0.1, r: 0.5}}]\n"
+        )
 
 
 def test_counters_sum() -> None:

@@ -11,6 +11,5 @@ node's stack.
     events.py     WatchEvents: link / TCP state / fault changes
     capture.py    Capture: a runner tap producing pcap records (pcap.py)
     config.py     NodeConfig and building the stack from it
-    fromtopo.py   topology -> ConfigureRequest (shared with the orchestrator)
-    inprocess.py  a whole lab in one process on in-memory links (tests, sim backend)
+    inprocess.py  in-memory ports for nodes in this process (the sim backend, tests)
 """

@@ -269,10 +269,11 @@ def fault_direction(field: str, value: int) -> Direction:
     return _DIRECTIONS[value]
 
 
-def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str]) -> FaultSpec:
-    """A FaultSpec message -> nodes.faults.FaultSpec; the interface must exist (or be *)."""
-    names = list(ifaces)
+def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str] | None) -> FaultSpec:
+    """A FaultSpec message -> nodes.faults.FaultSpec; the interface must exist (or be *)
+    when ``ifaces`` are given (None: any name, as when reading a node's own report)."""
     iface = msg.iface.strip()
+    names = [iface] if ifaces is None else list(ifaces)
     if iface != "*" and iface not in names:
         raise ArgumentError(
             f"{field}.iface",

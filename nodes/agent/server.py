@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
-from wirelab.v1 import node_pb2_grpc
 
 from nodes.agent.runtime import NodeRuntime
-from nodes.agent.servicer import SERVICE_NAME, NodeAgentService
+from nodes.agent.servicer import SERVICE_NAME, NodeAgentService, add_to_server
 
 MAX_WORKERS = 32  # each long-running RPC or stream holds one thread while it lasts
 
@@ -40,7 +39,7 @@ def start(runtime: NodeRuntime, address: str, *, max_workers: int = MAX_WORKERS)
     """Start serving ``runtime`` on ``address`` (``host:port``; port 0 picks a free one)."""
     executor = ThreadPoolExecutor(max_workers, thread_name_prefix=f"agent-{runtime.name}")
     server = grpc.server(executor, options=[("grpc.so_reuseport", 0)])
-    node_pb2_grpc.add_NodeAgentServicer_to_server(NodeAgentService(runtime), server)
+    add_to_server(NodeAgentService(runtime), server)
     checker = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
     for service in ("", SERVICE_NAME):

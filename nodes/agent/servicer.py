@@ -686,3 +686,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
             if event is None:
                 return
             yield topb.event(event, self.runtime.clock(), sub.dropped)
+
+
+def add_to_server(service: NodeAgentService, server: grpc.Server) -> None:
+    node_pb2_grpc.add_NodeAgentServicer_to_server(service, server)

@@ -178,8 +178,6 @@ def counters_map(values: dict[str, int]) -> dict[str, int]:
 # ---- apps ---------------------------------------------------------------------------------
 def _rtt_summary(rtts: Iterable[float]) -> tuple[float, float, float]:
     values = [ms(r) for r in rtts]
-    if not values:
-        return 0.0, 0.0, 0.0
     return min(values), math.fsum(values) / len(values), max(values)  # not statistics: 0.4 MB
 
 
@@ -200,16 +198,20 @@ def ping_response(o: PingOutcome) -> node_pb2.PingResponse:
             result.source = ip_to_str(err.reporter)
             result.rtt_ms = ms(err.time - o.sent[seq])
             result.icmp_type, result.icmp_code = err.type, err.code
-            result.next_hop_mtu = err.mtu
+            if err.mtu:
+                result.next_hop_mtu = err.mtu
         results.append(result)
     received = len(o.replies)
     sent = len(o.sent)
-    lo, avg, hi = _rtt_summary(r.rtt for r in o.replies.values())
-    return node_pb2.PingResponse(
+    msg = node_pb2.PingResponse(
         results=results, transmitted=sent, received=received, errors=len(errors),
         loss=0.0 if sent == 0 else 1.0 - received / sent,
-        rtt_min_ms=lo, rtt_avg_ms=avg, rtt_max_ms=hi,
     )  # fmt: skip
+    if o.replies:
+        msg.rtt_min_ms, msg.rtt_avg_ms, msg.rtt_max_ms = _rtt_summary(
+            r.rtt for r in o.replies.values()
+        )
+    return msg
 
 
 def traceroute_response(o: TracerouteOutcome) -> node_pb2.TracerouteResponse:
@@ -217,9 +219,10 @@ def traceroute_response(o: TracerouteOutcome) -> node_pb2.TracerouteResponse:
     for p in o.probes:
         hop = hops.setdefault(p.ttl, node_pb2.TracerouteHop(ttl=p.ttl))
         probe = node_pb2.TracerouteProbe(
-            ttl=p.ttl, responder="" if p.reporter is None else ip_to_str(p.reporter),
-            icmp_type=p.type, icmp_code=p.code,
-        )  # fmt: skip
+            ttl=p.ttl, responder="" if p.reporter is None else ip_to_str(p.reporter)
+        )
+        if p.type >= 0:
+            probe.icmp_type, probe.icmp_code = p.type, p.code
         if p.rtt is not None:
             probe.rtt_ms = ms(p.rtt)
         hop.probes.append(probe)
@@ -267,7 +270,7 @@ def http_response(r: HttpResult) -> node_pb2.HttpGetResponse:
 
 
 def udp_response(o: UdpOutcome) -> node_pb2.UdpSendResponse:
-    lo, avg, hi = _rtt_summary(o.rtts)
+    lo, avg, hi = _rtt_summary(o.rtts) if o.rtts else (0.0, 0.0, 0.0)
     return node_pb2.UdpSendResponse(
         sent=o.sent, replies=len(o.rtts), lost=o.sent - len(o.rtts), duplicates=o.duplicates,
         send_failures=o.send_failures, rtt_min_ms=lo, rtt_avg_ms=avg, rtt_max_ms=hi,

@@ -24,7 +24,7 @@ from wirelab.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 import topology
 from nodes.agent.fromtopo import configure_requests
-from nodes.agent.inprocess import InProcessLab
+from tests.agentlab import InProcessLab
 from nodes.apps.data import pattern_sha256
 
 Stub = node_pb2_grpc.NodeAgentStub

@@ -1,0 +1,5 @@
+import sys
+
+from orchestrator.image.build import main
+
+sys.exit(main())

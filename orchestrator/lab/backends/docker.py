@@ -1,0 +1,475 @@
+"""The Docker backend: nodes are containers of the node image, links and LANs are bridge
+networks (docker SDK, Docker 20.10 API 1.41).
+
+- Data networks: plain bridges with the planned subnet and gateway, IP masquerading off.
+  Not ``--internal``: Docker then drops every bridged packet whose source or destination
+  lies outside the bridge's subnet, which breaks routing through our nodes (DESIGN.md §4).
+- The management network (agents' gRPC) is ``--internal``: only its own subnet is
+  reachable on it, which is exactly its use (the host reaches the agents from the bridge's
+  address), and it gives containers no default route out of the lab.
+- Containers: NET_RAW + NET_ADMIN and nothing else (never privileged; every other
+  capability is dropped, so e.g. ``tcpdump`` in a linux node cannot switch to its
+  unprivileged user and fails: capture with our agents' Capture RPC), IPv6 off,
+  ip_forward off (on only for a forwarding linux node); created on their first network
+  with its planned address, then connected to the others in the plan's order (Docker 20.10
+  cannot name interfaces: nodes find them by address).
+- Node actions are Docker's own (``docker kill``, ``stop``, ``start``, ``restart``,
+  ``pause``, ``unpause``), checked first against the state table of :mod:`.actions` (the
+  same errors as the other backends) and waited for (bounded) until the container is in
+  the state the action leads to. A started or restarted node's agent comes up
+  unconfigured (NOT_SERVING) on the same management address: its driver (the lab
+  service, orchestrator/labs.py) configures it again. Its data interfaces get the same
+  addresses and MACs back, and the agent finds them again through its take-over state
+  file (nodes/io/takeover.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import socket
+import struct
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from orchestrator.domain.results import ExecResult
+from orchestrator.lab import labels as L
+from orchestrator.lab.backends.actions import transition
+from orchestrator.lab.backends.base import (
+    BackendError,
+    EndpointInfo,
+    LabObjects,
+    NetworkInfo,
+    NetworkSpec,
+    NodeInfo,
+    NodeSpec,
+)
+from orchestrator.wire.agent import AgentPool
+from topology import Lab
+from topology.plan import default_pool
+
+MANAGEMENT_POOL = IPv4Network("172.30.0.0/16")
+CAPABILITIES = ("NET_RAW", "NET_ADMIN")
+LOCK_DIR = Path(tempfile.gettempdir())
+PROC_ROUTES = Path("/proc/net/route")
+STOP_TIMEOUT = 5  # s: ``stop``/``restart`` send SIGTERM, then SIGKILL after this
+STATE_WAIT = 15.0  # s: a container reaches the state its action leads to
+
+
+def host_routes(path: Path = PROC_ROUTES) -> list[IPv4Network]:
+    """The host's IPv4 routes (``/proc/net/route``), default route excluded."""
+    try:
+        lines = path.read_text().splitlines()[1:]
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 8:
+            continue
+        dst, mask = (
+            socket.inet_ntoa(struct.pack("<I", int(f, 16))) for f in (fields[1], fields[7])
+        )
+        net = IPv4Network(f"{dst}/{mask}", strict=False)
+        if net.prefixlen:
+            out.append(net)
+    return out
+
+
+def pick_subnet(
+    pool: IPv4Network, hosts: int, used: Sequence[IPv4Network], key: str
+) -> IPv4Network | None:
+    """A subnet of ``pool`` with room for ``hosts`` nodes plus the gateway, overlapping
+    nothing in ``used``; the search starts at a place derived from ``key`` (the lab's
+    name) so that labs deployed side by side rarely race for the same one."""
+    prefix = 24
+    while prefix > pool.prefixlen and (1 << (32 - prefix)) - 3 < hosts:
+        prefix -= 1
+    if (1 << (32 - prefix)) - 3 < hosts or prefix < pool.prefixlen:
+        return None
+    candidates = list(pool.subnets(new_prefix=prefix))
+    start = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(candidates)
+    for candidate in candidates[start:] + candidates[:start]:
+        if not any(candidate.overlaps(u) for u in used):
+            return candidate
+    return None
+
+
+def subnet_clash(lab: Lab, networks: Sequence[dict[str, Any]]) -> str | None:
+    """Why ``lab`` cannot be deployed next to these Docker networks (``api.networks()``), or
+    None: one of its subnets overlaps a network that is not its own. Docker would refuse
+    that network half-way through the deploy; saying it first names the other lab and the
+    way out (labs without ``pool:`` take a /16 derived from their name, and two names can
+    derive the same one)."""
+    taken = []
+    for net in networks:
+        labels = net.get("Labels") or {}
+        if labels.get(L.LAB) == lab.name:
+            continue  # its own: a redeploy or a replacement
+        for config in (net.get("IPAM") or {}).get("Config") or []:
+            with contextlib.suppress(KeyError, ValueError, TypeError):
+                taken.append((IPv4Network(config["Subnet"]), str(net.get("Name")), labels))
+    for segment in lab.segments:
+        for subnet, name, labels in taken:
+            if not segment.subnet.overlaps(subnet):
+                continue
+            other = labels.get(L.LAB)
+            owner = f"network {name} of lab {other}" if other else f"Docker network {name}"
+            derived = lab.pool == default_pool(lab.name)
+            fix = (
+                f"the lab's pool {lab.pool} is derived from its name: set `pool:` in the "
+                "topology to a free range, or rename the lab"
+                if derived
+                else f"set `pool:` (now {lab.pool}) to a free range"
+            )
+            return (
+                f"segment {segment.name}'s subnet {segment.subnet} overlaps {owner} "
+                f"({subnet}); {fix}" + (f", or destroy lab {other}" if other else "")
+            )
+    return None
+
+
+STALE_ENDPOINT_RETRIES = (0.2, 0.5, 1.0, 2.0)  # seconds between "active endpoints" retries
+
+
+class DockerBackend:
+    name = "docker"
+
+    def __init__(
+        self,
+        *,
+        image: str | None = None,
+        management_pool: IPv4Network = MANAGEMENT_POOL,
+        client: Any = None,
+        lock_dir: Path = LOCK_DIR,
+    ) -> None:
+        self._image = image
+        self.management_pool = management_pool
+        self._client = client
+        self.lock_dir = lock_dir
+        self._init = threading.Lock()
+
+    # ---- plumbing ----------------------------------------------------------------------
+    @property
+    def api(self) -> Any:
+        """The low-level docker.APIClient (created on first use)."""
+        with self._init:
+            if self._client is None:
+                try:
+                    self._client = docker.from_env(max_pool_size=32, timeout=120)
+                except docker.errors.DockerException as exc:
+                    raise BackendError(f"cannot reach the Docker engine: {exc}") from None
+            return self._client.api
+
+    @staticmethod
+    def _error(what: str, exc: Exception) -> BackendError:
+        if isinstance(exc, docker.errors.APIError):
+            return BackendError(f"{what}: {exc.explanation or exc}")
+        return BackendError(f"{what}: {exc}")
+
+    # ---- planning ----------------------------------------------------------------------
+    def check(self, lab: Lab) -> None:
+        try:
+            self.api.ping()
+        except (docker.errors.DockerException, OSError) as exc:
+            raise BackendError(
+                f"the Docker engine does not answer ({exc}); start dockerd or run "
+                "`python -m orchestrator.image build` once as root"
+            ) from None
+        try:
+            networks = self.api.networks()
+        except docker.errors.APIError as exc:
+            raise self._error("list networks", exc) from None
+        clash = subnet_clash(lab, networks)
+        if clash is not None:
+            raise BackendError(clash)
+
+    def image(self) -> str:
+        if self._image is None:
+            from orchestrator.image.build import build
+            from orchestrator.image.engine import Progress
+
+            self._image = build(progress=Progress(quiet=True)).tag
+        else:
+            try:
+                self.api.inspect_image(self._image)
+            except docker.errors.ImageNotFound:
+                raise BackendError(
+                    f"no image {self._image}: build it with `python -m orchestrator.image build`"
+                ) from None
+        return self._image
+
+    def management_subnet(self, lab: Lab, hosts: int) -> IPv4Network:
+        used = [lab.pool, *(s.subnet for s in lab.segments), *host_routes()]
+        for net in self.api.networks():
+            for config in (net.get("IPAM") or {}).get("Config") or []:
+                with contextlib.suppress(KeyError, ValueError):
+                    used.append(IPv4Network(config["Subnet"]))
+        subnet = pick_subnet(self.management_pool, hosts, used, lab.name)
+        if subnet is None:
+            raise BackendError(
+                f"no free management subnet for {hosts} nodes in {self.management_pool}"
+            )
+        return subnet
+
+    @contextlib.contextmanager
+    def lock(self, lab: str) -> Iterator[object]:
+        path = self.lock_dir / f"wirelab-lab-{lab}.lock"
+        with path.open("a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield None
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    # ---- objects -----------------------------------------------------------------------
+    def create_network(self, spec: NetworkSpec) -> None:
+        ipam = docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet=str(spec.subnet), gateway=str(spec.gateway))]
+        )
+        options = {
+            "com.docker.network.bridge.enable_ip_masquerade": "false",
+            "com.docker.network.driver.mtu": str(spec.mtu),
+        }
+        try:
+            self.api.create_network(
+                spec.name,
+                driver="bridge",
+                options=options,
+                ipam=ipam,
+                internal=spec.management,
+                labels=dict(spec.labels),
+                check_duplicate=True,
+            )
+        except docker.errors.APIError as exc:
+            raise self._error(f"network {spec.name} ({spec.subnet})", exc) from None
+
+    def create_node(self, spec: NodeSpec) -> None:
+        api = self.api
+        order = [a for a in (spec.management, *spec.attachments) if a is not None]
+        first, rest = (order[0], order[1:]) if order else (None, [])
+        host_config = api.create_host_config(
+            cap_drop=["ALL"],
+            cap_add=list(CAPABILITIES),
+            sysctls=dict(spec.sysctls),
+            network_mode=first.network if first is not None else "none",
+        )
+        networking = None
+        if first is not None:
+            endpoint = api.create_endpoint_config(ipv4_address=str(first.address))
+            networking = api.create_networking_config({first.network: endpoint})
+        try:
+            api.create_container(
+                spec.image,
+                command=list(spec.command),
+                name=spec.name,
+                hostname=spec.node,
+                labels=dict(spec.labels),
+                host_config=host_config,
+                networking_config=networking,
+                stop_signal="SIGTERM",
+            )
+            for a in rest:
+                api.connect_container_to_network(spec.name, a.network, ipv4_address=str(a.address))
+        except docker.errors.APIError as exc:
+            raise self._error(f"container {spec.name}", exc) from None
+
+    # ---- node actions ------------------------------------------------------------------
+    def start_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "start", lambda name: self.api.start(name))
+
+    def kill_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "kill", lambda name: self.api.kill(name))
+
+    def stop_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "stop", lambda name: self.api.stop(name, timeout=STOP_TIMEOUT))
+
+    def restart_node(self, lab: str, node: str) -> None:
+        self._action(
+            lab, node, "restart", lambda name: self.api.restart(name, timeout=STOP_TIMEOUT)
+        )
+
+    def pause_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "pause", lambda name: self.api.pause(name))
+
+    def unpause_node(self, lab: str, node: str) -> None:
+        self._action(lab, node, "unpause", lambda name: self.api.unpause(name))
+
+    def _action(self, lab: str, node: str, action: str, call: Callable[[str], object]) -> None:
+        name = L.container_name(lab, node)
+        state = self.node_state(lab, node)
+        if state == "missing":
+            raise BackendError(f"lab {lab} has no container for {node}")
+        target = transition(node, action, state)
+        try:
+            call(name)
+        except docker.errors.APIError as exc:
+            raise self._error(f"{action} {name}", exc) from None
+        if target != state and target in ("exited", "created"):
+            self._wait_state(lab, node, target, action)  # docker kill only sends the signal
+        # start/restart/pause/unpause return when done; a node that crashes at once is
+        # "exited" for its driver to see (deploy reports its logs)
+
+    def _wait_state(self, lab: str, node: str, target: str, action: str) -> None:
+        deadline = time.monotonic() + STATE_WAIT
+        while True:
+            state = self.node_state(lab, node)
+            if state == target:
+                return
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    f"{action} {node}: it is still {state} after {STATE_WAIT:.0f} s "
+                    f"(expected {target}); logs:\n{self.logs(lab, node)}"
+                )
+            time.sleep(0.05)
+
+    def _inspect(self, lab: str, node: str) -> dict[str, Any]:
+        try:
+            info: dict[str, Any] = self.api.inspect_container(L.container_name(lab, node))
+        except docker.errors.NotFound:
+            raise BackendError(f"lab {lab} has no container for {node}") from None
+        return info
+
+    def agent_address(self, lab: str, node: str) -> str:
+        labels = self._inspect(lab, node)["Config"].get("Labels") or {}
+        address = labels.get(L.AGENT)
+        if not address:
+            raise BackendError(f"{node} runs no node agent")
+        return str(address)
+
+    def node_state(self, lab: str, node: str) -> str:
+        try:
+            return str(self._inspect(lab, node)["State"]["Status"])
+        except BackendError:
+            return "missing"
+
+    def logs(self, lab: str, node: str, *, tail: int = 20) -> str:
+        try:
+            data = self.api.logs(L.container_name(lab, node), tail=tail)
+        except docker.errors.APIError as exc:
+            return f"(no logs: {exc.explanation or exc})"
+        return bytes(data).decode(errors="replace")
+
+    def exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        name = L.container_name(lab, node)
+        limited = ["timeout", "-s", "KILL", f"{max(1, round(timeout))}", *argv]
+        try:
+            created = self.api.exec_create(name, limited, stdout=True, stderr=True)
+            output = self.api.exec_start(created["Id"])
+            code = self.api.exec_inspect(created["Id"])["ExitCode"]
+        except docker.errors.APIError as exc:
+            raise self._error(f"exec in {name}", exc) from None
+        text = bytes(output).decode(errors="replace")
+        if code in (124, 137):
+            text += f"\n(timed out after {timeout:.0f} s: {' '.join(argv)})"
+        return ExecResult(int(code if code is not None else -1), text)
+
+    def remove_node(self, lab: str, node: str) -> None:
+        name = L.container_name(lab, node)
+        try:
+            self.api.remove_container(name, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if "already in progress" not in str(exc):
+                raise self._error(f"remove {name}", exc) from None
+
+    def remove_network(self, lab: str, name: str) -> None:
+        """Remove a network. Docker 20.10 sometimes still counts endpoints of containers
+        just removed (moby #42119): "has active endpoints" with none attached is retried
+        for a few seconds; if the count stays, the error says what it is and what clears
+        it (a dockerd restart), instead of Docker's bare refusal."""
+        delays = list(STALE_ENDPOINT_RETRIES)
+        while True:
+            try:
+                self.api.remove_network(name)
+                return
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError as exc:
+                if "active endpoints" not in str(exc):
+                    raise self._error(f"remove network {name}", exc) from None
+                attached = self._attached(name)
+                if attached:
+                    raise BackendError(
+                        f"remove network {name}: still attached: {', '.join(attached)}"
+                    ) from None
+                if not delays:
+                    raise BackendError(
+                        f"remove network {name}: Docker counts active endpoints but none is "
+                        "attached (a Docker 20.10 endpoint-count leak, moby #42119); "
+                        "restarting dockerd clears it, then destroy the lab again"
+                    ) from None
+                time.sleep(delays.pop(0))
+
+    def _attached(self, name: str) -> list[str]:
+        """Names of the containers Docker lists on network ``name``."""
+        try:
+            info = self.api.inspect_network(name)
+        except docker.errors.APIError:
+            return []
+        containers = info.get("Containers") or {}
+        return sorted(str(c.get("Name") or cid[:12]) for cid, c in containers.items())
+
+    # ---- discovery ---------------------------------------------------------------------
+    def find(self, lab: str) -> LabObjects:
+        filters = {"label": L.label_filter(lab)}
+        try:
+            containers = self.api.containers(all=True, filters=filters)
+            networks = self.api.networks(filters=filters)
+        except docker.errors.APIError as exc:
+            raise self._error(f"list lab {lab}", exc) from None
+        nodes = tuple(_node_info(c) for c in containers)
+        nets = tuple(
+            NetworkInfo(n["Name"], n["Id"], n.get("Labels") or {}, _subnet(n)) for n in networks
+        )
+        return LabObjects(lab, nodes, nets)
+
+    def lab_names(self) -> list[str]:
+        filters = {"label": L.label_filter()}
+        names = {c["Labels"].get(L.LAB, "") for c in self.api.containers(all=True, filters=filters)}
+        names |= {
+            (n.get("Labels") or {}).get(L.LAB, "") for n in self.api.networks(filters=filters)
+        }
+        return sorted(names - {""})
+
+    def agents(self) -> AgentPool:
+        return AgentPool()  # one per deploy: it closes its channels when done
+
+
+def _subnet(network: dict[str, Any]) -> str:
+    configs = (network.get("IPAM") or {}).get("Config") or []
+    return str(configs[0].get("Subnet", "")) if configs else ""
+
+
+def _node_info(c: dict[str, Any]) -> NodeInfo:
+    labels: dict[str, str] = c.get("Labels") or {}
+    networks: dict[str, Any] = (c.get("NetworkSettings") or {}).get("Networks") or {}
+    endpoints = tuple(
+        EndpointInfo(
+            name,
+            str(n.get("IPAddress", "")),
+            int(n.get("IPPrefixLen") or 0),
+            str(n.get("MacAddress", "")),
+        )
+        for name, n in sorted(networks.items())
+    )
+    name = (c.get("Names") or ["/?"])[0].lstrip("/")
+    return NodeInfo(
+        name,
+        c["Id"],
+        labels,
+        str(c.get("State", "")),
+        str(c.get("Image", "")),
+        endpoints,
+        labels.get(L.AGENT, ""),
+    )

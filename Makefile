@@ -4,8 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-# command:debian-package pairs the tests drive on the host (netns tests, Linux peers)
-SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump
+# command:debian-package pairs the tests drive on the host (netns tests, Linux peers;
+# nft: the lab bridges' notrack rules, orchestrator/lab/hostnet.py)
+SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump nft:nftables
 
 .PHONY: demo bench test lint venv unit sim system-deps image docker-test proto clean
 

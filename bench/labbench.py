@@ -45,10 +45,10 @@ from bench import nodeprofile, scripts
 from bench.results import Figure
 from bench.stats import percentile
 from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
-from orchestrator.backend.docker import DockerBackend
+from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.deploy import ProgressEvent, deploy, destroy
 from orchestrator.handle import LabHandle
-from orchestrator.labels import container_name
+from orchestrator.lab.labels import container_name
 from topology import Lab
 
 Log = Callable[[str], None]

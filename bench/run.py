@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_id=uuid.uuid4().hex[:6],
                 node_profile=str(node_profile or ""),
             )
-            from orchestrator.backend.docker import DockerBackend
+            from orchestrator.lab.backends.docker import DockerBackend
 
             LabBench(docker_figs, options, log, DockerBackend(image=args.image)).run()
     finally:

@@ -2,8 +2,8 @@
 every backend: tests/sim/test_scenarios_quickstart.py (sim) and
 tests/docker/test_docker_scenarios.py (docker) bind these test functions into their
 modules, whose ``wirelab_topology`` marker picks the backend. They go through the
-user-facing path only: the pytest plugin's ``wirelab_lab`` (LabService over gRPC), plus
-the node agent's SetInterface for the router's MTU (the lab service has no RPC for it).
+user-facing path only: the pytest plugin's ``wirelab_lab`` (LabService over gRPC),
+including its live configuration of the router's MTU.
 
 The module is not a test file itself (no ``test_`` prefix): the test files load it by
 path (tests/ is no package) and bind every function of :data:`SCENARIOS`.
@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from wirelab.v1 import common_pb2, lab_pb2, node_pb2, node_pb2_grpc
 
-from orchestrator.backend.agentclient import open_channel
-from orchestrator.client import FailedPreconditionError
-from orchestrator.pytest_plugin import Lab
+from orchestrator.client import FailedPrecondition, Lab
+from orchestrator.domain.faults import FaultState, LabFault
+from orchestrator.domain.lab import InterfaceInfo
+from orchestrator.domain.results import PingReport, TcpConnection, TransferReport
 
 QUICKSTART = str(Path(__file__).resolve().parents[1] / "topology" / "examples" / "quickstart.yaml")
 FRAG_NEEDED = (3, 4)  # ICMP destination unreachable, fragmentation needed
@@ -34,14 +34,14 @@ def size(lab: Lab, sim: int, docker: int) -> int:
     return docker if lab.info.backend == "docker" else sim
 
 
-def ping_ok(lab: Lab, src: str, dst: str, count: int = 3) -> node_pb2.PingResponse:
-    reply = lab.ping(src, dst, count=count, interval=0.05, wait=2.0)
+def ping_ok(lab: Lab, src: str, dst: str, count: int = 3) -> PingReport:
+    reply = lab.ping(src, dst, count=count, interval="50ms", wait="2s")
     assert reply.received == count, f"{src} -> {dst}: {reply}"
     return reply
 
 
 def ping_fails(lab: Lab, src: str, dst: str) -> None:
-    reply = lab.ping(src, dst, count=2, interval=0.1, wait=0.5)
+    reply = lab.ping(src, dst, count=2, interval="100ms", wait="500ms")
     assert reply.received == 0, f"{src} -> {dst} should fail: {reply}"
 
 
@@ -50,33 +50,27 @@ def ping_recovers(lab: Lab, src: str, dst: str, within: float = 2.0) -> None:
     its own clock, which starts before the agents' parts are installed one by one, so a
     part may outlive it by the install time), then three in a row."""
     deadline = time.monotonic() + within
-    while lab.ping(src, dst, count=1, wait=0.2).received != 1:
+    while lab.ping(src, dst, count=1, wait="200ms").received != 1:
         assert time.monotonic() < deadline, f"{src} -> {dst} still fails after {within} s"
     ping_ok(lab, src, dst)
 
 
-def wait_fault_state(lab: Lab, fault_id: str, state: str, timeout: float) -> lab_pb2.LabFault:
+def wait_fault_state(lab: Lab, fault_id: str, state: FaultState, timeout: float) -> LabFault:
     deadline = time.monotonic() + timeout
     while True:
-        fault = lab.client.fault(lab.name, fault_id)
+        fault = lab.fault(fault_id)
         if fault.state == state or time.monotonic() > deadline:
             assert fault.state == state, f"fault {fault_id} is {fault.state}, not {state}"
             return fault
         time.sleep(0.05)
 
 
-def set_mtu(lab: Lab, node: str, iface: str, mtu: int) -> node_pb2.InterfaceStatus:
-    """SetInterface on the node's agent (its address as the lab service reports it)."""
-    agent = next(n.agent for n in lab.refresh().nodes if n.name == node)
-    with open_channel(agent) as channel:
-        request = node_pb2.SetInterfaceRequest(name=iface, mtu=mtu)
-        reply: node_pb2.InterfaceStatus = node_pb2_grpc.NodeAgentStub(channel).SetInterface(
-            request, timeout=10.0
-        )
-    return reply
+def set_mtu(lab: Lab, node: str, iface: str, mtu: int) -> InterfaceInfo:
+    """The lab's live configuration (not a fault): it stays until set again."""
+    return lab.set_interface(node, iface, mtu=mtu)
 
 
-def established(lab: Lab, node: str, port: int) -> common_pb2.TcpConnectionInfo | None:
+def established(lab: Lab, node: str, port: int) -> TcpConnection | None:
     """The node's established connection to ``port`` (None when there is none)."""
     for info in lab.connections(node).connections:
         if info.remote_port == port and info.state == "ESTABLISHED":
@@ -108,10 +102,10 @@ def test_transfer_under_five_percent_loss(wirelab_lab: Lab) -> None:
 def test_mtu_drop_midway_frag_needed_then_transfer_completes(wirelab_lab: Lab) -> None:
     lab = wirelab_lab
     # a rate limit stretches the transfer so that the MTU drops while it runs
-    lab.add_fault(endpoint="r1:eth1", direction="egress", rate=40e6)
+    lab.add_fault(endpoint="r1:eth1", direction="egress", rate="40mbit")
     n = size(lab, 3 << 20, 3 << 20)
     port = 5003
-    outcome: dict[str, lab_pb2.TransferResponse | BaseException] = {}
+    outcome: dict[str, TransferReport | BaseException] = {}
 
     def run() -> None:
         try:
@@ -133,15 +127,16 @@ def test_mtu_drop_midway_frag_needed_then_transfer_completes(wirelab_lab: Lab) -
         assert set_mtu(lab, "r1", "eth1", LOW_MTU).mtu == LOW_MTU
         sender.join(150.0)
         result = outcome["result"]
-        assert isinstance(result, lab_pb2.TransferResponse), result
+        assert isinstance(result, TransferReport), result
         assert not result.error and result.sha256_match and result.bytes_received == n
+        assert result.final is not None
         assert result.final.pmtu == LOW_MTU  # PMTUD took the router's frag-needed
         assert result.final.mss <= LOW_MTU - 40
         # r1 rate-limits its ICMP errors to h1 (one a second, as Linux): the transfer's
         # frag-needed used them up, so give the probes a second or so
-        reply = lab.ping("h1", "h2", count=3, interval=0.6, size=1200, dont_fragment=True)
+        reply = lab.ping("h1", "h2", count=3, interval="600ms", size=1200, dont_fragment=True)
         assert reply.received == 0
-        errors = [r for r in reply.results if r.HasField("icmp_type")]
+        errors = [r for r in reply.results if r.icmp_type is not None]
         assert errors, reply
         for err in errors:
             assert (err.icmp_type, err.icmp_code) == FRAG_NEEDED
@@ -157,37 +152,37 @@ def test_link_down_then_up(wirelab_lab: Lab) -> None:
     fault = wirelab_lab.add_fault(endpoint="r1:eth1", down=True, duration=2.0)
     ping_fails(wirelab_lab, "h1", "h2")
     assert wirelab_lab.fault_counters(fault.fault_id).dropped > 0
-    wait_fault_state(wirelab_lab, fault.fault_id, "expired", timeout=10.0)
+    wait_fault_state(wirelab_lab, fault.fault_id, FaultState.EXPIRED, timeout=10.0)
     ping_recovers(wirelab_lab, "h1", "h2")
 
 
 def test_router_killed_and_restarted_gets_its_live_faults_back(wirelab_lab: Lab) -> None:
     lab = wirelab_lab
-    delay = lab.add_fault(endpoint="r1:eth0", delay=0.02, duration=300.0, seed=1)
-    brief = lab.add_fault(endpoint="r1:eth1", delay=0.001, duration=0.3, seed=2)
-    wait_fault_state(lab, brief.fault_id, "expired", timeout=10.0)
+    delay = lab.add_fault(endpoint="r1:eth0", delay="20ms", duration="5m", seed=1)
+    brief = lab.add_fault(endpoint="r1:eth1", delay="1ms", duration="300ms", seed=2)
+    wait_fault_state(lab, brief.fault_id, FaultState.EXPIRED, timeout=10.0)
     assert lab.node_action("r1", "kill").state == "exited"
     assert lab.refresh().state == "degraded"
     ping_fails(lab, "h1", "h2")
-    with pytest.raises(FailedPreconditionError, match=r"r1.*exited"):
+    with pytest.raises(FailedPrecondition, match=r"r1.*exited"):
         lab.node_action("r1", "pause")
     reply = lab.node_action("r1", "restart")
     assert reply.state == "running" and reply.faults_reapplied == 1  # not the expired one
     assert lab.refresh().state == "running"
     pings = ping_ok(lab, "h1", "h2")
-    assert pings.rtt_min_ms >= 35.0  # 20 ms each way through r1:eth0: the delay is back
-    assert lab.client.fault(lab.name, delay.fault_id).state == "active"
+    assert (pings.rtt_min_ms or 0) >= 35.0  # 20 ms each way through r1:eth0: the delay is back
+    assert lab.fault(delay.fault_id).state is FaultState.ACTIVE
 
 
 def test_router_paused_then_unpaused(wirelab_lab: Lab) -> None:
     lab = wirelab_lab
     assert lab.node_action("r1", "pause").state == "paused"
     ping_fails(lab, "h1", "h2")
-    with pytest.raises(FailedPreconditionError, match=r"start r1: it is paused"):
+    with pytest.raises(FailedPrecondition, match=r"start r1: it is paused"):
         lab.node_action("r1", "start")
     assert lab.node_action("r1", "unpause").state == "running"
     ping_ok(lab, "h1", "h2")
-    with pytest.raises(FailedPreconditionError, match=r"unpause r1: it is running"):
+    with pytest.raises(FailedPrecondition, match=r"unpause r1: it is running"):
         lab.node_action("r1", "unpause")
 
 
@@ -198,7 +193,7 @@ def test_partition_drops_both_ways_then_heals(wirelab_lab: Lab) -> None:
     ping_fails(lab, "h2", "h1")
     ping_ok(lab, "h1", "r1", count=1)  # r1 is in neither group
     assert lab.fault_counters(fault.fault_id).dropped > 0
-    wait_fault_state(lab, fault.fault_id, "expired", timeout=10.0)
+    wait_fault_state(lab, fault.fault_id, FaultState.EXPIRED, timeout=10.0)
     ping_recovers(lab, "h1", "h2")
     ping_recovers(lab, "h2", "h1")
 

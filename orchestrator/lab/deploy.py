@@ -11,6 +11,7 @@ removes every object it created, then sweeps the lab's labels). Steps, each repo
 
     image      the node image (docker: built or found in the cache)
     network    one network per link or LAN, plus the management network
+    host       docker: the lab's bridges skip the host's conntrack (lab/hostnet.py)
     create     the nodes, attached to their networks (not started)
     start      the nodes
     agent      each node agent answers (health NOT_SERVING: up, not configured)
@@ -31,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from orchestrator.lab import hostnet, linuxnode
 from orchestrator.lab import labels as L
-from orchestrator.lab import linuxnode
 from orchestrator.lab.backends.base import (
     Backend,
     BackendError,
@@ -147,6 +148,7 @@ def deploy(
             unusable = _unusable(existing, lab)
             if hashes == {digest} and unusable is None:
                 report("existing", None, 1, 1, "already deployed from this topology")
+                hostnet.on_deploy(backend, lab.name, report)  # frames cross links as sent
                 return Deployed(lab, backend, _agent_addresses(existing))
             if hashes - {digest} and not replace:
                 raise LabConflictError(
@@ -251,6 +253,7 @@ class _Deployment:
             backend.create_network(spec)
 
         self._step("network", plan.networks, lambda s: s.name, create_network)
+        hostnet.on_deploy(backend, lab.name, self.report)  # frames cross links as sent
 
         def create_node(spec: NodeSpec) -> None:
             with self.track:
@@ -358,6 +361,7 @@ class _Deployment:
             leftover = self.backend.find(self.lab.name)
             if not leftover.empty:
                 remove_objects(self.backend, leftover, self.report, step="rollback")
+            hostnet.on_destroy(self.backend, self.lab.name, self.report)
         except Exception as exc:  # the original error matters more; say what is left
             self.report("rollback", None, 0, total, f"rollback incomplete: {describe(exc)}")
 

@@ -379,6 +379,9 @@ class FaultManager:
 
     # ---- add / clear / list -------------------------------------------------------------
     def add(self, request: FaultRequest, origin: str = "api") -> LabFault:
+        """Install a fault (``origin``: api, timeline; a partition's is partition)."""
+        if request.target.kind is TargetKind.PARTITION and origin == "api":
+            origin = "partition"
         expanded = self._expander.expand(request)
         with self._lock:
             fault_id = self._new_id(request.fault_id)

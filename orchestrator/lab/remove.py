@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from orchestrator.lab import hostnet
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends.base import Backend, LabObjects, Removed
 from orchestrator.lab.progress import DeployError, ProgressCallback, Reporter, describe
@@ -140,6 +141,7 @@ def destroy(
         if not left.empty:
             names = left.names
             raise DeployError(lab_name, "remove", f"still present: {', '.join(names)}")
+        hostnet.on_destroy(backend, lab_name, report)
         return removed
 
 

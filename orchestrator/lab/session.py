@@ -81,12 +81,8 @@ class LabSession:
         self._pool = AgentPool()
         self._lock = threading.RLock()
         self.events = EventHub(self.name)
-        self.faults = FaultManager(self.lab, self, self.events.publish, seed=seed)
-        self._pumps = {
-            n.name: Pump(self.name, n.name, self._pump_agent(n.name), self._node_event)
-            for n in self.lab.nodes
-            if self.has_agent(n.name)
-        }
+        self.faults = FaultManager(self.lab, self, self._lab_event, seed=seed)
+        self._pumps: dict[str, Pump] = {}  # started with the first watcher or fault
 
     @property
     def backend_name(self) -> str:
@@ -104,6 +100,13 @@ class LabSession:
                 f"lab {self.name} has no node {name[:64]!r} (have {have[:300]})", field_name
             ) from None
 
+    def address(self, node: str, iface: str | None = None) -> str:
+        """The planned address of ``node``'s interface (its first one by default)."""
+        planned = self.node(node)
+        if iface is not None:
+            return str(planned.interface(iface).address)
+        return str(planned.interfaces[0].address)
+
     def has_agent(self, node: str) -> bool:
         return self.lab.node(node).kind is not NodeKind.LINUX
 
@@ -119,8 +122,24 @@ class LabSession:
     def _pump_agent(self, node: str) -> Callable[[], AgentWire]:
         return lambda: self.agent(node)
 
+    def _start_pumps(self) -> None:
+        """Stream every agent's events (node faults' final counters, watchers)."""
+        with self._lock:
+            if self._pumps or self.events.closed:
+                return
+            self._pumps = {
+                n.name: Pump(self.name, n.name, self._pump_agent(n.name), self._node_event)
+                for n in self.lab.nodes
+                if self.has_agent(n.name)
+            }
+
     def _node_event(self, event: LabEvent) -> None:
         self.faults.on_node_event(event)
+        self.events.publish(event)
+
+    def _lab_event(self, event: LabEvent) -> None:
+        if event.kind is EventKind.FAULT:
+            self._start_pumps()
         self.events.publish(event)
 
     def exec(self, node: str, argv: Sequence[str], *, timeout: float = EXEC_TIMEOUT) -> ExecResult:
@@ -337,15 +356,19 @@ class LabSession:
         self._addresses[node] = address
         seed = node_seeds(self.lab, self.seed)[node]
         deadline = time.monotonic() + AGENT_BACK
-        agent = self._pool.agent(address, node)
-        while time.monotonic() < deadline:
-            health = agent.health(timeout=1.0)
-            if health is Health.SERVING:
-                return
-            if health is Health.NOT_SERVING:
-                agent.configure(self.lab, planned, seed=seed, timeout=CONFIGURE_TIMEOUT)
-                return
-            time.sleep(0.05)
+        agents = self.backend.agents()
+        try:
+            while time.monotonic() < deadline:
+                health = agents.health(address, timeout=1.0)
+                if health is Health.SERVING:
+                    return
+                if health is Health.NOT_SERVING:
+                    agents.configure(address, self.lab, planned, seed=seed,
+                                     timeout=CONFIGURE_TIMEOUT)  # fmt: skip
+                    return
+                time.sleep(0.05)
+        finally:
+            agents.close()
         raise Unavailable(f"the agent of {node} at {address} did not come back", "node")
 
     def schedule_timeline(self) -> int:
@@ -408,6 +431,7 @@ class LabSession:
     def subscribe(self, nodes: Sequence[str] = (), kinds: Sequence[EventKind] = ()) -> Subscription:
         for i, node in enumerate(nodes):
             self.node(node, f"nodes[{i}]")
+        self._start_pumps()
         return self.events.subscribe(nodes, kinds)
 
     # ---- lifetime ----------------------------------------------------------------------

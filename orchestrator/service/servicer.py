@@ -140,7 +140,11 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         session = self._session(request.lab)
         if not request.HasField("fault"):
             raise InvalidArgument("is required", "fault")
-        return w.lab_fault_to(session.faults.add(w.fault_request_from(request.fault)))
+        try:
+            fault = session.faults.add(w.fault_request_from(request.fault))
+        except LabError as exc:  # name the request's field: fault.target.endpoint ...
+            raise exc.with_field_prefix("fault") if exc.field else exc from None
+        return w.lab_fault_to(fault)
 
     @rpc
     def ClearFault(self, request: Any, context: grpc.ServicerContext) -> Any:

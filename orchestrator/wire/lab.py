@@ -121,15 +121,16 @@ def fault_request_to(request: FaultRequest) -> Any:
     )  # fmt: skip
 
 
-def fault_request_from(msg: Any, field_name: str = "fault") -> FaultRequest:
+def fault_request_from(msg: Any) -> FaultRequest:
+    """A LabFaultSpec as a request (errors name fields below it: ``target.endpoint``)."""
     from orchestrator.domain.requests import fault_id_of
 
-    target, one_way = target_from(msg.target, f"{field_name}.target")
+    target, one_way = target_from(msg.target, "target")
     effects = common_pb2.FaultSpec()
     effects.CopyFrom(msg.effects)
     effects.iface = "*"
     try:
-        spec = convert.fault(f"{field_name}.effects", effects, None)
+        spec = convert.fault("effects", effects, None)
     except convert.ArgumentError as exc:
         raise InvalidArgument(exc.problem, exc.field) from None
     direction = spec.direction

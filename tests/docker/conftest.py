@@ -10,7 +10,7 @@ run's own), :func:`deployed_lab` (deployed for a ``with`` block, then destroyed:
 be left, per :func:`leftovers`); :func:`checksum_errors` checks a captured frame with scapy.
 
 The janitor: :func:`lab_janitor` (autouse, session) records every container and network that a
-:class:`~orchestrator.backend.docker.DockerBackend` in this test process creates (its id,
+:class:`~orchestrator.lab.backends.docker.DockerBackend` in this test process creates (its id,
 so objects of other runs, even of labs with the same name, never count); at the end of the
 session any of them that is still there (they all carry ``wirelab.lab``) is a leak: the
 janitor destroys those labs by label and fails the run naming the objects. Objects made
@@ -37,13 +37,13 @@ from scapy.packet import Packet
 from scapy.utils import checksum
 
 import topology
-from orchestrator import labels as L
-from orchestrator.backend.base import NetworkSpec, NodeSpec
-from orchestrator.backend.docker import DockerBackend
+from orchestrator.lab import labels as L
+from orchestrator.lab.backends.base import NetworkSpec, NodeSpec
+from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.deploy import deploy, destroy
-from orchestrator.engine import Progress, docker_answers, ensure_docker, is_root
+from orchestrator.image.engine import Progress, docker_answers, ensure_docker, is_root
 from orchestrator.handle import LabHandle
-from orchestrator.image import BuildResult, build, compute_inputs, project_root
+from orchestrator.image.build import BuildResult, build, compute_inputs, project_root
 
 TEST_LABEL = "wirelab.test=1"
 RUN_LABEL = f"wirelab.test.run={uuid.uuid4().hex[:12]}"

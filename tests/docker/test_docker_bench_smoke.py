@@ -12,8 +12,8 @@ import pytest
 
 from bench.results import validate
 from bench.run import main
-from orchestrator import labels as L
-from orchestrator.image import BuildResult
+from orchestrator.lab import labels as L
+from orchestrator.image.build import BuildResult
 
 pytestmark = pytest.mark.docker
 

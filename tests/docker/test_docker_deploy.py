@@ -16,12 +16,12 @@ import pytest
 from wirelab.v1 import node_pb2
 
 import topology
-from orchestrator import labels as L
-from orchestrator.backend.base import NodeSpec
-from orchestrator.backend.docker import DockerBackend
+from orchestrator.lab import labels as L
+from orchestrator.lab.backends.base import NodeSpec
+from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.deploy import DeployError, ProgressEvent, deploy, destroy, inspect
 from orchestrator.handle import LabHandle
-from orchestrator.image import BuildResult
+from orchestrator.image.build import BuildResult
 from topology import Lab
 
 pytestmark = pytest.mark.docker

@@ -21,11 +21,11 @@ import pytest
 from wirelab.v1 import node_pb2
 
 import topology
-from orchestrator import labels as L
-from orchestrator.backend.docker import DockerBackend
+from orchestrator.lab import labels as L
+from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.deploy import destroy
 from orchestrator.handle import LabHandle
-from orchestrator.image import BuildResult
+from orchestrator.image.build import BuildResult
 
 pytestmark = pytest.mark.docker
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.backend.docker import DockerBackend
+from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.client import LabClient
-from orchestrator.image import BuildResult
+from orchestrator.image.build import BuildResult
 from orchestrator.service import Backends, backend_deploy, start_server
 from tests import e2e_scenarios as S
 

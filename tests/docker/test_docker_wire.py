@@ -34,7 +34,7 @@ from scapy.packet import Packet
 from wirelab.v1 import node_pb2
 
 import topology
-from orchestrator import labels as L
+from orchestrator.lab import labels as L
 from orchestrator.handle import LabHandle
 
 pytestmark = pytest.mark.docker

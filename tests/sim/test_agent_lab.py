@@ -23,9 +23,9 @@ from scapy.utils import rdpcap
 from wirelab.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 import topology
-from nodes.agent.fromtopo import configure_requests
-from tests.agentlab import InProcessLab
 from nodes.apps.data import pattern_sha256
+from orchestrator.wire.agent import configure_request
+from tests.agentlab import InProcessLab
 
 Stub = node_pb2_grpc.NodeAgentStub
 T = 10.0  # RPC timeout of quick calls
@@ -111,7 +111,7 @@ def test_reflection_lists_the_services(lab: Lab) -> None:
 
 
 def test_configure_again_is_idempotent_and_a_different_config_is_refused(lab: Lab) -> None:
-    request = configure_requests(lab.inproc.lab, seed=11)["h1"]
+    request = configure_request(lab.inproc.lab, lab.inproc.lab.node("h1"), seed=11)
     again = lab["h1"].Configure(request, timeout=T)
     assert again.already_configured and again.status.ready
     request.interfaces[0].mtu = 1400

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import orchestrator.pytest_plugin as plugin
+import orchestrator.client.pytest_plugin as plugin
 import topology
 
 pytest_plugins = ["pytester"]
@@ -13,11 +13,11 @@ pytest_plugins = ["pytester"]
 USER_TESTS = """
 import pytest
 
-pytestmark = pytest.mark.wirelab_topology({path!r})
+pytestmark = pytest.mark.wirelab_topology({path!r}, backend="sim")
 
 
 def test_ping(wirelab_lab):
-    assert wirelab_lab.ping("h1", "h2", count=2, interval=0.01).received == 2
+    assert wirelab_lab.ping("h1", "h2", count=2, interval="10ms").received == 2
 
 
 def test_loss_is_counted_and_transfer_survives(wirelab_lab):
@@ -50,7 +50,7 @@ def test_a_user_test_module_runs_against_a_lab(
     pytester.makepyfile(test_user=USER_TESTS.format(path=topology.example_path("quickstart")))
     args = ["-p", "no:cacheprovider"]
     if not request.config.pluginmanager.is_registered(plugin):
-        args += ["-p", "orchestrator.pytest_plugin"]  # not installed as an entry point yet
+        args += ["-p", "orchestrator.client.pytest_plugin"]  # not installed as an entry point yet
     result = pytester.runpytest_inprocess(*args)
     result.assert_outcomes(passed=5)
 
@@ -61,7 +61,7 @@ def test_the_fixture_asks_for_its_marker(
     pytester.makepyfile(test_nomark="def test_x(wirelab_lab):\n    pass\n")
     args = ["-p", "no:cacheprovider"]
     if not request.config.pluginmanager.is_registered(plugin):
-        args += ["-p", "orchestrator.pytest_plugin"]
+        args += ["-p", "orchestrator.client.pytest_plugin"]
     result = pytester.runpytest_inprocess(*args)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*wirelab_topology*"])

@@ -3,6 +3,8 @@ fault specs (and back), and errors that name the offending field."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from wirelab.v1 import common_pb2, node_pb2
 
@@ -10,7 +12,6 @@ import topology
 from nodes.agent import convert, topb
 from nodes.agent.config import Kind
 from nodes.agent.errors import ArgumentError
-from nodes.agent.fromtopo import configure_request, configure_requests
 from nodes.faults import (
     Direction,
     Distribution,
@@ -21,10 +22,20 @@ from nodes.faults import (
     RateLimit,
 )
 from nodes.wire.addr import ip_from_str
+from orchestrator.wire.agent import configure_request as _configure_request
+from orchestrator.wire.agent import node_seeds
 
 
 def _quickstart() -> topology.Lab:
     return topology.load_file(topology.example_path("quickstart"))
+
+
+def configure_request(lab: topology.Lab, node: str, seed: int | None = None) -> Any:
+    return _configure_request(lab, lab.node(node), seed=seed)
+
+
+def configure_requests(lab: topology.Lab, seed: int | None = None) -> dict[str, Any]:
+    return {n: configure_request(lab, n, s) for n, s in node_seeds(lab, seed).items()}
 
 
 def test_configure_requests_from_the_quickstart_topology() -> None:

@@ -1,18 +1,21 @@
 """Node actions (kill, stop, start, restart, pause, unpause): the state table every
-backend shares, the fake backend's validation and records, and the lab runtime that
-re-configures a node's fresh agent after start/restart (orchestrator/labs.py) -- all on
-the fake backend, no Docker."""
+backend shares, the fake backend's validation and records, and the lab session that
+re-configures a node's fresh agent after start/restart (orchestrator/lab/session.py) --
+all on the fake backend, no Docker."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 import topology
-from orchestrator.backend.actions import TRANSITIONS, NodeStateError, transition
-from orchestrator.backend.base import BackendError, Health
-from orchestrator.backend.fake import FakeBackend
-from orchestrator.deploy import Timeouts, deploy
-from orchestrator.labs import FailedPrecondition, HandleRuntime
+from orchestrator.domain.errors import FailedPrecondition
+from orchestrator.lab.backends.actions import TRANSITIONS, NodeStateError, transition
+from orchestrator.lab.backends.base import BackendError, Health
+from orchestrator.lab.backends.fake import FakeBackend
+from orchestrator.lab.deploy import Timeouts, deploy
+from orchestrator.lab.session import LabSession
 from topology import Lab
 
 FAST = Timeouts(agent_up=0.3, configure=1.0, ready=0.3, exec=1.0, rpc=0.5)
@@ -24,10 +27,11 @@ def quickstart() -> Lab:
 
 
 @pytest.fixture
-def deployed(quickstart: Lab) -> tuple[FakeBackend, HandleRuntime]:
+def deployed(quickstart: Lab) -> Iterator[tuple[FakeBackend, LabSession]]:
     backend = FakeBackend()
-    handle = deploy(quickstart, backend, timeouts=FAST)
-    return backend, HandleRuntime(handle)
+    session = LabSession(deploy(quickstart, backend, timeouts=FAST))
+    yield backend, session
+    session.close(destroy=False)
 
 
 # ---- the table (Docker 20.10's behaviour) -------------------------------------------------
@@ -89,7 +93,7 @@ def test_every_action_has_a_row_and_unknown_ones_are_refused() -> None:
 
 
 def test_fake_records_transitions_and_forgets_the_config_of_stopped_nodes(
-    deployed: tuple[FakeBackend, HandleRuntime],
+    deployed: tuple[FakeBackend, LabSession],
 ) -> None:
     backend, _ = deployed
     node = backend.engine.nodes["wl.quickstart.r1"]
@@ -114,7 +118,7 @@ def test_fake_records_transitions_and_forgets_the_config_of_stopped_nodes(
 
 
 def test_fake_refuses_an_unpause_of_a_running_node(
-    deployed: tuple[FakeBackend, HandleRuntime],
+    deployed: tuple[FakeBackend, LabSession],
 ) -> None:
     backend, _ = deployed
     with pytest.raises(NodeStateError, match="cannot unpause h2: it is running"):
@@ -124,7 +128,7 @@ def test_fake_refuses_an_unpause_of_a_running_node(
 
 
 def test_fake_missing_node_and_injected_failures(
-    deployed: tuple[FakeBackend, HandleRuntime],
+    deployed: tuple[FakeBackend, LabSession],
 ) -> None:
     backend, _ = deployed
     with pytest.raises(BackendError, match="no node nope"):
@@ -136,7 +140,7 @@ def test_fake_missing_node_and_injected_failures(
 
 
 def test_a_node_that_crashes_on_restart_is_exited_with_its_logs(
-    deployed: tuple[FakeBackend, HandleRuntime],
+    deployed: tuple[FakeBackend, LabSession],
 ) -> None:
     backend, _ = deployed
     backend.crash("h1", "Traceback: no interface")
@@ -149,28 +153,28 @@ def test_a_node_that_crashes_on_restart_is_exited_with_its_logs(
 
 
 def test_runtime_reconfigures_the_fresh_agent_after_start_and_restart(
-    deployed: tuple[FakeBackend, HandleRuntime],
+    deployed: tuple[FakeBackend, LabSession],
 ) -> None:
     backend, runtime = deployed
     node = backend.engine.nodes["wl.quickstart.r1"]
     planned = node.configured
-    assert runtime.node_action("r1", "kill") == "exited"
+    assert runtime.node_action("r1", "kill").state == "exited"
     assert node.configured is None
-    assert runtime.node_action("r1", "start") == "running"
+    assert runtime.node_action("r1", "start").state == "running"
     assert node.configured == planned  # configured again from the same plan
     configures = len(backend.ops("configure"))
-    assert runtime.node_action("r1", "restart") == "running"
+    assert runtime.node_action("r1", "restart").state == "running"
     assert node.configured == planned
     assert len(backend.ops("configure")) == configures + 1
 
 
 def test_runtime_pause_and_unpause_do_not_reconfigure(
-    deployed: tuple[FakeBackend, HandleRuntime],
+    deployed: tuple[FakeBackend, LabSession],
 ) -> None:
     backend, runtime = deployed
     configures = len(backend.ops("configure"))
-    assert runtime.node_action("h2", "pause") == "paused"
-    assert runtime.node_action("h2", "unpause") == "running"
+    assert runtime.node_action("h2", "pause").state == "paused"
+    assert runtime.node_action("h2", "unpause").state == "running"
     assert len(backend.ops("configure")) == configures
     with pytest.raises(FailedPrecondition, match="cannot unpause h2: it is running"):
         runtime.node_action("h2", "unpause")
@@ -183,21 +187,23 @@ def test_runtime_pause_and_unpause_do_not_reconfigure(
 def test_sim_labs_are_destroyed_whatever_state_their_nodes_are_in(
     quickstart: Lab, last: str
 ) -> None:
-    from orchestrator.backend.sim import SimBackend
-    from orchestrator.deploy import destroy
+    from orchestrator.lab.backends.sim import SimBackend
+    from orchestrator.lab.remove import destroy
 
     backend = SimBackend()
-    runtime = HandleRuntime(deploy(quickstart, backend))
+    runtime = LabSession(deploy(quickstart, backend))
     try:
-        old = runtime.agent_address("r1")
-        assert runtime.node_action("r1", "restart") == "running"
-        assert runtime.agent_address("r1") != old  # a fresh agent, found again
-        assert runtime.node_action("r1", last) == ("paused" if last == "pause" else "exited")
+        old = runtime.info().node("r1").agent
+        assert runtime.node_action("r1", "restart").state == "running"
+        assert runtime.info().node("r1").agent != old  # a fresh agent, found again
+        assert runtime.status("r1").ready
+        result = runtime.node_action("r1", last)
+        assert result.state == ("paused" if last == "pause" else "exited")
         refused = backend.start_node if last == "pause" else backend.kill_node
         state = backend.node_state("quickstart", "r1")
         with pytest.raises(NodeStateError, match=f"r1: it is {state}"):
             refused("quickstart", "r1")
     finally:
-        runtime.close()
+        runtime.close(destroy=False)
         destroy("quickstart", backend)
     assert backend.find("quickstart").empty

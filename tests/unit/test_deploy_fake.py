@@ -3,26 +3,23 @@ rollback at every step, label-only discovery, errors."""
 
 from __future__ import annotations
 
+import dataclasses
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
 import topology
-from orchestrator import labels as L
-from orchestrator.backend.base import NetworkSpec, NodeSpec
-from orchestrator.backend.fake import FakeBackend, FakeEngine
-from orchestrator.deploy import (
-    DeployError,
-    LabConflictError,
-    LabNotFoundError,
-    ProgressEvent,
-    Timeouts,
-    deploy,
-    destroy,
-    destroy_all,
-    inspect,
-    list_labs,
-)
+from orchestrator.domain.errors import FailedPrecondition
+from orchestrator.domain.lab import DeployProgress as ProgressEvent
+from orchestrator.lab import labels as L
+from orchestrator.lab.backends.base import NetworkSpec, NodeSpec
+from orchestrator.lab.backends.fake import FakeBackend, FakeEngine
+from orchestrator.lab.deploy import Timeouts, deploy
+from orchestrator.lab.inspect import LabNotFoundError, inspect
+from orchestrator.lab.inspect import list_labs as list_labs
+from orchestrator.lab.progress import DeployError, LabConflictError
+from orchestrator.lab.remove import destroy, destroy_all
+from orchestrator.lab.session import LabSession
 from topology import Lab
 
 OTHER_QUICKSTART = """
@@ -70,7 +67,7 @@ def test_deploy_runs_the_steps_in_order(quickstart: Lab) -> None:
     assert [t for op, t in backend.calls if op == "create_network"] == [
         "wl.quickstart._mgmt", "wl.quickstart.h1-r1", "wl.quickstart.r1-h2"
     ]  # fmt: skip
-    assert sorted(handle.agent_addresses) == ["h1", "h2", "r1"]
+    assert sorted(handle.agents) == ["h1", "h2", "r1"]
     configured = {n.spec.node: n.configured for n in backend.engine.nodes.values()}
     assert all(c is not None for c in configured.values())
     h2 = configured["h2"]
@@ -100,29 +97,33 @@ def test_progress_events_count_up_per_step(quickstart: Lab) -> None:
     assert steps == ["image", "network", "create", "start", "agent", "configure", "linux", "ready"]
     for step in ("create", "start", "agent", "configure", "ready"):
         mine = [e for e in events if e.step == step]
-        assert mine[0].node is None and mine[0].done == 0 and mine[0].total == 3
+        assert mine[0].node == "" and mine[0].done == 0 and mine[0].total == 3
         assert sorted(e.node or "" for e in mine[1:]) == ["h1", "h2", "r1"]
         assert [e.done for e in mine[1:]] == [1, 2, 3]
-    assert [e for e in events if e.step == "linux"] == [ProgressEvent("linux", None, 0, 0)]
+    assert [e for e in events if e.step == "linux"] == [ProgressEvent("linux", "", 0, 0)]
 
 
 def test_linux_nodes_are_configured_by_exec_and_run_no_agent(mixed: Lab) -> None:
     backend = FakeBackend()
     handle = deploy(mixed, backend)
-    assert sorted(handle.agent_addresses) == ["h1", "r1"]
+    assert sorted(handle.agents) == ["h1", "r1"]
     assert sorted(t for op, t in backend.calls if op == "exec") == ["lx1"] * 3 + ["lx2"] * 3
     assert {t for op, t in backend.calls if op == "configure"} == {"h1", "r1"}
     lx1 = backend.engine.nodes[L.container_name("mixed-linux", "lx1")].spec
     assert lx1.management is None and lx1.command[0] == "/bin/sh"
-    with pytest.raises(KeyError, match="linux node"):
-        handle.agent("lx1")
+    session = LabSession(handle)
+    try:
+        with pytest.raises(FailedPrecondition, match="lx1 is a linux node"):
+            session.agent("lx1")
+    finally:
+        session.close(destroy=False)
 
 
 def test_a_linux_router_is_created_forwarding_and_verified() -> None:
     lab = load("linux-router")
     backend = FakeBackend()
     handle = deploy(lab, backend)
-    assert sorted(handle.agent_addresses) == ["h1"]
+    assert sorted(handle.agents) == ["h1"]
     lxr = backend.engine.nodes[L.container_name("linux-router", "lxr")].spec
     assert lxr.sysctls["net.ipv4.ip_forward"] == "1"
     assert lxr.sysctls["net.ipv4.conf.all.rp_filter"] == "0"
@@ -143,7 +144,7 @@ def test_deploying_the_same_topology_again_is_a_no_op(quickstart: Lab) -> None:
     events: list[ProgressEvent] = []
     again = deploy(load("quickstart"), backend, progress=events.append)
     assert [op for op, _ in backend.calls] == []
-    assert again.agent_addresses == first.agent_addresses
+    assert again.agents == first.agents
     assert [e.step for e in events] == ["existing"]
 
 
@@ -163,7 +164,7 @@ def test_replace_swaps_the_lab(quickstart: Lab) -> None:
     changed = topology.load_text(OTHER_QUICKSTART)
     events: list[ProgressEvent] = []
     handle = deploy(changed, backend, replace=True, progress=events.append)
-    assert sorted(handle.agent_addresses) == ["a", "b"]
+    assert sorted(handle.agents) == ["a", "b"]
     assert {n.spec.node for n in backend.engine.nodes.values()} == {"a", "b"}
     assert events[0].step == "replace"
 
@@ -301,9 +302,7 @@ def test_missing_apps_fail_the_ready_step(quickstart: Lab) -> None:
     original = backend.agents()._status
 
     def no_apps(node):  # type: ignore[no-untyped-def]
-        status = original(node)
-        del status.apps[:]
-        return status
+        return dataclasses.replace(original(node), apps=())
 
     backend.agents()._status = no_apps  # type: ignore[method-assign]
     with pytest.raises(DeployError, match="ready h2: apps not running: echo:7, http-server:80"):
@@ -379,13 +378,11 @@ def test_inspect_and_list_come_from_labels(mixed: Lab) -> None:
         inspect("nope", other)
 
 
-def test_the_handle_knows_addresses(quickstart: Lab) -> None:
-    with deploy(quickstart, FakeBackend()) as handle:
-        assert handle.address("h2") == "10.173.2.3"
-        assert handle.addresses("r1") == {"eth0": "10.173.1.3", "eth1": "10.173.2.2"}
-        assert handle.agent_address("h1") == "172.30.250.2:50051"
-        assert handle.agent("h1") is not None
-        with pytest.raises(KeyError, match="no node 'zz'"):
-            handle.address("zz")
-        assert handle.inspect().running
-        assert sorted(handle.destroy().nodes) == ["h1", "h2", "r1"]
+def test_the_deployed_lab_knows_its_agents(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deployed = deploy(quickstart, backend)
+    assert deployed.lab is quickstart and deployed.backend is backend
+    assert deployed.agents["h1"] == "172.30.250.2:50051"
+    assert str(deployed.lab.node("h2").interfaces[0].address) == "10.173.2.3"
+    assert inspect("quickstart", backend).running
+    assert sorted(destroy("quickstart", backend).nodes) == ["h1", "h2", "r1"]

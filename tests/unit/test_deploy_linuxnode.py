@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import pytest
 
 import topology
-from orchestrator import linuxnode
-from orchestrator.linuxnode import LinuxNodeError
+from orchestrator.lab import linuxnode
+from orchestrator.lab.linuxnode import LinuxNodeError
 from topology import Node
 
 
@@ -47,21 +47,37 @@ def test_a_missing_or_different_address_is_an_error_naming_the_interface() -> No
         linuxnode.map_devices(lx(), wrong)
 
 
-def test_setup_sets_mac_mtu_offloads_and_replaces_the_default_route() -> None:
+def test_setup_renames_and_sets_mac_mtu_offloads_and_replaces_the_default_route() -> None:
     commands = linuxnode.setup_commands(lx(), {"eth0": "eth7"})
     assert commands == [
-        "ip link set dev eth7 address 02:00:00:00:02:10",
-        "ip link set dev eth7 mtu 1500",
-        "ethtool -K eth7 tx off tso off gso off gro off",
+        "ip link set dev eth7 down",
+        "ip link set dev eth7 name wl-tmp0",
+        "ip link set dev wl-tmp0 name eth0",
+        "ip link set dev eth0 up",
+        "ip link set dev eth0 address 02:00:00:00:02:10",
+        "ip link set dev eth0 mtu 1500",
+        "ethtool -K eth0 tx off tso off gso off gro off",
         "while ip -4 route del default 2>/dev/null; do :; done",
-        "ip -4 route replace 0.0.0.0/0 via 10.200.0.2 dev eth7",
+        "ip -4 route replace 0.0.0.0/0 via 10.200.0.2 dev eth0",
     ]
     script = linuxnode.setup_script(commands)
-    assert script.startswith("set -e\n") and "echo '+ ip link set dev eth7 mtu 1500'" in script
+    assert script.startswith("set -e\n") and "echo '+ ip link set dev eth0 mtu 1500'" in script
+
+
+def test_devices_named_in_the_wrong_order_swap_through_temporary_names() -> None:
+    """Docker names devices by connect order: planned eth0 may be the kernel's eth1."""
+    cmds = linuxnode.rename_commands({"eth0": "eth1", "eth1": "eth0", "eth2": "eth2"})
+    assert cmds == [
+        "ip link set dev eth0 down", "ip link set dev eth0 name wl-tmp0",
+        "ip link set dev eth1 down", "ip link set dev eth1 name wl-tmp1",
+        "ip link set dev wl-tmp0 name eth1", "ip link set dev eth1 up",
+        "ip link set dev wl-tmp1 name eth0", "ip link set dev eth0 up",
+    ]  # fmt: skip
+    assert linuxnode.rename_commands({"eth0": "eth0"}) == []
 
 
 def test_verify_accepts_a_kernel_as_planned() -> None:
-    assert linuxnode.verify(lx(), {"eth0": "eth0"}, kernel()) == []
+    assert linuxnode.verify(lx(), kernel()) == []
 
 
 @pytest.mark.parametrize(
@@ -80,7 +96,7 @@ def test_verify_accepts_a_kernel_as_planned() -> None:
     ],
 )  # fmt: skip
 def test_verify_names_what_differs(output: str, problem: str) -> None:
-    problems = linuxnode.verify(lx(), {"eth0": "eth0"}, output)
+    problems = linuxnode.verify(lx(), output)
     assert any(problem in p for p in problems), problems
 
 
@@ -158,8 +174,5 @@ def test_a_forwarding_linux_node_gets_routes_to_remote_subnets() -> None:
 
 
 def test_verify_wants_ip_forward_on_for_a_forwarding_linux_node() -> None:
-    devices = {"eth0": "eth0", "eth1": "eth1"}
-    assert linuxnode.verify(kernel_router(), devices, router_kernel("1")) == []
-    assert linuxnode.verify(kernel_router(), devices, router_kernel("0")) == [
-        "net.ipv4.ip_forward is 0"
-    ]
+    assert linuxnode.verify(kernel_router(), router_kernel("1")) == []
+    assert linuxnode.verify(kernel_router(), router_kernel("0")) == ["net.ipv4.ip_forward is 0"]

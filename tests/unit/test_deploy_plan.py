@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import topology
-from orchestrator import labels as L
-from orchestrator.backend.docker import host_routes, pick_subnet, subnet_clash
-from orchestrator.backend.fake import MANAGEMENT_SUBNET, FakeBackend
-from orchestrator.deploy import AGENT_PYTHON, make_plan
+from orchestrator.lab import labels as L
+from orchestrator.lab.backends.docker import host_routes, pick_subnet, subnet_clash
+from orchestrator.lab.backends.fake import MANAGEMENT_SUBNET, FakeBackend
+from orchestrator.lab.plan import AGENT_PYTHON, make_plan
 from topology import Lab, NodeKind
 from topology.plan import default_pool
 
@@ -119,13 +119,31 @@ def test_host_routes_parse_proc_net_route(tmp_path: Path) -> None:
     assert host_routes(tmp_path / "missing") == []
 
 
-def test_backends_are_made_by_name() -> None:
-    from orchestrator.backend import BackendError, make_backend
+def test_backends_are_made_by_name_once_per_registry() -> None:
+    from orchestrator.domain.errors import InvalidArgument
+    from orchestrator.lab.backends import Backends, make_backend
 
     assert make_backend("sim").name == "sim"
-    assert make_backend("docker", image="x:1").name == "docker"  # lazy: no engine call yet
-    with pytest.raises(BackendError, match="unknown backend 'k8s'"):
+    assert make_backend("docker").name == "docker"  # lazy: no engine call yet
+    with pytest.raises(InvalidArgument, match="unknown backend 'k8s'; allowed: docker, sim"):
         make_backend("k8s")
+    fake = FakeBackend()
+    backends = Backends({"docker": fake})
+    assert backends.get("docker") is fake and backends.get("sim") is backends.get("sim")
+    assert backends.choose("sim") == ("sim", "asked for")
+    assert backends.choose("") == ("docker", "a Docker engine answers")  # a pinned docker
+    with pytest.raises(InvalidArgument, match="unknown backend"):
+        backends.choose("k8s")
+    backends.close()
+
+
+def test_without_a_docker_engine_the_default_is_sim(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.image import engine
+    from orchestrator.lab.backends import Backends
+
+    monkeypatch.setattr(engine, "docker_answers", lambda timeout=10.0: False)
+    backend, why = Backends().choose("")
+    assert backend == "sim" and "no Docker engine answers" in why
 
 
 def test_a_forwarding_linux_node_is_created_with_ip_forward_on_and_rp_filter_off() -> None:

@@ -8,9 +8,12 @@ import threading
 import pytest
 
 import topology
-from orchestrator import deploy as deploy_module
-from orchestrator.backend.fake import FakeBackend, FakeEngine
-from orchestrator.deploy import REMOVE_PARALLEL, DeployError, ProgressEvent, deploy, destroy
+from orchestrator.domain.lab import DeployProgress as ProgressEvent
+from orchestrator.lab import remove as remove_module
+from orchestrator.lab.backends.fake import FakeBackend, FakeEngine
+from orchestrator.lab.deploy import deploy
+from orchestrator.lab.progress import DeployError
+from orchestrator.lab.remove import REMOVE_PARALLEL, destroy
 from topology import Lab
 
 PAIRS = """
@@ -77,7 +80,7 @@ def test_networks_wait_for_every_node_by_default() -> None:
 
 
 def test_a_network_goes_as_soon_as_its_nodes_are_gone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deploy_module, "OVERLAP_NETWORKS", True)
+    monkeypatch.setattr(remove_module, "OVERLAP_NETWORKS", True)
     lab = topology.load_text(PAIRS)
     engine = FakeEngine()
     deploy(lab, FakeBackend(engine))
@@ -126,8 +129,8 @@ def test_one_failure_is_named_and_everything_else_removed() -> None:
 def test_a_network_that_fails_early_is_tried_again_after_the_nodes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(deploy_module, "REMOVE_PARALLEL", 1)  # a deterministic order
-    monkeypatch.setattr(deploy_module, "OVERLAP_NETWORKS", True)
+    monkeypatch.setattr(remove_module, "REMOVE_PARALLEL", 1)  # a deterministic order
+    monkeypatch.setattr(remove_module, "OVERLAP_NETWORKS", True)
     lab = topology.load_text(PAIRS)
     backend = FakeBackend()
     deploy(lab, backend)

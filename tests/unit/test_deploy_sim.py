@@ -7,11 +7,17 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from wirelab.v1 import node_pb2
 
 import topology
-from orchestrator.backend.sim import SimBackend
-from orchestrator.deploy import DeployError, deploy, destroy, inspect, list_labs
+from orchestrator.domain.errors import FailedPrecondition
+from orchestrator.domain.requests import ping
+from orchestrator.lab import measure
+from orchestrator.lab.backends.sim import SimBackend
+from orchestrator.lab.deploy import deploy
+from orchestrator.lab.inspect import inspect, list_labs
+from orchestrator.lab.progress import DeployError
+from orchestrator.lab.remove import destroy
+from orchestrator.lab.session import LabSession
 
 RPC = 10.0
 
@@ -26,18 +32,19 @@ def backend() -> Iterator[SimBackend]:
 def test_quickstart_deploys_pings_and_goes_away(backend: SimBackend) -> None:
     before = {t.name for t in threading.enumerate()}
     lab = topology.load_file(topology.example_path("quickstart"))
-    with deploy(lab, backend) as handle:
-        reply = handle.agent("h1").Ping(
-            node_pb2.PingRequest(destination=handle.address("h2"), count=2, interval_ms=20),
-            timeout=RPC,
-        )
+    deployed = deploy(lab, backend)
+    session = LabSession(deployed)
+    try:
+        reply = measure.ping(session, "h1", ping("h2", count=2, interval="20ms"))
         assert reply.received == 2, reply
-        status = handle.agent("h2").GetStatus(node_pb2.GetStatusRequest(), timeout=RPC)
+        status = session.status("h2")
         assert status.ready and set(status.apps) >= {"http-server:80", "sink:5001"}
-        assert deploy(lab, backend).agent_addresses == handle.agent_addresses  # no-op
+        assert deploy(lab, backend).agents == deployed.agents  # no-op
         info = inspect("quickstart", backend)
         assert info.running and {n.name for n in info.nodes} == {"h1", "r1", "h2"}
         assert [s.name for s in list_labs(backend)] == ["quickstart"]
+    finally:
+        session.close(destroy=False)
     removed = destroy("quickstart", backend)
     assert sorted(removed.nodes) == ["h1", "h2", "r1"]
     assert backend.lab_names() == []
@@ -54,6 +61,10 @@ def test_linux_nodes_are_refused_with_a_clear_error(backend: SimBackend) -> None
 
 def test_exec_is_refused(backend: SimBackend) -> None:
     lab = topology.load_file(topology.example_path("quickstart"))
-    with deploy(lab, backend) as handle, pytest.raises(RuntimeError, match="no shell"):
-        handle.exec("h1", ["true"])
-    destroy("quickstart", backend)
+    session = LabSession(deploy(lab, backend))
+    try:
+        with pytest.raises(FailedPrecondition, match="no shell"):
+            session.exec("h1", ["true"])
+    finally:
+        session.close(destroy=True)
+    assert backend.lab_names() == []

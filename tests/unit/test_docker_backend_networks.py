@@ -8,9 +8,9 @@ from typing import Any
 import docker.errors
 import pytest
 
-from orchestrator.backend import docker as backend_docker
-from orchestrator.backend.base import BackendError
-from orchestrator.backend.docker import DockerBackend
+from orchestrator.lab.backends import docker as backend_docker
+from orchestrator.lab.backends.base import BackendError
+from orchestrator.lab.backends.docker import DockerBackend
 
 
 class FakeApi:

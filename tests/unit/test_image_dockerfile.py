@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.image import (
+from orchestrator.image.build import (
     BASE_PACKAGES,
     IDLE_CMD,
     TOOLS,
@@ -75,7 +75,9 @@ def test_every_linux_kind_tool_has_a_package() -> None:
 
 
 def test_the_tag_command_prints_the_tag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "wirelab"\ndependencies = []\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "wirelab"\ndependencies = []\n[project.optional-dependencies]\nnode = []\n'
+    )
     (tmp_path / "nodes").mkdir()
     (tmp_path / "nodes/__init__.py").write_text("")
     assert main(["--root", str(tmp_path), "tag"]) == 0

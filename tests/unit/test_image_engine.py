@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import engine
-from orchestrator.engine import CommandError, DockerEngineError, Progress, ensure_docker, run
+from orchestrator.image import engine
+from orchestrator.image.engine import CommandError, DockerEngineError, Progress, ensure_docker, run
 
 
 def test_run_returns_the_output() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.image import (
+from orchestrator.image.build import (
     BASE_PACKAGES,
     ImageError,
     base_tag,
@@ -18,7 +18,10 @@ from orchestrator.image import (
     source_files,
 )
 
-PYPROJECT = '[project]\nname = "wirelab"\nversion = "0"\ndependencies = ["PyYAML>=6.0"]\n'
+PYPROJECT = (
+    '[project]\nname = "wirelab"\nversion = "0"\ndependencies = ["PyYAML>=6.0", "rich>=13"]\n'
+    '[project.optional-dependencies]\nnode = ["PyYAML>=6.0"]\n'
+)
 
 
 @pytest.fixture
@@ -112,10 +115,22 @@ def test_the_base_tag_counts(tree: Path) -> None:
 
 def test_dependencies_count(tree: Path) -> None:
     before = digest(tree)
-    text = PYPROJECT.replace('["PyYAML>=6.0"]', '["PyYAML>=6.0", "not-installed-pkg>=1"]')
+    text = PYPROJECT.replace(
+        'node = ["PyYAML>=6.0"]', 'node = ["PyYAML>=6.0", "not-installed-pkg>=1"]'
+    )
     (tree / "pyproject.toml").write_text(text)
     assert digest(tree) != before
     assert "not-installed-pkg>=1" in compute_inputs(tree).requirements
+
+
+def test_only_what_a_node_needs_goes_into_the_image(tree: Path) -> None:
+    """The control plane's dependencies (rich here) stay out: the node extra decides."""
+    reqs = compute_inputs(tree).requirements
+    assert any(r.lower().startswith("pyyaml") for r in reqs)
+    assert not any(r.startswith("rich") for r in reqs)
+    (tree / "pyproject.toml").write_text(PYPROJECT.split("[project.optional")[0])
+    with pytest.raises(ImageError, match="no optional-dependencies 'node'"):
+        compute_inputs(tree)
 
 
 def test_source_files_are_relative_sorted_and_complete(tree: Path) -> None:
@@ -174,7 +189,7 @@ def test_missing_and_conditional_requirements() -> None:
 
 
 def test_pruning_spares_the_newest_and_the_recent() -> None:
-    from orchestrator.image import prunable
+    from orchestrator.image.build import prunable
 
     listing = "\n".join([
         "wirelab-node:latest\t2026-11-21 23:09:08 +0000 UTC",

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from nodes.apps.data import BLOCK, PatternStream, pattern_bytes, pattern_sha256
-from orchestrator import linuxtools
+from orchestrator.lab import linuxtools
 
 
 def _free_port() -> int:

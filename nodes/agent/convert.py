@@ -141,6 +141,12 @@ def app(field: str, msg: node_pb2.AppConfig) -> AppSpec:
         raise ArgumentError(
             f"{field}.kind", f"must be one of {', '.join(APP_KINDS)}, got {msg.kind!r}"
         )
+    if msg.HasField("seed") and msg.kind != "http-server":
+        raise ArgumentError(f"{field}.seed", f"applies to http-server only, not {msg.kind}")
+    if msg.HasField("rcvbuf_bytes"):
+        if msg.kind != "sink":
+            raise ArgumentError(f"{field}.rcvbuf_bytes", f"applies to sink only, not {msg.kind}")
+        check_range(f"{field}.rcvbuf_bytes", msg.rcvbuf_bytes, 1024, 1 << 30)
     return AppSpec(
         kind=msg.kind,
         port=port(f"{field}.port", msg.port, default=DEFAULT_APP_PORTS[msg.kind]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+
 from nodes.agent.config import NodeConfig
 from nodes.agent.errors import ArgumentError
 from nodes.agent.runtime import AttachedPort, PortFactory

@@ -91,12 +91,24 @@ def status_of(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
     return None
 
 
+MAX_DETAIL = 1000  # bytes of an error message (values echoed in it are cut, not the answer)
+
+
+def _cut(text: str) -> str:
+    data = text.encode("utf-8")
+    return (
+        text
+        if len(data) <= MAX_DETAIL
+        else data[: MAX_DETAIL - 3].decode("utf-8", "ignore") + "..."
+    )
+
+
 def _abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
     status = status_of(exc)
     if status is None:
         log.exception("agent RPC failed", exc_info=exc)
-        context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-    context.abort(*status)
+        context.abort(grpc.StatusCode.INTERNAL, _cut(f"{type(exc).__name__}: {exc}"))
+    context.abort(status[0], _cut(status[1]))
 
 
 def rpc(

@@ -9,7 +9,7 @@ one (``fault.target.endpoint: lab quickstart has no node 'h9'``); messages are c
 
 from __future__ import annotations
 
-MAX_MESSAGE = 1000  # characters of a message (a gRPC status detail stays under 1 KiB)
+MAX_MESSAGE = 1000  # bytes of a message, UTF-8 (a gRPC status detail stays under 1 KiB)
 MAX_ECHO = 60  # characters of a caller's value quoted in a message
 
 
@@ -17,6 +17,14 @@ def echo(value: object) -> str:
     """``repr`` of a caller's value for a message, cut to :data:`MAX_ECHO` characters."""
     text = repr(value)
     return text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 4] + "...'"
+
+
+def cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` within ``limit`` bytes of UTF-8 (a whole character at the end)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode("utf-8", "ignore") + "..."
 
 
 class LabError(Exception):
@@ -28,11 +36,8 @@ class LabError(Exception):
     def __init__(self, message: str, field: str = "") -> None:
         self.field = field
         self.detail = message
-        text = f"{field}: {message}" if field else message
-        if len(text) > MAX_MESSAGE:
-            text = text[: MAX_MESSAGE - 3] + "..."
-        self.message = text
-        super().__init__(text)
+        self.message = cut(f"{field}: {message}" if field else message)
+        super().__init__(self.message)
 
     def with_field_prefix(self, prefix: str) -> LabError:
         """The same error about ``prefix.field`` (a request nested in another)."""
@@ -68,6 +73,12 @@ class Unauthenticated(LabError):
     code = "unauthenticated"
 
 
+class ResourceExhausted(LabError):
+    """Too much at once (a message over the size limit, no worker free)."""
+
+    code = "resource_exhausted"
+
+
 class Cancelled(LabError):
     code = "cancelled"
 
@@ -87,6 +98,7 @@ ERRORS: dict[str, type[LabError]] = {
         FailedPrecondition,
         Unavailable,
         Unauthenticated,
+        ResourceExhausted,
         Cancelled,
         Internal,
     )

@@ -62,30 +62,42 @@ def _run(session: LabSession, node: str) -> linuxtools.Exec:
     return run
 
 
-def ping(session: LabSession, node: str, request: PingRequest) -> PingReport:
+def _budget(wanted: float, cap: float | None) -> float:
+    """How long to wait for a node: what the request may take, within the caller's own
+    deadline (a caller that gives up ends the node's work too)."""
+    return wanted if cap is None else max(0.05, min(wanted, cap))
+
+
+def ping(
+    session: LabSession, node: str, request: PingRequest, *, cap: float | None = None
+) -> PingReport:
     session.node(node)
     address, _ = resolve(session.lab, request.destination, "destination")
     req = replace(request, destination=address)
-    budget = req.budget_s + RPC
+    budget = _budget(req.budget_s + RPC, cap)
     if not session.has_agent(node):
         return linuxtools.ping(_run(session, node), req, timeout=budget)
     return session.agent(node).ping(req, timeout=budget)
 
 
-def traceroute(session: LabSession, node: str, request: TraceRequest) -> TraceReport:
+def traceroute(
+    session: LabSession, node: str, request: TraceRequest, *, cap: float | None = None
+) -> TraceReport:
     session.node(node)
     address, _ = resolve(session.lab, request.destination, "destination")
     req = replace(request, destination=address)
-    budget = req.budget_s + RPC
+    budget = _budget(req.budget_s + RPC, cap)
     if not session.has_agent(node):
         return linuxtools.traceroute(_run(session, node), req, timeout=budget)
     return session.agent(node).traceroute(req, timeout=budget)
 
 
-def http_get(session: LabSession, node: str, request: HttpRequest) -> HttpReport:
+def http_get(
+    session: LabSession, node: str, request: HttpRequest, *, cap: float | None = None
+) -> HttpReport:
     session.node(node)
     url = _url(session.lab, request.url)
-    budget = request.timeout_s + RPC
+    budget = _budget(request.timeout_s + RPC, cap)
     if not session.has_agent(node):
         return linuxtools.http_get(_run(session, node), url, wait=request.timeout_s, timeout=budget)
     return session.agent(node).http_get(url, wait=request.timeout_s, timeout=budget)

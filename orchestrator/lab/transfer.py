@@ -28,7 +28,12 @@ LINUX_SINK_START = 1.0
 RPC = 10.0
 
 
-def run_transfer(session: LabSession, req: TransferRequest) -> TransferReport:
+def run_transfer(
+    session: LabSession, req: TransferRequest, *, cap: float | None = None
+) -> TransferReport:
+    """Run the transfer; ``cap`` (seconds) bounds it by the caller's own deadline."""
+    if cap is not None and cap < req.timeout_s + RPC:
+        req = replace(req, timeout_s=max(0.05, cap - RPC / 2))
     src = session.node(req.source, "source").name
     address, dst = resolve(session.lab, req.destination, "destination")
     if dst == src:

@@ -237,12 +237,13 @@ class LabRegistry:
         return names
 
     def close(self) -> None:
-        """Stop every lab's threads; sim labs are destroyed, docker labs keep running."""
+        """Stop every lab's threads; sim labs (in this process) are destroyed, the others keep
+        running."""
         with self._lock:
             sessions, self._labs = list(self._labs.values()), {}
         for session in sessions:
             try:
-                session.close(destroy=session.backend_name != "docker")
+                session.close(destroy=session.backend_name == "sim")
             except Exception:
                 log.exception("closing lab %s", session.name)
         self.backends.close()

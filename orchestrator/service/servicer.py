@@ -70,6 +70,12 @@ def _msg(record: Any, cls: Any) -> Any:
     return to_message(record, cls())
 
 
+def _cap(context: grpc.ServicerContext) -> float | None:
+    """The caller's time left (None: no deadline)."""
+    remaining = context.time_remaining()
+    return None if remaining is None or remaining > 1e7 else float(remaining)
+
+
 class LabService(lab_pb2_grpc.LabServiceServicer):
     def __init__(self, registry: LabRegistry) -> None:
         self.registry = registry
@@ -183,24 +189,28 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
     @rpc
     def Ping(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
-        report = measure.ping(session, request.node, w.ping_from(request.ping))
+        report = measure.ping(session, request.node, w.ping_from(request.ping), cap=_cap(context))
         return _msg(report, node_pb2.PingResponse)
 
     @rpc
     def Traceroute(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
-        report = measure.traceroute(session, request.node, w.trace_from(request.traceroute))
+        req = w.trace_from(request.traceroute)
+        report = measure.traceroute(session, request.node, req, cap=_cap(context))
         return _msg(report, node_pb2.TracerouteResponse)
 
     @rpc
     def Transfer(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
-        return _msg(run_transfer(session, w.transfer_from(request)), lab_pb2.TransferResponse)
+        report = run_transfer(session, w.transfer_from(request), cap=_cap(context))
+        return _msg(report, lab_pb2.TransferResponse)
 
     @rpc
     def HttpGet(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
-        report = measure.http_get(session, request.node, w.http_from(request.http))
+        report = measure.http_get(
+            session, request.node, w.http_from(request.http), cap=_cap(context)
+        )
         return _msg(report, node_pb2.HttpGetResponse)
 
     # ---- node state and live configuration ------------------------------------------------
@@ -272,6 +282,8 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         timeout = w.duration_from(request, "timeout_ms") or 30.0
         if timeout > MAX_EXEC_TIMEOUT:
             raise InvalidArgument(f"must be at most {MAX_EXEC_TIMEOUT:g} s", "timeout_ms")
+        cap = _cap(context)
+        timeout = timeout if cap is None else max(0.05, min(timeout, cap))
         result = self._session(request.lab).exec(request.node, list(request.argv), timeout=timeout)
         return _msg(result, lab_pb2.ExecResponse)
 

@@ -19,6 +19,7 @@ _CODES: dict[str, grpc.StatusCode] = {
     "failed_precondition": grpc.StatusCode.FAILED_PRECONDITION,
     "unavailable": grpc.StatusCode.UNAVAILABLE,
     "unauthenticated": grpc.StatusCode.UNAUTHENTICATED,
+    "resource_exhausted": grpc.StatusCode.RESOURCE_EXHAUSTED,
     "cancelled": grpc.StatusCode.CANCELLED,
     "internal": grpc.StatusCode.INTERNAL,
     "unknown": grpc.StatusCode.UNKNOWN,

@@ -50,6 +50,11 @@ def test_importing_the_agent_pulls_in_no_heavy_module() -> None:
     assert "nodes.agent.servicer" in modules
     for heavy in ("importlib.metadata", "statistics", "email", "zipfile", "csv"):
         assert heavy not in modules, heavy
+    # the control plane's libraries stay on the host (the node image does not even have them)
+    for control in ("pydantic", "typer", "click", "rich", "matplotlib", "yaml", "docker"):
+        assert control not in modules, control
+    assert not {m for m in modules if m == "orchestrator" or m.startswith("orchestrator.")}
+    assert not {m for m in modules if m == "topology" or m.startswith("topology.")}
 
 
 def test_apps_get_openssl_sha256_even_when_hashlib_loaded_without_it() -> None:

@@ -6,7 +6,8 @@
 
 Modules: model.py (specs, counters, info, events; validation), match.py (traffic
 selectors at fixed offsets), effects.py (the per-fault pipeline and its PRNG streams),
-rate.py (virtual-time token bucket), engine.py (FaultEngine), errors.py.
+rate.py (virtual-time token bucket), engine.py (FaultEngine), mtu.py (MTU faults applied
+to the node's interfaces: MtuSync), errors.py.
 
 Effect order on one fault: down -> match -> blackhole_mtu -> loss / gilbert_elliott -> corrupt
 -> duplicate -> rate -> delay + jitter / reorder. Several faults on one interface and
@@ -35,6 +36,7 @@ from .model import (
     GilbertElliott,
     RateLimit,
 )
+from .mtu import MtuChange, MtuSync
 
 __all__ = [
     "IFACE_ANY",
@@ -52,6 +54,8 @@ __all__ = [
     "FaultSpecError",
     "GilbertElliott",
     "Match",
+    "MtuChange",
+    "MtuSync",
     "Prefix",
     "RateLimit",
     "UnknownFaultError",

@@ -49,7 +49,9 @@ class TcpConfig:
     somaxconn: int = 4096
     challenge_ack_limit: int = 1000  # per second, stack-wide (tcp_challenge_ack_limit)
     default_mss: int = 536  # when the peer's SYN has no MSS option (RFC 9293)
-    min_pmtu: int = 552  # ip_min_pmtu
+    # ip_min_pmtu: an ICMP frag-needed below it sets the path MTU to it, locked, and the
+    # connection then sends without DF (routers fragment), as Linux does
+    min_pmtu: int = 552
     default_mtu: int = 1500  # when the IP layer has no route MTU
     port_range: tuple[int, int] = (32768, 60999)  # ip_local_port_range
 

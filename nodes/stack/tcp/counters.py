@@ -85,4 +85,5 @@ COUNTERS: Mapping[str, str] = MappingProxyType({
     "icmp_no_socket": "ICMP errors quoting no known connection",
     "icmp_out_of_window": "ICMP errors quoting a sequence number not in flight (ignored)",
     "pmtu_updates": "path MTU reductions from ICMP fragmentation needed",
+    "pmtu_locked": "connections sending without DF: an ICMP MTU below min_pmtu (552)",
 })  # fmt: skip

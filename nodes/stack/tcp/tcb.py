@@ -120,6 +120,7 @@ class Tcb:
         self.ts_recent = 0
         self.peer_mss = cfg.default_mss
         self.pmtu = owner.route_mtu(remote)
+        self.pmtu_locked = False  # an ICMP below min_pmtu: sent without DF from then on
         self.mss = self.pmtu - IP_TCP_HEADERS  # payload per full segment, set on sync
         # recovery / congestion
         self.cc = congestion.create(

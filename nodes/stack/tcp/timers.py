@@ -158,10 +158,16 @@ class Timers(Input):
         if not self.snd_una <= seq < max(self.snd_nxt, self.snd_una + 1):
             self.stats["icmp_out_of_window"] += 1
             return
-        mtu = max(mtu, self.cfg.min_pmtu)
-        if mtu >= self.pmtu:
+        lock = False
+        if mtu < self.cfg.min_pmtu:  # Linux __ip_rt_update_pmtu: min_pmtu, locked, no DF
+            lock = not self.pmtu_locked
+            mtu = min(self.pmtu, self.cfg.min_pmtu)
+        if mtu >= self.pmtu and not lock:
             return
         self.stats["pmtu_updates"] += 1
+        if lock:
+            self.pmtu_locked = True
+            self.stats["pmtu_locked"] += 1
         self.pmtu = mtu
         self._set_mss()
         if self.state in SYNCHRONIZED and self.snd_nxt > self.snd_una:

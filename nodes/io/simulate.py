@@ -155,9 +155,11 @@ class Simulation:
 
     def next_time(self) -> float | None:
         """When the next thing can happen (after pending output is on the wire)."""
-        self.sync_mtu()
+        syncs = self._mtu
+        if syncs:
+            self.sync_mtu()
         self._pump()
-        if any(sync.pending for sync in self._mtu.values()):
+        if syncs and any(sync.pending for sync in syncs.values()):
             return self.now  # a fault expired lazily while frames passed: apply it now
         best = self._heap[0][0] if self._heap else None
         for group in (self.nodes.values(), self.impairments.values()):

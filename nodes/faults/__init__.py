@@ -15,7 +15,9 @@ direction chain in creation order. netem mapping: ``loss random P`` = loss;
 ``loss gemodel p r 1-h 1-k`` = GilbertElliott(p, r, loss_bad, loss_good); ``delay D J
 distribution normal`` = delay/jitter/distribution; ``reorder P`` (with delay) = reorder;
 ``duplicate``/``corrupt`` alike; tbf ``rate burst limit`` = RateLimit. Probabilities are
-fractions (0..1), times seconds, rates bit/s.
+fractions (0..1), times seconds, rates bit/s. ``mtu`` is no frame effect: it is the
+interface's MTU for the fault's life (``ip link set mtu``), applied by MtuSync; direction
+and match do not apply to it.
 """
 
 from __future__ import annotations

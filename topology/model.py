@@ -64,6 +64,8 @@ class StackOptions:
     initial_cwnd: int = _opt(10, "initial congestion window, segments", min=1, max=1000)
     hystart: bool = _opt(True, "CUBIC's HyStart slow-start exit (Linux tcp_cubic hystart)")
     tlp: bool = _opt(True, "tail loss probes (RFC 8985; Linux tcp_early_retrans=3)")
+    mtu_probing: int = _opt(0, "tcp_mtu_probing: 0 off, 1 on a black hole, 2 always", min=0, max=2)
+    base_mss: int = _opt(1024, "MSS where TCP MTU probing starts (tcp_base_mss)", min=48, max=65495)
     rto_min: float = _opt(0.2, "minimum retransmission timeout, seconds", min=0.001)
     ttl: int = _opt(64, "default IPv4 TTL", min=1, max=255)
     arp_reachable: float = _opt(30.0, "ARP entry reachable time, seconds", min=0.0)

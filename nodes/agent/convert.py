@@ -77,6 +77,18 @@ def check_range(field: str, value: float, low: float, high: float, unit: str = "
         raise ArgumentError(field, f"must be within {low:g}..{high:g}{unit}, got {value!r}")
 
 
+def host_address(field: str, address: int, prefix_len: int) -> None:
+    """An interface address must be a unicast host address of its subnet."""
+    net = ipaddress.IPv4Network((address, prefix_len), strict=False)
+    ip = ipaddress.IPv4Address(address)
+    bad = (
+        ip.is_unspecified or ip.is_loopback or ip.is_multicast or ip.is_reserved
+        or (prefix_len < 31 and ip in (net.network_address, net.broadcast_address))
+    )  # fmt: skip
+    if bad:
+        raise ArgumentError(field, f"{ip}/{prefix_len} is not a host address of its subnet")
+
+
 def mtu(field: str, value: int) -> int:
     check_range(field, value, MIN_MTU, MAX_MTU)
     return value
@@ -182,18 +194,19 @@ def stack_options(
     for proto_name, name, low, high in (
         ("syn_retries", "syn_retries", 1, 127),
         ("synack_retries", "synack_retries", 1, 255),
+        ("retries1", "retries1", 1, 255),
         ("retries2", "retries2", 1, 255),
         ("orphan_retries", "orphan_retries", 1, 255),
         ("initial_cwnd", "initial_window", 1, 1000),
         ("rmem_bytes", "rmem", 1024, 1 << 30),
         ("wmem_bytes", "wmem", 1024, 1 << 30),
+        ("mtu_probing", "mtu_probing", 0, 2),
+        ("base_mss", "base_mss", 48, 65495),
     ):
         if opts.HasField(proto_name):
             value = getattr(opts, proto_name)
             check_range(f"{field}.{proto_name}", value, low, high)
             t[name] = value
-    if opts.HasField("retries1"):
-        check_range(f"{field}.retries1", opts.retries1, 1, 255)  # accepted; not modelled
     for proto_name, name in (
         ("sack", "sack"),
         ("timestamps", "timestamps"),

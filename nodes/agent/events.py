@@ -7,7 +7,8 @@ interface's (up, mtu) with what it saw last and drains the FaultEngine's expiry 
 as a runner hook after every turn's input and as a host timer client due whenever a
 fault timer was (e.g. a fault expiring on an idle node). That costs one pass over the
 interfaces per turn, and nothing at all with no watcher. Changes the agent makes itself
-(SetInterface, AddFault, ClearFault) are published directly.
+(SetInterface, AddFault, ClearFault) are published directly; MTU changes made by MTU
+faults (added, cleared, expired) come from the runner's MTU listener as they are applied.
 
 Each watcher has a bounded queue; when it is full, events are dropped and counted.
 """
@@ -18,7 +19,7 @@ import queue
 import time
 from dataclasses import dataclass, field
 
-from nodes.faults import FaultEngine, FaultInfo
+from nodes.faults import FaultEngine, FaultInfo, MtuChange
 from nodes.io.runner import Runner
 from nodes.stack.host import Host
 from nodes.stack.tcp.connection import Connection
@@ -97,6 +98,7 @@ class EventHub:
         self._hooked = False
         self._armed: float | None = None  # a fault timer due then may change things
         self._wall_offset = time.time() - runner.now()
+        runner.add_mtu_listener(self._mtu_changed)
 
     @property
     def watchers(self) -> int:
@@ -142,6 +144,11 @@ class EventHub:
         for sub in self._subs:
             if kind in sub.types:
                 sub.put(event)
+
+    def _mtu_changed(self, changes: list[MtuChange], now: float) -> None:
+        for change in changes:
+            iface = self._host.interfaces.get(change.iface)
+            self.publish(LinkChange(iface.name, iface.up, change.new, "mtu"), now)
 
     def _tcp_changed(self, conn: Connection, old: State, new: State, now: float) -> None:
         start = old in _NEW and new is not State.CLOSED  # a new connection: old is ""

@@ -274,12 +274,29 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
             raise NotFoundError(f"name: no interface {request.name!r} (have {', '.join(names)})")
         mtu = convert.mtu("mtu", request.mtu) if request.HasField("mtu") else None
         up = request.up if request.HasField("up") else None
+        address = convert.ipv4("address", request.address) if request.HasField("address") else None
+        prefix_len = None
+        if request.HasField("prefix_len"):
+            convert.check_range("prefix_len", request.prefix_len, 0, 32)
+            prefix_len = request.prefix_len
 
         def apply(s: NodeState) -> node_pb2.InterfaceStatus:
             iface = s.host.interfaces.get(request.name)
-            if mtu is not None and mtu != iface.mtu:
-                s.host.set_mtu(iface.name, mtu)
-                s.events.publish(LinkChange(iface.name, iface.up, mtu, "mtu"))
+            if address is not None or prefix_len is not None:
+                new = (
+                    iface.address if address is None else address,
+                    iface.prefix_len if prefix_len is None else prefix_len,
+                )
+                if new != (iface.address, iface.prefix_len):
+                    field = "address" if address is not None else "prefix_len"
+                    convert.host_address(field, *new)
+                    try:
+                        s.host.set_address(iface.name, *new)
+                    except ValueError as exc:
+                        raise ArgumentError(field, str(exc)) from None
+            if mtu is not None and mtu != iface.base_mtu and s.host.set_mtu(iface.name, mtu):
+                # the MTU in force changed (an MTU fault may still cap it: then it did not)
+                s.events.publish(LinkChange(iface.name, iface.up, iface.mtu, "mtu"))
             if up is not None and up != iface.up:
                 s.host.set_interface_up(iface.name, up)
                 s.events.publish(LinkChange(iface.name, up, iface.mtu, "up" if up else "down"))
@@ -390,6 +407,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
             except FaultSpecError as exc:
                 raise ArgumentError(exc.field, exc.problem) from None
             s.events.publish(FaultChange("added", info), now)
+            s.runner.sync_mtu(now)  # an MTU fault: the interface has its MTU at once
             return topb.fault_info(info, now, s.config.name)
 
         return self._loop(add, "AddFault")
@@ -417,6 +435,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
                     raise NotFoundError(problem) from None
             for info in infos:
                 s.events.publish(FaultChange("cleared", info), now)
+            s.runner.sync_mtu(now)  # an MTU fault gone: the configured MTU is back at once
             return node_pb2.ClearFaultResponse(
                 cleared=[topb.fault_info(i, now, s.config.name) for i in infos]
             )

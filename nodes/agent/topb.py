@@ -116,7 +116,7 @@ def interface_status(iface: Interface, device: str) -> node_pb2.InterfaceStatus:
     return node_pb2.InterfaceStatus(
         name=iface.name, device=device, mac=mac_to_str(iface.mac),
         address=ip_to_str(iface.address), prefix_len=iface.prefix_len, mtu=iface.mtu,
-        up=iface.up,
+        up=iface.up, base_mtu=iface.base_mtu,
     )  # fmt: skip
 
 

@@ -46,6 +46,7 @@ class Tally:
     duplicated: int = 0
     delayed: int = 0
     reordered: int = 0
+    mtu_exceeded: int = 0
 
     def freeze(self) -> FaultCounters:
         return FaultCounters(**{f.name: getattr(self, f.name) for f in fields(self)})

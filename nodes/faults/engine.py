@@ -12,6 +12,13 @@ The engine owns fault durations: a fault expires at exactly ``added_at + duratio
 either in ``on_timer`` or lazily on the first ``process`` call at or past that time, and
 each expiry is reported once as a FaultExpired event (pulled with ``next_event`` or
 ``drain_events``).
+
+MTU faults act on the node, not on frames: ``mtu_caps()`` is the MTU each interface key
+(a name or ``*``) is capped at by the faults installed now, ``mtu_version`` changes
+whenever that changes (add, remove, clear, expiry), and :class:`~nodes.faults.mtu.MtuSync`
+applies it to the node. A fault whose only effect is ``mtu`` stays out of the frame
+index: ``active()`` ignores it. The node reports the packets it fragmented or refused
+above a capped MTU to ``mtu_exceeded``, which counts them on the faults they exceed.
 """
 
 from __future__ import annotations
@@ -74,6 +81,9 @@ class FaultEngine:
         self._seq = 0
         self._next_expiry = math.inf
         self._events: deque[FaultEvent] = deque()
+        self._mtu_faults: tuple[_Fault, ...] = ()  # faults with an ``mtu`` effect
+        self._mtu_caps: dict[str, int] = {}
+        self.mtu_version = 0  # changes whenever mtu_caps() does
 
     # -- managing faults ---------------------------------------------------------------
 
@@ -86,8 +96,6 @@ class FaultEngine:
             raise FaultSpecError("fault_id", f"must be a non-empty string, got {fault_id!r}")
         elif fault_id in self._faults:
             raise DuplicateFaultError(fault_id)
-        if spec.effects.mtu is not None:
-            raise FaultSpecError("mtu", "interface MTU faults are not in this node yet")
         if now >= self._next_expiry:
             self._expire(now)
         seed = spec.seed if spec.seed is not None else self._rng.getrandbits(63)
@@ -156,6 +164,25 @@ class FaultEngine:
                 break
         return out
 
+    # -- MTU faults ----------------------------------------------------------------------
+
+    def mtu_caps(self) -> dict[str, int]:
+        """The lowest ``mtu`` of the faults installed now, per interface key (an interface
+        name, or ``*`` for every interface); empty without MTU faults."""
+        return dict(self._mtu_caps)
+
+    def mtu_exceeded(self, ifname: str, size: int, now: float) -> None:
+        """The node fragmented or refused a ``size``-byte IP packet on ``ifname``, whose MTU
+        an MTU fault caps: count it on every MTU fault of ``ifname`` (or ``*``) it exceeds."""
+        if now >= self._next_expiry:
+            self._expire(now)
+        for fault in self._mtu_faults:
+            mtu = fault.spec.effects.mtu
+            if mtu is not None and size > mtu and fault.spec.iface in (ifname, IFACE_ANY):
+                fault.tally.mtu_exceeded += 1
+                if fault.first_hit_at is None:
+                    fault.first_hit_at = now
+
     # -- time and events ---------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
@@ -204,10 +231,20 @@ class FaultEngine:
 
     def _reindex(self) -> None:
         index: dict[tuple[str, Direction], builtins.list[_Fault]] = {}
+        caps: dict[str, int] = {}
         for fault in self._faults.values():
+            effects, iface = fault.spec.effects, fault.spec.iface
+            if effects.mtu is not None:
+                caps[iface] = min(caps.get(iface, effects.mtu), effects.mtu)
+                if not effects.frame_effects:
+                    continue  # an MTU alone: nothing for the frame path to do
             for direction in fault.spec.direction.concrete:
-                index.setdefault((fault.spec.iface, direction), []).append(fault)
+                index.setdefault((iface, direction), []).append(fault)
         self._index = {key: tuple(faults) for key, faults in index.items()}
+        self._mtu_faults = tuple(f for f in self._faults.values() if f.spec.effects.mtu)
+        if caps != self._mtu_caps:
+            self._mtu_caps = caps
+            self.mtu_version += 1
         self._wildcards = any(iface == IFACE_ANY for iface, _ in self._index)
         expiries = [f.expires_at for f in self._faults.values() if f.expires_at is not None]
         self._next_expiry = min(expiries, default=math.inf)

@@ -158,7 +158,12 @@ class Effects:
     ``mtu`` is not a frame effect: it is the interface's MTU while the fault holds (the
     node's stack fragments, refuses DF packets with ICMP frag-needed, and TCP discovers
     the path MTU, as on a real smaller link); ``blackhole_mtu`` silently drops IP packets
-    above it instead (a PMTUD black hole).
+    above it instead (a PMTUD black hole). ``direction`` and ``match`` do not apply to
+    ``mtu`` (an interface has one MTU, for what the node sends through it; like Linux,
+    the node still takes larger frames in), and a fault with only ``mtu`` costs the
+    frame path nothing: the engine never sees its frames. Several MTU faults on one
+    interface (``*`` counts for every interface): the lowest holds. When the fault ends
+    (cleared, removed or expired) the configured MTU is back (nodes/faults/mtu.py).
     """
 
     loss: float = 0.0
@@ -269,6 +274,9 @@ class FaultCounters:
     duplicated: int = 0
     delayed: int = 0  # given a delay > 0 by delay/jitter
     reordered: int = 0  # sent at once by reorder while the others were delayed
+    # packets above the fault's ``mtu`` that the node fragmented or refused (ICMP
+    # frag-needed, or a local sender's EMSGSIZE / PMTU update) while the fault held
+    mtu_exceeded: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

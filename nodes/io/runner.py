@@ -9,6 +9,12 @@ from a port go through the node's FaultEngine (INGRESS) into ``receive_frame``;
 delays wait in a heap until their release time. ``now`` is ``clock()``
 (``time.monotonic`` by default; tests inject a fake one and drive ``run_once``).
 
+MTU faults: when the node and the fault engine support them (a Host and a FaultEngine),
+a :class:`~nodes.faults.mtu.MtuSync` applies the engine's MTU caps to the node's
+interfaces every turn they changed (a fault added by a command, one that expired), before
+the node's timers run; :meth:`Runner.sync_mtu` does it at once (the agent, after
+AddFault/ClearFault) and tells the MTU listeners (the agent's LinkChange events).
+
 Other threads (the gRPC agent) never touch the stack: they hand a callable to
 :meth:`Runner.call`, which runs it inside the loop and returns a Future of its result.
 A non-blocking eventfd wakes the loop for that and for :meth:`Runner.stop`.
@@ -30,6 +36,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol, TypeVar
 
 from nodes.faults.model import Direction
+from nodes.faults.mtu import MtuChange, MtuSync
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -65,6 +72,7 @@ class Port(Protocol):
 
 Tap = Callable[[str, Direction, bytes, float], None]  # (ifname, direction, frame, now)
 Hook = Callable[[float], None]  # called with now after the input of every turn
+MtuListener = Callable[[list[MtuChange], float], None]  # (changes, now) when MTUs changed
 
 _INGRESS = 0  # a held frame goes to the node
 _EGRESS = 1  # a held frame goes to the wire
@@ -113,6 +121,8 @@ class Runner:
         self._seq = 0
         self._taps: list[Tap] = []
         self._hooks: list[Hook] = []
+        self.mtu_sync = None if faults is None else MtuSync.attach(node, faults)
+        self._mtu_listeners: list[MtuListener] = []
         self._commands: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._lock = threading.Lock()
         self._stopping = False
@@ -191,7 +201,11 @@ class Runner:
         self._run_due(now)
 
     def next_wakeup(self) -> float | None:
-        """The earliest of: a held frame's release, the node's and the faults' deadline."""
+        """The earliest of: a held frame's release, the node's and the faults' deadline;
+        now when MTU faults changed and are not applied yet (one expired lazily)."""
+        mtu = self.mtu_sync
+        if mtu is not None and mtu.pending:
+            return self.clock()
         best = self._held[0][0] if self._held else None
         for t in (
             self.node.next_deadline(),
@@ -229,6 +243,25 @@ class Runner:
         if hook in self._hooks:
             self._hooks.remove(hook)
 
+    def add_mtu_listener(self, listener: MtuListener) -> None:
+        """Call ``listener(changes, now)`` whenever MTU faults changed interface MTUs."""
+        self._mtu_listeners.append(listener)
+
+    def remove_mtu_listener(self, listener: MtuListener) -> None:
+        if listener in self._mtu_listeners:
+            self._mtu_listeners.remove(listener)
+
+    def sync_mtu(self, now: float) -> list[MtuChange]:
+        """Apply the fault engine's MTU caps to the node now (if they changed)."""
+        mtu = self.mtu_sync
+        if mtu is None or not mtu.pending:
+            return []
+        changes = mtu.sync()
+        if changes:
+            for listener in list(self._mtu_listeners):
+                listener(changes, now)
+        return changes
+
     def counters(self) -> dict[str, int]:
         """Loop counters plus the ports' counters summed over interfaces (``io_`` names)."""
         self.stats.frames_held = len(self._held)
@@ -260,6 +293,9 @@ class Runner:
             due = faults.next_deadline()
             if due is not None and due <= now:
                 faults.on_timer(now=now)
+        mtu = self.mtu_sync
+        if mtu is not None and mtu.pending:  # a fault added or expired: MTUs first
+            self.sync_mtu(now)
         node = self.node
         for _ in range(_TIMER_ROUNDS):
             due = node.next_deadline()

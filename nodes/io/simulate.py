@@ -4,6 +4,12 @@ node-facing API), the in-process wire, optional per-node impairments.
 Event-driven and deterministic: the clock jumps to the next thing that can happen
 (a frame arriving, an impairment releasing a frame, a node or impairment timer). Events
 at the same instant run in the order they were scheduled.
+
+MTU faults: a node whose impairment is a FaultEngine gets an
+:class:`~nodes.faults.mtu.MtuSync`, as in the real-time Runner; its caps are applied when
+it is installed, at the start of every step (a fault added to the engine between steps;
+``sync_mtu()`` applies one at once) and right after the impairments' timers (expiry),
+before the nodes' timers. ``mtu_log`` records each change.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from nodes.faults.model import Direction
+from nodes.faults.mtu import MtuChange, MtuSync
 from nodes.io.memory import Port, Segment, Wire
 from nodes.router.router import Router
 from nodes.stack.config import StackConfig
@@ -61,8 +68,10 @@ class Simulation:
     wire: Wire = field(default_factory=Wire)
     capture: list[Captured] | None = None  # set to [] to record every frame put on the wire
     events_run: int = 0
+    mtu_log: list[tuple[float, str, MtuChange]] = field(default_factory=list)
     _heap: list[tuple[float, int, int, str, str, bytes]] = field(default_factory=list)
     _seq: int = 0
+    _mtu: dict[str, MtuSync] = field(default_factory=dict)
 
     # ---- building ----------------------------------------------------------------
     def add(self, node: Node, *, impairment: Impairment | None = None) -> Node:
@@ -70,14 +79,29 @@ class Simulation:
             raise ValueError(f"node {node.name} already exists")
         self.nodes[node.name] = node
         if impairment is not None:
-            self.impairments[node.name] = impairment
+            self.set_impairment(node.name, impairment)
         return node
 
     def set_impairment(self, node: str, impairment: Impairment | None) -> None:
+        """Install (None: remove) a node's impairment. Replacing a FaultEngine that
+        capped MTUs does not lift its caps: clear its faults first."""
         if impairment is None:
             self.impairments.pop(node, None)
+            self._mtu.pop(node, None)
+            return
+        self.impairments[node] = impairment
+        sync = MtuSync.attach(self.nodes[node], impairment) if node in self.nodes else None
+        if sync is None:
+            self._mtu.pop(node, None)
         else:
-            self.impairments[node] = impairment
+            self._mtu[node] = sync
+            self.sync_mtu()  # its MTU faults hold from now
+
+    def sync_mtu(self) -> None:
+        """Apply every node's MTU faults now (when they changed)."""
+        for name, sync in self._mtu.items():
+            if sync.pending:
+                self.mtu_log.extend((self.now, name, change) for change in sync.sync())
 
     def link(self, a: Port, b: Port, *, delay: float = 0.0) -> Segment:
         return self.lan([a, b], delay=delay)
@@ -131,7 +155,12 @@ class Simulation:
 
     def next_time(self) -> float | None:
         """When the next thing can happen (after pending output is on the wire)."""
+        syncs = self._mtu
+        if syncs:
+            self.sync_mtu()
         self._pump()
+        if syncs and any(sync.pending for sync in syncs.values()):
+            return self.now  # a fault expired lazily while frames passed: apply it now
         best = self._heap[0][0] if self._heap else None
         for group in (self.nodes.values(), self.impairments.values()):
             for obj in group:
@@ -163,6 +192,8 @@ class Simulation:
             t = imp.next_deadline()
             if t is not None and t <= now:
                 imp.on_timer(now=now)
+        if self._mtu:
+            self.sync_mtu()
         for node_obj in self.nodes.values():
             t = node_obj.next_deadline()
             if t is not None and t <= now:

@@ -73,6 +73,8 @@ class Router(Host):
         out = d.iface
         route = d.route
         assert out is not None and route is not None
+        if action is Action.FRAG_NEEDED or action is Action.FRAGMENT:
+            self._mtu_exceeded(out, pkt.total_length, now)
         if action is Action.FRAG_NEEDED:
             c.inc("ip_frag_fails")
             code = UnreachCode.FRAG_NEEDED

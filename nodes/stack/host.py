@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import struct
 from collections import deque
+from collections.abc import Callable
 
 from nodes.router.fib import Fib, Route, RouteKind
 from nodes.stack.arp import ArpEngine
@@ -60,6 +61,10 @@ _OUT_COUNTER: dict[int, str] = {
 LOOPBACK_MTU = 65535
 _ICMP = int(IPProto.ICMP)
 
+MtuListener = Callable[[str, int, float], None]
+"""``(ifname, packet size, now)``: a packet above the interface's MTU in force was
+fragmented or refused while something capped that MTU (see :meth:`Host.cap_mtu`)."""
+
 
 def _ip(value: int | str) -> int:
     return ip_from_str(value) if isinstance(value, str) else value
@@ -86,6 +91,7 @@ class Host:
         self._loopback: deque[bytes] = deque()
         self._loopback_due = 0.0
         self._ident = self.rng.randrange(65536)
+        self._mtu_listener: MtuListener | None = None
         self.icmp = IcmpInput(self)
         self.udp = UdpEngine(self)
         self.register_protocol(IPProto.UDP, self.udp)
@@ -125,10 +131,51 @@ class Host:
         if not up:
             self.arp.flush(name)
 
-    def set_mtu(self, name: str, mtu: int) -> None:
-        if mtu < 68:
-            raise ValueError(f"MTU {mtu} is below the IPv4 minimum 68")
-        self.interfaces.get(name).mtu = mtu
+    def set_mtu(self, name: str, mtu: int) -> bool:
+        """The configured (base) MTU of ``name``; a cap (:meth:`cap_mtu`) still holds.
+        True when the MTU in force changed."""
+        return self.interfaces.get(name).set_base_mtu(mtu)
+
+    def cap_mtu(self, name: str, cap: int | None) -> bool:
+        """Cap the MTU in force of ``name`` at ``cap`` (None: lift the cap), as an MTU
+        fault does for its life. True when the MTU in force changed."""
+        return self.interfaces.get(name).set_mtu_cap(cap)
+
+    def mtu_of(self, name: str) -> int:
+        return self.interfaces.get(name).mtu
+
+    def interface_names(self) -> list[str]:
+        return list(self.interfaces.by_name)
+
+    def set_mtu_listener(self, listener: MtuListener | None) -> None:
+        """Who hears of packets above a capped MTU (the fault engine's ``mtu_exceeded``)."""
+        self._mtu_listener = listener
+
+    def _mtu_exceeded(self, iface: Interface, size: int, now: float) -> None:
+        """A packet of ``size`` bytes was too big for ``iface``: fragmented or refused."""
+        listener = self._mtu_listener
+        if listener is not None and iface.mtu_cap is not None:
+            listener(iface.name, size, now)
+
+    def set_address(self, name: str, address: int | str, prefix_len: int) -> Interface:
+        """Give ``name`` a new address/prefix at run time (``ip addr replace``): its
+        connected route is replaced, the ARP entries learnt on it are flushed and, when it
+        is up, a gratuitous ARP announces the new address. Counters stay."""
+        iface = self.interfaces.get(name)
+        old_net, old_len = iface.network, iface.prefix_len
+        self.interfaces.readdress(iface, _ip(address), prefix_len)
+        for route in self.fib.routes():
+            if (
+                route.kind is RouteKind.CONNECTED
+                and route.ifname == name
+                and (route.prefix, route.prefix_len) == (old_net, old_len)
+            ):
+                self.fib.remove(old_net, old_len)
+        self.fib.add(Route(iface.network, prefix_len, name, None, RouteKind.CONNECTED))
+        self.arp.flush(name)
+        if iface.up and self.config.arp_notify:
+            self.arp.announce(iface)
+        return iface
 
     def add_route(
         self,
@@ -332,6 +379,7 @@ class Host:
             )
             self.arp.output(iface, next_hop, raw, now=now)
             return True
+        self._mtu_exceeded(iface, total, now)
         if df:
             c.inc("ip_frag_fails")
             raw = build_ipv4(

@@ -1,4 +1,9 @@
-"""Network interfaces of one node: name, MAC, one IPv4 address/prefix, MTU, up/down."""
+"""Network interfaces of one node: name, MAC, one IPv4 address/prefix, MTU, up/down.
+
+Two MTUs: ``base_mtu`` is the configured one (``ip link set mtu``), ``mtu`` the one in
+force, which every path reads: ``base_mtu``, or lower while something caps it (an MTU
+fault, see nodes/faults/mtu.py). Change them only through :meth:`Interface.set_base_mtu`
+and :meth:`Interface.set_mtu_cap`."""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from dataclasses import dataclass, field
 
 from nodes.wire.addr import BROADCAST_IP, directed_broadcast, network_of, prefix_mask
 
+MIN_MTU = 68  # RFC 791: every IPv4 module must take 68-byte packets unfragmented
+
 
 @dataclass(slots=True)
 class Interface:
@@ -14,23 +21,56 @@ class Interface:
     mac: bytes
     address: int
     prefix_len: int
-    mtu: int = 1500
+    mtu: int = 1500  # in force: min(base_mtu, mtu_cap)
     up: bool = True
     mask: int = field(init=False)
     network: int = field(init=False)
     broadcast: int = field(init=False)
+    base_mtu: int = field(init=False)  # configured
+    mtu_cap: int | None = field(init=False, default=None)  # None: nothing caps it
 
     def __post_init__(self) -> None:
         if len(self.mac) != 6:
             raise ValueError(f"interface {self.name}: MAC must be 6 bytes, got {len(self.mac)}")
-        if self.mtu < 68:
-            raise ValueError(f"interface {self.name}: MTU {self.mtu} is below the IPv4 minimum 68")
-        self.mask = prefix_mask(self.prefix_len)
-        self.network = network_of(self.address, self.prefix_len)
-        self.broadcast = directed_broadcast(self.address, self.prefix_len)
+        check_mtu(self.name, self.mtu)
+        self.base_mtu = self.mtu
+        self._set_addr(self.address, self.prefix_len)
+
+    def _set_addr(self, address: int, prefix_len: int) -> None:
+        if not 0 <= prefix_len <= 32:
+            raise ValueError(f"interface {self.name}: prefix length {prefix_len} not in 0..32")
+        self.address, self.prefix_len = address, prefix_len
+        self.mask = prefix_mask(prefix_len)
+        self.network = network_of(address, prefix_len)
+        self.broadcast = directed_broadcast(address, prefix_len)
 
     def on_link(self, address: int) -> bool:
         return (address & self.mask) == self.network
+
+    def set_base_mtu(self, mtu: int) -> bool:
+        """The configured MTU; True when the MTU in force changed."""
+        check_mtu(self.name, mtu)
+        self.base_mtu = mtu
+        return self._refresh_mtu()
+
+    def set_mtu_cap(self, cap: int | None) -> bool:
+        """Cap the MTU in force at ``cap`` (None: no cap); True when it changed."""
+        if cap is not None:
+            check_mtu(self.name, cap)
+        self.mtu_cap = cap
+        return self._refresh_mtu()
+
+    def _refresh_mtu(self) -> bool:
+        cap = self.mtu_cap
+        mtu = self.base_mtu if cap is None or cap >= self.base_mtu else cap
+        changed = mtu != self.mtu
+        self.mtu = mtu
+        return changed
+
+
+def check_mtu(name: str, mtu: int) -> None:
+    if mtu < MIN_MTU:
+        raise ValueError(f"interface {name}: MTU {mtu} is below the IPv4 minimum {MIN_MTU}")
 
 
 class Interfaces:
@@ -38,7 +78,7 @@ class Interfaces:
 
     ``by_name``, ``local`` (address -> interface, up or not) and ``broadcasts`` are the
     tables themselves, public for the per-packet paths (one dict/set probe instead of a
-    method call); change them only through :meth:`add`."""
+    method call); change them only through :meth:`add` and :meth:`readdress`."""
 
     __slots__ = ("broadcasts", "by_name", "local")
 
@@ -54,6 +94,20 @@ class Interfaces:
         self.local[iface.address] = iface
         if iface.prefix_len < 31:
             self.broadcasts.add(iface.broadcast)
+
+    def readdress(self, iface: Interface, address: int, prefix_len: int) -> None:
+        """Give ``iface`` a new address/prefix, keeping the lookup tables right."""
+        other = self.local.get(address)
+        if other is not None and other is not iface:
+            raise ValueError(f"interface {iface.name}: address already on {other.name}")
+        Interface(iface.name, iface.mac, address, prefix_len)  # validates, or raises
+        if self.local.get(iface.address) is iface:
+            del self.local[iface.address]
+        iface._set_addr(address, prefix_len)
+        self.local[address] = iface
+        self.broadcasts = {BROADCAST_IP} | {
+            i.broadcast for i in self.by_name.values() if i.prefix_len < 31
+        }
 
     def get(self, name: str) -> Interface:
         try:

@@ -116,6 +116,8 @@ def stack_options(opts: StackOptions) -> common_pb2.StackOptions:
         arp_reachable_ms=opts.arp_reachable * 1000.0,
         arp_retries=opts.arp_retries,
         reassembly_timeout_ms=opts.reassembly_timeout * 1000.0,
+        mtu_probing=opts.mtu_probing,
+        base_mss=opts.base_mss,
     )
 
 

@@ -165,6 +165,92 @@ def test_lowering_a_router_mtu_makes_a_df_ping_get_frag_needed(lab: Lab) -> None
     assert {i.name: i.mtu for i in ifaces} == {"eth0": 1500, "eth1": 1500}
 
 
+def _mtus(stub: Stub) -> dict[str, tuple[int, int]]:
+    """Each interface's (MTU in force, configured MTU)."""
+    status = stub.GetStatus(node_pb2.GetStatusRequest(), timeout=T)
+    return {i.name: (i.mtu, i.base_mtu) for i in status.interfaces}
+
+
+def _df_ping(lab: Lab, size: int = 1200) -> node_pb2.PingResponse:
+    big = node_pb2.PingRequest(destination=lab.h2_addr, size_bytes=size, dont_fragment=True,
+                               timeout_ms=500)  # fmt: skip
+    return lab["h1"].Ping(big, timeout=T)
+
+
+def test_an_mtu_fault_sets_the_mtu_until_cleared_or_expired(
+    lab: Lab, r1_faults_cleared: None
+) -> None:
+    r1 = lab["r1"]
+    stream = r1.WatchEvents(node_pb2.WatchEventsRequest(types=[node_pb2.EVENT_TYPE_LINK]),
+                            timeout=15)  # fmt: skip
+    assert next(stream).subscribed
+    spec = common_pb2.FaultSpec(iface="eth1", mtu=1000)
+    fault = r1.AddFault(node_pb2.AddFaultRequest(fault=spec, fault_id="mtu"), timeout=T)
+    assert fault.spec.mtu == 1000 and not fault.spec.HasField("blackhole_mtu")
+    assert _mtus(r1) == {"eth0": (1500, 1500), "eth1": (1000, 1500)}  # at once
+    reply = _df_ping(lab)
+    (result,) = reply.results
+    assert (result.icmp_type, result.icmp_code, result.next_hop_mtu) == (3, 4, 1000)
+    assert result.source == lab.r1_h1_side and reply.received == 0
+    (info,) = r1.ListFaults(node_pb2.ListFaultsRequest(), timeout=T).faults
+    assert info.counters.mtu_exceeded == 1 and info.HasField("first_hit_ms")
+    assert info.counters.seen == 0  # no frame went through the fault engine for it
+    # the configured MTU changes underneath; the fault still caps it
+    r1.SetInterface(node_pb2.SetInterfaceRequest(name="eth1", mtu=1400), timeout=T)
+    assert _mtus(r1)["eth1"] == (1000, 1400)
+    r1.ClearFault(node_pb2.ClearFaultRequest(fault_id="mtu"), timeout=T)
+    assert _mtus(r1)["eth1"] == (1400, 1400)
+    r1.SetInterface(node_pb2.SetInterfaceRequest(name="eth1", mtu=1500), timeout=T)
+    assert _df_ping(lab).received == 1
+    # with a duration the node restores it by itself: no call in between
+    spec = common_pb2.FaultSpec(iface="*", mtu=900, duration_ms=300)
+    r1.AddFault(node_pb2.AddFaultRequest(fault=spec), timeout=T)
+    assert _mtus(r1) == {"eth0": (900, 1500), "eth1": (900, 1500)}
+    assert _df_ping(lab, 1000).results[0].next_hop_mtu == 900
+    links = [e for e in _events_until(stream, lambda ev: len(ev) >= 7) if e.HasField("link")]
+    stream.cancel()
+    # each change of an MTU in force, once (not the base change hidden under the cap)
+    assert [(e.link.iface, e.link.change, e.link.mtu) for e in links] == [
+        ("eth1", "mtu", 1000), ("eth1", "mtu", 1400), ("eth1", "mtu", 1500),
+        ("eth0", "mtu", 900), ("eth1", "mtu", 900), ("eth0", "mtu", 1500), ("eth1", "mtu", 1500),
+    ]  # fmt: skip
+    assert links[-1].unix_time_s - links[3].unix_time_s == pytest.approx(0.3, abs=0.1)
+    assert _mtus(r1) == {"eth0": (1500, 1500), "eth1": (1500, 1500)}
+    assert _df_ping(lab).received == 1
+
+
+def test_a_live_address_change_over_grpc(lab: Lab) -> None:
+    h2 = lab["h2"]
+    old = lab.h2_addr
+    net = lab.inproc.lab.node("h2").interface("eth0").network
+    new = str(net.network_address + 77)
+    status = h2.SetInterface(node_pb2.SetInterfaceRequest(name="eth0", address=new), timeout=T)
+    try:
+        assert (status.address, status.prefix_len) == (new, net.prefixlen)
+        ping = node_pb2.PingRequest(destination=new, count=1, timeout_ms=1000)
+        reply = lab["h1"].Ping(ping, timeout=T)
+        assert reply.received == 1 and reply.results[0].source == new
+        gone = node_pb2.PingRequest(destination=old, count=1, timeout_ms=300)
+        assert lab["h1"].Ping(gone, timeout=T).received == 0
+        counters = h2.GetCounters(node_pb2.GetCountersRequest(), timeout=T).stack
+        assert counters["arp_out_gratuitous"] >= 2 and counters["icmp_in_echos"] >= 1
+        bad = [
+            (node_pb2.SetInterfaceRequest(name="eth0", address=str(net.network_address)),
+             "address:"),
+            (node_pb2.SetInterfaceRequest(name="eth0", address="10.0.0.300"), "address:"),
+            (node_pb2.SetInterfaceRequest(name="eth0", prefix_len=33), "prefix_len:"),
+        ]  # fmt: skip
+        for request, field in bad:
+            with pytest.raises(grpc.RpcError) as err:
+                h2.SetInterface(request, timeout=T)
+            assert _code(err.value) == grpc.StatusCode.INVALID_ARGUMENT
+            assert _details(err).startswith(field), _details(err)
+    finally:
+        back = node_pb2.SetInterfaceRequest(name="eth0", address=old, prefix_len=net.prefixlen)
+        h2.SetInterface(back, timeout=T)
+    assert lab["h1"].Ping(node_pb2.PingRequest(destination=old), timeout=T).received == 1
+
+
 # ---- faults and bulk transfer -------------------------------------------------------------
 def test_seeded_loss_on_the_router_slows_but_does_not_break_a_transfer(
     lab: Lab, r1_faults_cleared: None

@@ -91,6 +91,33 @@ links:
         topology.load_text(text.replace("tlp: false", "tlp: sometimes"))
 
 
+def test_mtu_probing_and_base_mss_from_yaml_to_tcp_config() -> None:
+    text = """
+name: probing
+defaults: {mtu_probing: 1}
+nodes:
+  a: {kind: host}
+  b: {kind: host, mtu_probing: 2, base_mss: 512, retries1: 5}
+links:
+  - endpoints: [a:eth0, b:eth0]
+"""
+    lab = topology.load_text(text)
+    a = convert.configure(configure_request(lab, "a")).tcp
+    b = convert.configure(configure_request(lab, "b")).tcp
+    assert (a.mtu_probing, a.base_mss, a.retries1) == (1, 1024, 3)
+    assert (b.mtu_probing, b.base_mss, b.retries1) == (2, 512, 5)
+    plain = convert.configure(configure_requests(topology.load_file(
+        topology.example_path("quickstart")))["h1"]).tcp  # fmt: skip
+    assert (plain.mtu_probing, plain.base_mss) == (0, 1024)  # Linux's defaults
+    for good, bad, where in (
+        ("mtu_probing: 2", "mtu_probing: 3", ":6:32: nodes.b.mtu_probing: 3 is out of range"),
+        ("base_mss: 512", "base_mss: 20", ":6:45: nodes.b.base_mss: 20 is out of range"),
+    ):
+        with pytest.raises(topology.TopologyError) as err:
+            topology.load_text(text.replace(good, bad))
+        assert where in str(err.value)  # at its line
+
+
 def test_linux_nodes_have_no_configure_request() -> None:
     lab = topology.load_file(topology.example_path("mixed-linux"))
     linux = [n.name for n in lab.nodes if n.kind is topology.NodeKind.LINUX]
@@ -125,6 +152,9 @@ def _valid() -> node_pb2.ConfigureRequest:
         (lambda r: setattr(r.stack, "congestion_control", "bbr"),
          "stack.congestion_control: must be one of"),
         (lambda r: setattr(r.stack, "ttl", 0), "stack.ttl:"),
+        (lambda r: setattr(r.stack, "mtu_probing", 3), "stack.mtu_probing: must be within 0..2"),
+        (lambda r: setattr(r.stack, "base_mss", 40), "stack.base_mss: must be within 48..65495"),
+        (lambda r: setattr(r.stack, "retries1", 0), "stack.retries1: must be within 1..255"),
     ],
 )  # fmt: skip
 def test_bad_configure_requests_name_the_field(mutate: object, message: str) -> None:

@@ -1,5 +1,6 @@
 """The node event loop (nodes/io/runner.py) with fake ports, a fake node, a fake fault
-engine and a manual clock: delivery, the delay heap, timers, taps, the command queue."""
+engine and a manual clock: delivery, the delay heap, timers, taps, the command queue,
+MTU faults applied and restored by the loop."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 
 from nodes.faults.engine import FaultEngine
 from nodes.faults.model import Direction, Effects, FaultSpec
+from nodes.faults.mtu import MtuChange
 from nodes.io.runner import Runner, RunnerStopped
+from nodes.stack.host import Host
 
 
 class Clock:
@@ -338,6 +341,47 @@ def test_with_the_real_fault_engine_delay_and_expiry(port: FakePort) -> None:
     node.out.append(("eth0", b"fast"))
     runner.run_once(max_wait=0)
     assert port.sent == [b"slow", b"fast"]
+    runner.close()
+
+
+def test_mtu_faults_are_applied_by_the_loop_and_restored_when_they_expire(
+    port: FakePort,
+) -> None:
+    engine = FaultEngine(rng=random.Random(1))
+    host, clock = Host("h1"), Clock()
+    host.add_interface("eth0", "02:00:00:00:00:01", "10.0.0.1", 24)
+    runner = Runner(host, {"eth0": port}, faults=engine, clock=clock)
+    seen: list[tuple[list[MtuChange], float]] = []
+    runner.add_mtu_listener(lambda changes, now: seen.append((changes, now)))
+    spec = FaultSpec("eth0", Effects(mtu=1000), duration=2.0)
+    runner.call(lambda: engine.add(spec, now=clock.t, fault_id="m"))
+    runner.run_once(max_wait=0)  # the command, then the MTU in the same turn
+    assert host.interfaces.get("eth0").mtu == 1000
+    assert seen == [([MtuChange("eth0", 1500, 1000)], 100.0)]
+    assert not engine.active("eth0", Direction.EGRESS)  # frames pass untouched
+    assert runner.next_wakeup() == 102.0
+    clock.t = 102.0
+    runner.run_once(max_wait=0)  # expiry: the configured MTU is back, nobody asked
+    assert host.interfaces.get("eth0").mtu == 1500
+    assert seen[-1] == ([MtuChange("eth0", 1000, 1500)], 102.0)
+    assert runner.sync_mtu(103.0) == []  # nothing left to apply
+    runner.close()
+
+
+def test_an_mtu_fault_that_expires_lazily_wakes_the_loop_at_once(port: FakePort) -> None:
+    engine = FaultEngine(rng=random.Random(1))
+    host, clock = Host("h1"), Clock()
+    host.add_interface("eth0", "02:00:00:00:00:01", "10.0.0.1", 24)
+    runner = Runner(host, {"eth0": port}, faults=engine, clock=clock)
+    engine.add(FaultSpec("eth0", Effects(mtu=1000), duration=1.0), now=100.0)
+    engine.add(FaultSpec("eth0", Effects(delay=0.5), Direction.INGRESS), now=100.0)
+    runner.run_once(max_wait=0)
+    assert host.interfaces.get("eth0").mtu == 1000
+    clock.t = 101.5
+    engine.process("eth0", Direction.INGRESS, b"x" * 60, now=101.5)  # expires the MTU fault
+    assert runner.next_wakeup() == 101.5  # not the delay heap's next release: now
+    runner.run_once(max_wait=0)
+    assert host.interfaces.get("eth0").mtu == 1500
     runner.close()
 
 

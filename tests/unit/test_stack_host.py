@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nodes.io.simulate import Simulation, build_line
 from nodes.stack.host import Host
+from nodes.wire.addr import ip_from_str
 from nodes.wire.icmp import (
     IcmpMessage,
     IcmpType,
@@ -120,6 +123,47 @@ def test_broadcast_echo_ignored_and_interface_down() -> None:
     line.right.set_interface_up("eth0", True)
     assert line.right.counters()["arp_out_gratuitous"] == 2  # announced again on up
     assert line.right.source_address_for(line.address("h1")) == line.address("h2")
+
+
+def test_a_live_address_change() -> None:
+    from scapy.layers.l2 import ARP, Ether
+
+    from nodes.apps.ping import Ping
+    from nodes.router.fib import RouteKind
+
+    line = build_line(1, delay=0.001)
+    h1, h2 = line.left, line.right
+    ping = Ping(h1, line.address("h2"))
+    first = ping.send(now=0.0)
+    assert line.sim.run(lambda: ping.answered(first), timeout=2)
+    assert h2.arp.lookup("eth0", line.address("r1", "eth1")) is not None
+    before = h2.counters()
+    h2.frames_to_send()
+    h2.set_address("eth0", "10.0.1.77", 24)
+    assert h2.interfaces.get("eth0").address == ip_from_str("10.0.1.77")
+    assert h2.interfaces.owner_of(ip_from_str("10.0.1.2")) is None
+    assert not h2.arp.neighbors  # the entries learnt on it are gone
+    (announce,) = h2.frames_to_send()  # a gratuitous ARP for the new address
+    arp = Ether(announce[1])[ARP]
+    assert announce[0] == "eth0" and arp.op == 1 and arp.psrc == arp.pdst == "10.0.1.77"
+    after = h2.counters()
+    assert after["eth_in_frames"] == before["eth_in_frames"]  # counters stay
+    assert after["arp_out_gratuitous"] == before["arp_out_gratuitous"] + 1
+    # a new subnet: the connected route moves with it; the default route stays
+    h2.set_address("eth0", "10.0.9.2", 24)
+    connected = [(r.prefix, r.prefix_len) for r in h2.fib.routes() if r.kind is RouteKind.CONNECTED]
+    assert connected == [(ip_from_str("10.0.9.0"), 24)]
+    h2.set_address("eth0", "10.0.1.77", 24)
+    new = Ping(h1, ip_from_str("10.0.1.77"))
+    seq = new.send(now=line.sim.now)
+    assert line.sim.run(lambda: new.answered(seq), timeout=5) and new.replies
+    assert new.replies[seq].src == ip_from_str("10.0.1.77")
+    with pytest.raises(ValueError, match="prefix length 40"):
+        h2.set_address("eth0", "10.0.1.78", 40)
+    r1 = line.routers[0]
+    with pytest.raises(ValueError, match="already on eth0"):
+        r1.set_address("eth1", line.address("r1", "eth0"), 24)
+    assert h2.interfaces.get("eth0").address == ip_from_str("10.0.1.77")  # unchanged
 
 
 def test_hosts_do_not_forward() -> None:

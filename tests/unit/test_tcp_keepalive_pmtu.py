@@ -133,3 +133,20 @@ def test_info_and_counters_after_a_transfer() -> None:
     ca, cb = net.a.counters(), net.b.counters()
     assert ca["tcp_active_opens"] == 1 and cb["tcp_passive_opens"] == 1
     assert ca["tcp_out_segs"] == cb["tcp_in_segs"] and ca["tcp_curr_estab"] == 1
+
+
+def test_frag_needed_below_min_pmtu_locks_it_and_drops_df() -> None:
+    s = Script()
+    sock, _iss = s.accept_connection()
+    sock.send(bytes(2 * 1460), now=0.0)
+    assert len(s.ip.sent) == 2 and all(p.df for p in s.ip.sent)
+    segs = s.out()
+    frag_needed(s, segs[0], 500)  # a link below ip_min_pmtu: Linux locks 552, DF off
+    info = sock.info()
+    assert info is not None and info.pmtu == 552 and info.mss == 552 - 40
+    resent = s.ip.sent[:]
+    assert resent and not any(p.df for p in resent)  # routers may fragment them now
+    assert [len(x.payload) for x in s.out()] == [512] * 5 + [2 * 1460 - 5 * 512]
+    frag_needed(s, segs[0], 500)  # once locked, more of the same change nothing
+    counters = s.engine.counters()
+    assert counters["tcp_pmtu_updates"] == 1 and counters["tcp_pmtu_locked"] == 1

@@ -15,6 +15,9 @@ class TcpConfig:
     # 15 -> 924.6 s with rto_min 200 ms); SYN and SYN-ACK retries are counts
     retries2: int = 15
     orphan_retries: int = 8  # (0 in sysctl means 8)
+    # tcp_retries1: the same kind of time limit (3 -> 3 s with rto_min 200 ms); past it,
+    # each RTO is a black-hole suspicion for packetization-layer PMTUD (below)
+    retries1: int = 3
     msl: float = 30.0  # TIME_WAIT lasts 2*MSL
     fin_timeout: float = 60.0  # tcp_fin_timeout: orphaned FIN_WAIT_2
     keepalive_time: float = 7200.0
@@ -49,7 +52,17 @@ class TcpConfig:
     somaxconn: int = 4096
     challenge_ack_limit: int = 1000  # per second, stack-wide (tcp_challenge_ack_limit)
     default_mss: int = 536  # when the peer's SYN has no MSS option (RFC 9293)
-    min_pmtu: int = 552  # ip_min_pmtu
+    # Packetization-layer PMTUD (RFC 4821, Linux tcp_mtu_probing; see mtup.py): 0 off,
+    # 1 on once retries1 says the path is a black hole, 2 always (starting at base_mss)
+    mtu_probing: int = 0
+    base_mss: int = 1024  # tcp_base_mss: where the search starts (its lower end)
+    probe_threshold: int = 8  # tcp_probe_threshold: stop when high - low < this (bytes)
+    probe_interval: float = 600.0  # tcp_probe_interval: search again after (seconds)
+    mtu_probe_floor: int = 48  # tcp_mtu_probe_floor: black-hole halving stops here
+    min_snd_mss: int = 48  # tcp_min_snd_mss: no segment size below this
+    # ip_min_pmtu: an ICMP frag-needed below it sets the path MTU to it, locked, and the
+    # connection then sends without DF (routers fragment), as Linux does
+    min_pmtu: int = 552
     default_mtu: int = 1500  # when the IP layer has no route MTU
     port_range: tuple[int, int] = (32768, 60999)  # ip_local_port_range
 

@@ -41,7 +41,7 @@ class Connection(Timers):
 
     def open_passive(self, seg: TcpSegment, *, now: float) -> None:
         """A SYN on a listener: this child goes LISTEN -> SYN_RCVD and sends SYN-ACK."""
-        self._accept_syn_options(seg)
+        self._accept_syn_options(seg, now)
         self._event(Event.RCV_SYN, now=now)
         self.rtt_time = now
         self._send_synack(now)
@@ -65,7 +65,7 @@ class Connection(Timers):
         self.ts_ok = self.cfg.timestamps and ts
         if seg.options.timestamp is not None:
             self.ts_recent = seg.options.timestamp[0]
-        self._set_mss()
+        self._start_mtu_search(now)
         self.snd_nxt = self.iss + 1
         self.rcv_adv = self.rcvbuf.nxt + min(self.rcvbuf.capacity, 0xFFFF)
         self._event(Event.RCV_SYN, now=now)

@@ -85,4 +85,10 @@ COUNTERS: Mapping[str, str] = MappingProxyType({
     "icmp_no_socket": "ICMP errors quoting no known connection",
     "icmp_out_of_window": "ICMP errors quoting a sequence number not in flight (ignored)",
     "pmtu_updates": "path MTU reductions from ICMP fragmentation needed",
+    "pmtu_locked": "connections sending without DF: an ICMP MTU below min_pmtu (552)",
+    # packetization-layer PMTUD (RFC 4821, tcp_mtu_probing)
+    "mtup_black_holes": "RTOs past retries1 that enabled MTU probing or halved its floor",
+    "mtup_probes": "MTU probes sent (one segment of the search's probe size)",
+    "mtup_success": "MTU probes acknowledged: the MSS grew (TCPMTUPSuccess)",
+    "mtup_fail": "MTU probes lost: the search's upper end fell (TCPMTUPFail)",
 })  # fmt: skip

@@ -181,7 +181,9 @@ class TcpEngine:
     # ------------------------------------------------------------ Owner (connections)
     def transmit(self, conn: Tcb, segment: bytes, *, now: float) -> None:
         self.stats["out_segs"] += 1
-        self.ip.send_ip(conn.remote, PROTO_TCP, segment, now=now, src=conn.local, df=True)
+        self.ip.send_ip(
+            conn.remote, PROTO_TCP, segment, now=now, src=conn.local, df=not conn.pmtu_locked
+        )
 
     def state_changed(self, conn: Tcb, old: State, new: State, *, now: float) -> None:
         for listener in self.state_listeners:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nodes.stack.tcp.congestion import INFINITE_SSTHRESH
 from nodes.stack.tcp.output import Output
 from nodes.stack.tcp.seq import MASK, seq_lt, unwrap
 from nodes.stack.tcp.states import CAN_RECEIVE_DATA, Event, State
@@ -20,7 +21,7 @@ _PREDICTED_FLAGS = SYN | FIN | RST | URG | ACK
 
 
 class Input(Output):
-    def _accept_syn_options(self, seg: TcpSegment) -> None:
+    def _accept_syn_options(self, seg: TcpSegment, now: float) -> None:
         o = seg.options
         cfg = self.cfg
         self.irs = seg.seq
@@ -35,7 +36,7 @@ class Input(Output):
         self.ts_ok = cfg.timestamps and o.timestamp is not None
         if o.timestamp is not None:
             self.ts_recent = o.timestamp[0]
-        self._set_mss()
+        self._start_mtu_search(now)
         self.rcv_mss = min(self.peer_mss, 536) if self.peer_mss else 536
 
     def on_segment(self, seg: TcpSegment, *, now: float) -> None:
@@ -263,7 +264,7 @@ class Input(Output):
         if not flags & SYN:
             self.stats["syn_sent_dropped"] += 1
             return
-        self._accept_syn_options(seg)
+        self._accept_syn_options(seg, now)
         if flags & ACK:
             self.snd_una = self.iss + 1
             self.snd_wnd = seg.window  # never scaled in a SYN (RFC 7323 2.2)
@@ -342,6 +343,10 @@ class Input(Output):
                 or (self.sb and self.sb.lost_boundary(self.mss, self.dupthresh) > self.snd_una)
             )
         ):
+            search = self.mtup
+            if search is not None and search.probe_size and self.snd_una == search.probe_start:
+                self._mtu_probe_lost(now)  # Linux tcp_fastretrans_alert: no cwnd cut
+                return
             self._enter_recovery(now)
         if self.ca is CaState.RECOVERY:
             sacked = self.sb.sacked if self.sack_ok else self.dupacks * self.mss
@@ -353,6 +358,37 @@ class Input(Output):
                 # entering: fast retransmit at once; a NewReno partial ACK (RFC 6582):
                 # retransmit the next hole at once
                 self._push(now, force=True)
+
+    def _mtu_probe_lost(self, now: float) -> None:
+        """The MTU probe is the first segment missing while later ones arrived: that size
+        does not get through (Linux tcp_mtup_probe_failed). Resend only the probe's data,
+        in current segments, without a congestion response (tcp_simple_retransmit: the
+        loss state until the probe's end is acknowledged)."""
+        search = self.mtup
+        assert search is not None
+        end = search.probe_end
+        search.failed()
+        self.stats["mtup_fail"] += 1
+        self.ca = CaState.LOSS
+        self.recover = end
+        self.high_rxt = self.snd_una
+        self.dupacks = 0
+        self.rtt_seq = None
+        self._reset_recovery_marks()
+        self._push(now, force=True)
+
+    def _mtu_probe_acked(self) -> None:
+        """An ACK past the MTU probe: that size gets through (Linux
+        tcp_mtup_probe_success). The MSS grows, cwnd keeps its bytes (fewer, larger
+        segments) and ssthresh is at least 3/4 of it."""
+        search = self.mtup
+        assert search is not None
+        search.succeeded()
+        self.stats["mtup_success"] += 1
+        cc = self.cc
+        self._set_mss(keep_bytes=True)
+        if cc.ssthresh != INFINITE_SSTHRESH:
+            cc.ssthresh = max(cc.ssthresh, (cc.cwnd >> 1) + (cc.cwnd >> 2))
 
     def _prr(self, delivered: int, ssrb: bool) -> None:
         """Proportional Rate Reduction (RFC 6937) as Linux's tcp_cwnd_reduction: while
@@ -439,6 +475,9 @@ class Input(Output):
             self.bytes_acked += data_acked
         sndbuf.ack_to(ack)
         self.snd_una = ack
+        search = self.mtup
+        if search is not None and search.probe_size and ack >= search.probe_end:
+            self._mtu_probe_acked()
         if self.sb.starts:
             self.sb.ack(ack)
         if self.high_rxt < ack:

@@ -7,6 +7,7 @@ presumed lost)."""
 
 from __future__ import annotations
 
+from nodes.stack.tcp.mtup import SACK_FREE_CWND
 from nodes.stack.tcp.seq import MASK
 from nodes.stack.tcp.states import State
 from nodes.stack.tcp.tcb import ACK, FIN, IP_TCP_HEADERS, PSH, SYN, URG, CaState, Tcb
@@ -205,7 +206,11 @@ class Output(Tcb):
         cwnd = self.cc.cwnd
         if self.ca is CaState.OPEN and not self.dupacks and not self.sb.starts:
             # nothing SACKed or presumed lost: NextSeg has no retransmission and pipe is
-            # what is in flight (see _pipe); new data only
+            # what is in flight (see _pipe); new data only, an MTU probe first (Linux
+            # tcp_write_xmit), which may want the window to drain first
+            search = self.mtup
+            if search is not None and search.enabled and self._mtu_probe(now) == 0:
+                return
             while self._send_new(now, self.snd_nxt - self.snd_una, cwnd):
                 pass
             return
@@ -228,6 +233,40 @@ class Output(Tcb):
                     continue
             if not self._send_new(now, pipe, cwnd):
                 return
+
+    def _mtu_probe(self, now: float) -> int:
+        """Linux tcp_mtu_probe (RFC 4821): send one segment of the search's probe size
+        from new data, ahead of at least (reordering + 1) full segments more, so that its
+        loss shows as duplicate ACKs / SACKs. 1: sent; 0: wait until the window allows;
+        -1: no probe now (one outstanding, cwnd < 11 segments, SACK blocks to send,
+        too little data, the search resting). cwnd counts bytes here, so the probe's
+        extra size is in pipe already (Linux, counting packets, takes one off cwnd)."""
+        search = self.mtup
+        assert search is not None
+        mss, cwnd = self.mss, self.cc.cwnd
+        if (
+            search.probe_size
+            or cwnd < SACK_FREE_CWND * mss
+            or self.dsack is not None
+            or self.rcvbuf.has_gaps()
+        ):
+            return -1
+        probe = search.probe_mss(now, mss, self.pmtu)
+        if probe is None:
+            return -1
+        nxt, una = self.snd_nxt, self.snd_una
+        needed = probe + (self.dupthresh + 1) * mss
+        if self.sndbuf.end - nxt < needed or self.snd_wnd < needed:
+            return -1
+        if nxt + needed > una + self.snd_wnd:
+            return 0
+        flight = nxt - una
+        if flight + probe + mss > cwnd:
+            return 0 if flight else -1
+        self._send_range(nxt, nxt + probe, now, retransmit=False)
+        search.sent(nxt, nxt + probe)
+        self.stats["mtup_probes"] += 1
+        return 1
 
     def _next_retransmission(self) -> tuple[int, int, bool] | None:
         """RFC 6675 NextSeg rule 1 (after lost retransmissions): (start, end, relost)."""
@@ -304,6 +343,9 @@ class Output(Tcb):
         if self.ca is CaState.RECOVERY:
             self.prr_out += end - seq
         if retransmit:
+            search = self.mtup
+            if search is not None and search.probe_size and search.overlaps(seq, end):
+                search.probe_size = 0  # the probe's data again: its ACK proves nothing
             if self.rtx_stamp is None:
                 self.rtx_stamp = now
             if self.ts_ok:

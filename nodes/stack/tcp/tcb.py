@@ -18,6 +18,7 @@ from typing import Protocol
 from nodes.stack.tcp import congestion
 from nodes.stack.tcp.buffers import ReceiveBuffer, SendBuffer
 from nodes.stack.tcp.config import SocketOptions, TcpConfig
+from nodes.stack.tcp.mtup import MtuSearch
 from nodes.stack.tcp.rtt import RttEstimator
 from nodes.stack.tcp.sack import Scoreboard
 from nodes.stack.tcp.seq import MASK
@@ -120,6 +121,8 @@ class Tcb:
         self.ts_recent = 0
         self.peer_mss = cfg.default_mss
         self.pmtu = owner.route_mtu(remote)
+        self.pmtu_locked = False  # an ICMP below min_pmtu: sent without DF from then on
+        self.mtup: MtuSearch | None = None  # RFC 4821 search (mtu_probing > 0), on sync
         self.mss = self.pmtu - IP_TCP_HEADERS  # payload per full segment, set on sync
         # recovery / congestion
         self.cc = congestion.create(
@@ -249,10 +252,25 @@ class Tcb:
     def _window_now(self) -> int:
         return max(self.rcv_adv - self.rcvbuf.nxt, 0)
 
-    def _set_mss(self) -> None:
+    def _set_mss(self, *, keep_bytes: bool = False) -> None:
+        """Linux tcp_sync_mss: the MSS of the path MTU, within the MTU search's limit."""
         mss = min(self.peer_mss, self.pmtu - IP_TCP_HEADERS) - (TS_LEN if self.ts_ok else 0)
-        self.mss = max(mss, 64)
-        self.cc.set_mss(self.mss)
+        search = self.mtup
+        if search is not None:
+            search.path_mtu(self.pmtu)
+            limit = search.mss_limit()
+            if limit is not None and limit < mss:
+                mss = limit
+        self.mss = max(mss, self.cfg.min_snd_mss)
+        self.cc.set_mss(self.mss, keep_bytes=keep_bytes)
+
+    def _start_mtu_search(self, now: float) -> None:
+        """Once the peer's MSS and the options are known (Linux tcp_mtup_init)."""
+        self.mtup = MtuSearch.create(
+            self.cfg, clamp=self.peer_mss, options=TS_LEN if self.ts_ok else 0,
+            pmtu=self.pmtu, now=now,
+        )  # fmt: skip
+        self._set_mss()
 
     def _emit_raw(
         self, seq: int, ack: int, flags: int, window: int, options: bytes,

@@ -5,6 +5,7 @@ FIN_WAIT_2 expiry; and the ICMP-driven events (PMTUD, unreachable)."""
 from __future__ import annotations
 
 from nodes.stack.tcp.incoming import Input
+from nodes.stack.tcp.mtup import MtuSearch
 from nodes.stack.tcp.seq import unwrap
 from nodes.stack.tcp.states import SYNCHRONIZED, Event, State
 from nodes.stack.tcp.tcb import CaState
@@ -48,10 +49,14 @@ class Timers(Input):
             return self.retransmits >= cfg.syn_retries
         if self.state is State.SYN_RCVD:
             return self.retransmits >= cfg.synack_retries
+        return self._retransmits_timed_out(cfg.orphan_retries if self.orphan else cfg.retries2, now)
+
+    def _retransmits_timed_out(self, boundary: int, now: float) -> bool:
+        """Linux retransmits_timed_out: retransmitting for at least the time ``boundary``
+        backed-off RTOs from rto_min take (model_timeout)."""
         if not self.retransmits or self.rtx_stamp is None:
             return False
-        boundary = cfg.orphan_retries if self.orphan else cfg.retries2
-        limit = model_timeout(boundary, cfg.rto_min, cfg.rto_max)
+        limit = model_timeout(boundary, self.cfg.rto_min, self.cfg.rto_max)
         return now - self.rtx_stamp >= limit - 1e-9
 
     def _on_rto(self, now: float) -> None:
@@ -63,6 +68,9 @@ class Timers(Input):
                 self.stats["attempt_fails"] += 1
             self._abort(now, send_rst=False, error="ETIMEDOUT")
             return
+        search = self.mtup
+        if search is not None and self.state in SYNCHRONIZED:
+            self._mtu_black_hole(search, now)  # before counting this timeout, as Linux
         self.stats["timeouts"] += 1
         self.retransmits += 1
         self.tlp_high = None
@@ -91,6 +99,22 @@ class Timers(Input):
             self._reset_recovery_marks()
             self._push(now, force=True)
         self.t_rtx = now + self.rtt.rto
+
+    def _mtu_black_hole(self, search: MtuSearch, now: float) -> None:
+        """On an RTO with MTU probing on (Linux tcp_write_timeout): an outstanding probe
+        that is the first unacknowledged segment counts as lost, one behind other lost
+        data proves nothing; once retries1's time has passed, large segments are
+        suspected to vanish: enable the search, or halve its lower end (tcp_mtu_probing)."""
+        if search.probe_size:
+            if self.snd_una >= search.probe_start:
+                search.failed()
+                self.stats["mtup_fail"] += 1
+            else:
+                search.probe_size = 0
+        if self._retransmits_timed_out(self.cfg.retries1, now):
+            search.black_hole(now)
+            self.stats["mtup_black_holes"] += 1
+            self._set_mss()
 
     def _on_tlp(self, now: float) -> None:
         """RFC 8985 7.3 / Linux tcp_send_loss_probe: send one new segment if the peer's
@@ -158,10 +182,16 @@ class Timers(Input):
         if not self.snd_una <= seq < max(self.snd_nxt, self.snd_una + 1):
             self.stats["icmp_out_of_window"] += 1
             return
-        mtu = max(mtu, self.cfg.min_pmtu)
-        if mtu >= self.pmtu:
+        lock = False
+        if mtu < self.cfg.min_pmtu:  # Linux __ip_rt_update_pmtu: min_pmtu, locked, no DF
+            lock = not self.pmtu_locked
+            mtu = min(self.pmtu, self.cfg.min_pmtu)
+        if mtu >= self.pmtu and not lock:
             return
         self.stats["pmtu_updates"] += 1
+        if lock:
+            self.pmtu_locked = True
+            self.stats["pmtu_locked"] += 1
         self.pmtu = mtu
         self._set_mss()
         if self.state in SYNCHRONIZED and self.snd_nxt > self.snd_una:

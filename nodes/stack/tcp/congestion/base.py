@@ -22,13 +22,18 @@ class CongestionControl(ABC):
     def in_slow_start(self) -> bool:
         return self.cwnd < self.ssthresh
 
-    def set_mss(self, mss: int) -> None:
-        """Keep the window the same in segments when the MSS changes (Linux counts packets)."""
+    def set_mss(self, mss: int, *, keep_bytes: bool = False) -> None:
+        """Keep the window the same in segments when the MSS changes (Linux counts
+        packets), or the same in bytes with ``keep_bytes`` (an MTU probe succeeded:
+        Linux scales its packet count down by the size ratio)."""
         if mss == self.mss or mss <= 0:
             return
-        self.cwnd = max(mss, self.cwnd * mss // self.mss)
-        if self.ssthresh != INFINITE_SSTHRESH:
-            self.ssthresh = max(2 * mss, self.ssthresh * mss // self.mss)
+        if keep_bytes:
+            self.cwnd = max(mss, self.cwnd)
+        else:
+            self.cwnd = max(mss, self.cwnd * mss // self.mss)
+            if self.ssthresh != INFINITE_SSTHRESH:
+                self.ssthresh = max(2 * mss, self.ssthresh * mss // self.mss)
         self.mss = mss
 
     def slow_start(self, acked: int) -> int:

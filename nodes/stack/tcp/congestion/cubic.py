@@ -42,9 +42,16 @@ class Cubic(CongestionControl):
         self.curr_rtt = 0.0
         self.sample_cnt = 0
 
-    def set_mss(self, mss: int) -> None:
-        super().set_mss(mss)
+    def set_mss(self, mss: int, *, keep_bytes: bool = False) -> None:
+        old = self.mss
+        super().set_mss(mss, keep_bytes=keep_bytes)
         self.seg = float(self.cwnd) / self.mss
+        if keep_bytes and old != self.mss:  # the same bytes are fewer (more) segments
+            ratio = old / self.mss
+            self.w_max *= ratio
+            self.w_last_max *= ratio
+            self.w_est *= ratio
+            self.epoch = None
 
     def w_cubic(self, t: float) -> float:
         return C * (t - self.k) ** 3 + self.w_max

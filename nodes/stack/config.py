@@ -22,6 +22,16 @@ class StackConfig:
     arp_mcast_solicit: int = 3  # mcast_solicit: broadcast probes while resolving
     arp_ucast_solicit: int = 3  # ucast_solicit: unicast probes to re-confirm a stale entry
     arp_unres_qlen_bytes: int = 212992  # unres_qlen_bytes: queued bytes per unresolved neighbour
+    # Not in Linux (its queued packets are charged to the sockets and qdiscs that sent
+    # them): all unresolved neighbours' queues together, so that gc_thresh3 entries times
+    # unres_qlen_bytes (200+ MiB) cannot happen on a node whose whole budget is 40 MB.
+    arp_unres_total_bytes: int = 1024 * 1024
+    # The table's size (gc_thresh1/2/3, Linux's defaults): an entry costs ~0.75 KiB here
+    # (measured by the flood test: ~0.75 MiB at gc_thresh3), so Linux's numbers fit the
+    # 40 MB budget as they are.
+    arp_gc_thresh1: int = 128  # below: no garbage collection at all
+    arp_gc_thresh2: int = 512  # soft: forced GC (entries idle > 5 s) at most every 5 s
+    arp_gc_thresh3: int = 1024  # hard: a new entry that does not fit after GC is refused
     arp_ignore: int = 0  # 0: answer for any local address, 1: only the receiving interface's
     arp_notify: bool = True  # gratuitous ARP when an interface comes up
     # ICMP

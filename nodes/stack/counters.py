@@ -30,6 +30,12 @@ KNOWN = (
     "arp_conflicts",
     "arp_in_unsolicited",
     "arp_probe_failed",
+    # the neighbour table (Linux /proc/net/stat/arp_cache)
+    "arp_allocs",
+    "arp_destroys",
+    "arp_forced_gc_runs",
+    "arp_periodic_gc_runs",
+    "arp_table_fulls",
     # IPv4 (Ip: section)
     "ip_in_receives",
     "ip_in_hdr_errors",

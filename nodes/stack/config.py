@@ -13,7 +13,10 @@ class StackConfig:
     default_ttl: int = 64  # net.ipv4.ip_default_ttl
     forwarding: bool = False  # net.ipv4.ip_forward
     ipfrag_time: float = 30.0  # net.ipv4.ipfrag_time (seconds)
-    ipfrag_high_thresh: int = 4 * 1024 * 1024  # net.ipv4.ipfrag_high_thresh (bytes)
+    # net.ipv4.ipfrag_high_thresh (bytes), Linux's value: charged at what the queues really
+    # hold here (nodes/stack/ipv4.py), so at most ~4 MiB, a tenth of a node's 40 MB; that
+    # also bounds the number of queues (~6,500 of one tiny fragment each)
+    ipfrag_high_thresh: int = 4 * 1024 * 1024
     # ARP (net.ipv4.neigh.default.*)
     arp_reachable_time: float = 30.0  # base_reachable_time
     arp_gc_stale_time: float = 60.0  # gc_stale_time

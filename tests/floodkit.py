@@ -32,6 +32,13 @@ class Growth:
         """What the second half added: ~0 when the table is bounded."""
         return self.total - self.first
 
+    def assert_flat(self, slack: int = 256 * 1024) -> None:
+        """The second half added (almost) nothing: less than a quarter of the first half
+        (a leak would add as much again) and less than ``slack`` bytes, room for a
+        bounded cache (the FIB's, 4096 entries, cleared when full) caught in another
+        phase of its fill-and-clear cycle than at the first measurement."""
+        assert self.second < min(slack, self.first // 4), self
+
 
 def measure(flood: Callable[[int, int], None], half: int) -> Growth:
     """Run ``flood(start, stop)`` for packets [0, half) then [half, 2 * half) under

@@ -90,6 +90,7 @@ KNOWN = (
     "icmp_out_timestamp_reps",
     "icmp_out_ratelimit_host",
     "icmp_out_ratelimit_global",
+    "icmp_ratelimit_peer_evictions",
     "icmp_error_suppressed_icmp_error",
     "icmp_error_suppressed_fragment",
     "icmp_error_suppressed_broadcast",

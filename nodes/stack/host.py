@@ -79,7 +79,7 @@ class Host:
         self._out: list[tuple[str, bytes]] = []
         self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
         self.reassembler = Reassembler(self.config, self.counter_set)
-        self.icmp_limiter = IcmpRateLimiter(self.config)
+        self.icmp_limiter = IcmpRateLimiter(self.config, self.counter_set)
         self.handlers: dict[int, TransportHandler] = {}
         self.listeners: list[IcmpListener] = []
         self._apps: list[TimerClient] = []

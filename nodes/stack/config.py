@@ -52,7 +52,10 @@ class StackConfig:
     icmp_echo_ignore_broadcasts: bool = True
     icmp_error_tos: int = 0xC0  # IPTOS_PREC_INTERNETCONTROL
     # UDP
-    udp_rcvbuf_datagrams: int = 1024  # receive queue cap per endpoint
+    # net.core.rmem_default: an endpoint's receive buffer in bytes, shared by its data and
+    # error queues, each datagram charged its payload + 256 (nodes/stack/udp.py). Linux's
+    # value: ~208 KiB per socket nobody reads, and a node's sockets are its own apps'
+    udp_rmem_default: int = 212992
     ip_local_port_range: tuple[int, int] = (32768, 60999)
     # TCP (net.ipv4.tcp_*): the Host builds its TcpEngine from this
     tcp: TcpConfig = field(default_factory=TcpConfig)

@@ -101,6 +101,7 @@ KNOWN = (
     "udp_in_errors",
     "udp_in_csum_errors",
     "udp_rcvbuf_errors",
+    "udp_errqueue_drops",
     "udp_out_datagrams",
     "udp_out_no_route",
 )

@@ -179,3 +179,15 @@ def test_arp_request_flood_keeps_the_table_and_memory_flat() -> None:
     # a full table costs well under 1 MiB; the second 10,000 requests add nothing
     assert growth.first < 1024 * 1024, growth
     growth.assert_flat()
+
+
+def test_the_host_reports_how_full_its_tables_are() -> None:
+    h, _rng = flood_host()
+    h.receive_frame(
+        "eth0",
+        build_ethernet(BROADCAST_MAC, mac(1), ETH_P_ARP, request(1, target=0x0A000001).build()),
+        now=0.0,
+    )
+    c = h.counters()
+    assert c["arp_entries"] == 1 and c["ip_frag_queues"] == 0 and c["ip_frag_memory"] == 0
+    assert c["arp_unresolved_bytes"] == 0 and c["icmp_ratelimit_peers"] == 0

@@ -29,8 +29,8 @@ class StackConfig:
     # them): all unresolved neighbours' queues together, so that gc_thresh3 entries times
     # unres_qlen_bytes (200+ MiB) cannot happen on a node whose whole budget is 40 MB.
     arp_unres_total_bytes: int = 1024 * 1024
-    # The table's size (gc_thresh1/2/3, Linux's defaults): an entry costs ~0.75 KiB here
-    # (measured by the flood test: ~0.75 MiB at gc_thresh3), so Linux's numbers fit the
+    # The table's size (gc_thresh1/2/3, Linux's defaults): an entry costs ~0.4 KiB here
+    # (the flood test measures ~0.4 MiB at gc_thresh3), so Linux's numbers fit a node's
     # 40 MB budget as they are.
     arp_gc_thresh1: int = 128  # below: no garbage collection at all
     arp_gc_thresh2: int = 512  # soft: forced GC (entries idle > 5 s) at most every 5 s

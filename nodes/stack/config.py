@@ -56,6 +56,9 @@ class StackConfig:
     # error queues, each datagram charged its payload + 256 (nodes/stack/udp.py). Linux's
     # value: ~208 KiB per socket nobody reads, and a node's sockets are its own apps'
     udp_rmem_default: int = 212992
+    # bound UDP sockets (Linux's bound is the process's descriptors, RLIMIT_NOFILE 1024);
+    # only a node's own applications bind, but each may hold up to udp_rmem_default
+    udp_max_sockets: int = 1024
     ip_local_port_range: tuple[int, int] = (32768, 60999)
     # TCP (net.ipv4.tcp_*): the Host builds its TcpEngine from this
     tcp: TcpConfig = field(default_factory=TcpConfig)

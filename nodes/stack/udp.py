@@ -102,6 +102,10 @@ class UdpEngine:
             raise ValueError(f"UDP port {port} is not 1..65535")
         if port in self._ports:
             raise ValueError(f"UDP port {port} is already bound")
+        if len(self._ports) >= self._host.config.udp_max_sockets:
+            raise ValueError(
+                f"{len(self._ports)} UDP sockets are bound: udp_max_sockets reached (EMFILE)"
+            )
         ep = UdpEndpoint(self, address, port, self._host.config.udp_rmem_default)
         self._ports[port] = ep
         return ep

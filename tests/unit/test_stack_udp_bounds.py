@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from nodes.stack.config import StackConfig
 from nodes.stack.host import Host
 from nodes.stack.udp import ERR_COST, RCV_OVERHEAD
@@ -84,3 +86,12 @@ def test_flood_to_a_socket_nobody_reads_keeps_memory_flat() -> None:
     assert c["udp_rcvbuf_errors"] > 9_000 and c["udp_errqueue_drops"] > 9_000
     assert growth.total < 2 * h.config.udp_rmem_default, growth  # the charge is honest
     growth.assert_flat()
+
+
+def test_the_number_of_bound_sockets_is_bounded() -> None:
+    h = host(udp_max_sockets=3)
+    eps = [h.udp.bind() for _ in range(3)]
+    with pytest.raises(ValueError, match="udp_max_sockets"):
+        h.udp.bind(53)
+    eps[0].close()
+    assert h.udp.bind(53).port == 53

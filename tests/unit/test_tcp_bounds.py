@@ -61,6 +61,19 @@ def test_time_wait_beyond_the_buckets_closes_at_once() -> None:
     assert s.engine.counters()["tcp_curr_time_wait"] == 0 and not s.engine.demux.conns
 
 
+def test_a_connection_closed_without_time_wait_still_acks_the_peers_fin() -> None:
+    s = Script(TcpConfig(max_tw_buckets=0))
+    sock, iss = s.accept_connection(sport=40000, peer_isn=1000)
+    sock.close(now=s.now)
+    (fin,) = s.out()
+    assert fin.flags & F.FIN
+    s.inject(F.FIN | F.ACK, seq=1001, ack=iss + 2, sport=40000)
+    (ack,) = s.out()  # Linux tcp_fin: ACK, then tcp_time_wait finds no bucket
+    assert ack.flags == F.ACK and ack.ack == 1002 and ack.seq == iss + 2
+    assert sock.state == "CLOSED" and not s.engine.demux.conns
+    assert s.engine.counters()["tcp_time_wait_overflow"] == 1
+
+
 def test_orphans_beyond_the_bound_are_reset_at_close() -> None:
     s = Script(TcpConfig(max_orphans=2))
     socks = []

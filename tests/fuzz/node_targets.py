@@ -270,14 +270,14 @@ def _run(data: bytes, *, router: bool) -> None:
     _run_timers(w)
 
 
-@target("host", runs=2_000, max_seconds=12.0)
+@target("host", runs=1_200, max_seconds=20.0)
 def fuzz_host(data: bytes) -> None:
     """A Host receiving frames, running timers and serving a TCP listener and UDP
     sockets: nothing escapes, output decodes, tables stay bounded, timers converge."""
     _run(data, router=False)
 
 
-@target("router", runs=2_000, max_seconds=12.0)
+@target("router", runs=1_200, max_seconds=20.0)
 def fuzz_router(data: bytes) -> None:
     """A Router (a static route, a small-MTU link) forwarding and answering arbitrary
     frames: nothing escapes, output decodes, tables stay bounded, timers converge."""

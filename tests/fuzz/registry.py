@@ -41,7 +41,7 @@ class Target:
 _TARGETS: dict[str, Target] = {}
 
 
-def target(name: str, *, runs: int, max_seconds: float = 8.0) -> Callable[[Fn], Fn]:
+def target(name: str, *, runs: int, max_seconds: float = 10.0) -> Callable[[Fn], Fn]:
     """Register ``fn`` as the target ``name``."""
 
     def register(fn: Fn) -> Fn:

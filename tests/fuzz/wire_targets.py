@@ -59,7 +59,7 @@ def _without_checksum(data: bytes | bytearray | memoryview, at: int) -> bytes:
     return bytes(out)
 
 
-@target("ethernet", runs=40_000)
+@target("ethernet", runs=20_000)
 def fuzz_ethernet(data: bytes) -> None:
     """parse_ethernet; rebuilt from its fields it is the same frame."""
     try:
@@ -71,7 +71,7 @@ def fuzz_ethernet(data: bytes) -> None:
     assert build_ethernet(frame.dst, frame.src, frame.ethertype, frame.payload) == data
 
 
-@target("arp", runs=40_000)
+@target("arp", runs=20_000)
 def fuzz_arp(data: bytes) -> None:
     """parse_arp; a parsed packet builds back to the same 28 bytes."""
     try:
@@ -88,7 +88,7 @@ def _same_packet(a: IPv4Packet, b: IPv4Packet) -> None:
     assert bytes(a.payload) == bytes(b.payload)
 
 
-@target("ipv4", runs=20_000)
+@target("ipv4", runs=15_000)
 def fuzz_ipv4(data: bytes) -> None:
     """parse_ipv4 (with and without the checksum check) and its options; the fast path
     (plain_header) agrees with it; a parsed packet rebuilds to the same header and
@@ -134,7 +134,7 @@ def fuzz_ipv4(data: bytes) -> None:
                 assert len(after.options) == len(pkt.options)
 
 
-@target("icmp", runs=20_000)
+@target("icmp", runs=12_000)
 def fuzz_icmp(data: bytes) -> None:
     """parse_icmp and what reads its body (quoted packet, timestamps); a message builds
     back to the same bytes; an error about any bytes builds and parses."""
@@ -157,7 +157,7 @@ def fuzz_icmp(data: bytes) -> None:
         parse_timestamp(msg)
 
 
-@target("udp", runs=30_000)
+@target("udp", runs=20_000)
 def fuzz_udp(data: bytes) -> None:
     """parse_udp over a pseudo-header (the input's first 8 bytes); a datagram with a
     checksum builds back to the same bytes."""
@@ -174,7 +174,7 @@ def fuzz_udp(data: bytes) -> None:
         assert _without_checksum(rebuilt, 6) == _without_checksum(segment[: dgram.length], 6)
 
 
-@target("tcp", runs=30_000)
+@target("tcp", runs=20_000)
 def fuzz_tcp(data: bytes) -> None:
     """parse_tcp over a pseudo-header (the input's first 8 bytes) and its options; the
     timestamp fast path agrees with the full option parser; a segment builds back to the

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # nft: the lab bridges' notrack rules, orchestrator/lab/hostnet.py)
 SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump nft:nftables
 
-.PHONY: demo bench test lint venv unit sim system-deps image docker-test proto clean
+.PHONY: demo bench test lint venv unit sim fuzz system-deps image docker-test proto clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ unit: $(STAMP)
 
 sim: $(STAMP)
 	$(PY) -m pytest -q tests/sim
+
+## coverage-guided fuzzing (atheris), FUZZ_TIME seconds per target (make test runs a
+## short fixed-seed pass); FUZZ_TARGETS="ipv4 host" picks targets; see tests/fuzz/README.md
+FUZZ_TIME ?= 120
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.run --time $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,12 @@ KNOWN = (
     "arp_conflicts",
     "arp_in_unsolicited",
     "arp_probe_failed",
+    # the neighbour table (Linux /proc/net/stat/arp_cache)
+    "arp_allocs",
+    "arp_destroys",
+    "arp_forced_gc_runs",
+    "arp_periodic_gc_runs",
+    "arp_table_fulls",
     # IPv4 (Ip: section)
     "ip_in_receives",
     "ip_in_hdr_errors",
@@ -84,6 +90,7 @@ KNOWN = (
     "icmp_out_timestamp_reps",
     "icmp_out_ratelimit_host",
     "icmp_out_ratelimit_global",
+    "icmp_ratelimit_peer_evictions",
     "icmp_error_suppressed_icmp_error",
     "icmp_error_suppressed_fragment",
     "icmp_error_suppressed_broadcast",
@@ -94,6 +101,7 @@ KNOWN = (
     "udp_in_errors",
     "udp_in_csum_errors",
     "udp_rcvbuf_errors",
+    "udp_errqueue_drops",
     "udp_out_datagrams",
     "udp_out_no_route",
 )

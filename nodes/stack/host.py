@@ -84,7 +84,7 @@ class Host:
         self._out: list[tuple[str, bytes]] = []
         self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
         self.reassembler = Reassembler(self.config, self.counter_set)
-        self.icmp_limiter = IcmpRateLimiter(self.config)
+        self.icmp_limiter = IcmpRateLimiter(self.config, self.counter_set)
         self.handlers: dict[int, TransportHandler] = {}
         self.listeners: list[IcmpListener] = []
         self._apps: list[TimerClient] = []
@@ -237,6 +237,13 @@ class Host:
             extra = getattr(handler, "counters", None)
             if callable(extra) and handler is not self.udp:
                 values.update(extra())
+        # gauges: how full the bounded tables are now (/proc/net/stat/arp_cache entries,
+        # /proc/net/sockstat FRAG inuse/memory)
+        values["arp_entries"] = len(self.arp.neighbors)
+        values["arp_unresolved_bytes"] = self.arp.unres_bytes
+        values["ip_frag_queues"] = len(self.reassembler)
+        values["ip_frag_memory"] = self.reassembler.mem
+        values["icmp_ratelimit_peers"] = len(self.icmp_limiter)
         return values
 
     def next_deadline(self) -> float | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 
 from nodes.stack.config import StackConfig
+from nodes.stack.counters import Counters
 from nodes.wire.addr import is_multicast
 from nodes.wire.icmp import IcmpType
 
@@ -27,7 +28,6 @@ _INFO_TYPES = frozenset(
         18,
     }  # information / address mask request+reply (obsolete, still informational)
 )
-_PEER_CACHE_MAX = 4096
 
 
 def error_veto(
@@ -55,13 +55,23 @@ def error_veto(
 class IcmpRateLimiter:
     """Token buckets: per destination (burst ``icmp_ratelimit_burst``, one token per
     ``icmp_ratelimit`` seconds) and global (``icmp_msgs_per_sec``, ``icmp_msgs_burst``).
-    Only types in ``icmp_ratemask`` are limited."""
+    Only types in ``icmp_ratemask`` are limited.
 
-    def __init__(self, config: StackConfig) -> None:
+    The per-destination state (Linux keeps it in the inetpeer cache, collected by age) is
+    bounded by ``icmp_ratelimit_peers``. The table is kept least recently updated first;
+    beyond the bound, entries whose bucket has refilled go first (forgetting them changes
+    nothing: a new entry starts full), then the least recently updated one
+    (``icmp_ratelimit_peer_evictions``: that destination's limit starts over)."""
+
+    def __init__(self, config: StackConfig, counters: Counters | None = None) -> None:
         self._cfg = config
+        self._c = counters if counters is not None else Counters()
         self._peers: dict[int, tuple[float, float]] = {}  # dst -> (tokens, last)
         self._global_tokens = float(config.icmp_msgs_burst)
         self._global_last: float | None = None
+
+    def __len__(self) -> int:
+        return len(self._peers)
 
     def allow(self, icmp_type: int, dst: int, *, now: float) -> str | None:
         """None when the message may go; else the counter naming the limiter that said no."""
@@ -76,16 +86,28 @@ class IcmpRateLimiter:
             return "icmp_out_ratelimit_global"
         interval = cfg.icmp_ratelimit
         cap = interval * cfg.icmp_ratelimit_burst
-        tokens, last = self._peers.get(dst, (cap, now))
+        peers = self._peers
+        tokens, last = peers.pop(dst, (cap, now))  # re-inserted last: the newest
         tokens = min(cap, tokens + (now - last))
         if tokens < interval:
-            self._peers[dst] = (tokens, now)
+            peers[dst] = (tokens, now)
             return "icmp_out_ratelimit_host"
-        if len(self._peers) >= _PEER_CACHE_MAX and dst not in self._peers:
-            self._peers.clear()
-        self._peers[dst] = (tokens - interval, now)
+        peers[dst] = (tokens - interval, now)
         self._global_tokens -= 1.0
+        if len(peers) > cfg.icmp_ratelimit_peers:
+            self._shrink(cap, now)
         return None
+
+    def _shrink(self, cap: float, now: float) -> None:
+        """Back to ``icmp_ratelimit_peers`` entries: refilled buckets first (lossless),
+        else the least recently updated one. Each entry goes once: O(1) amortized."""
+        peers = self._peers
+        limit = self._cfg.icmp_ratelimit_peers
+        while len(peers) > limit:
+            dst = next(iter(peers))
+            tokens, last = peers.pop(dst)
+            if tokens + (now - last) < cap:
+                self._c.inc("icmp_ratelimit_peer_evictions")
 
 
 def icmp_timestamp_ms(now: float) -> int:

@@ -1,6 +1,13 @@
 """UDP (RFC 768): bind/demux, checksum verification, port unreachable, and a sans-I/O
 socket-like API: ``host.udp.bind(port)`` -> :class:`UdpEndpoint` with ``sendto`` /
-``recvfrom`` queues (and the ICMP errors that came back, like IP_RECVERR)."""
+``recvfrom`` queues (and the ICMP errors that came back, like IP_RECVERR).
+
+An endpoint's receive queue and error queue share its receive buffer (``rcvbuf`` bytes,
+``udp_rmem_default`` = Linux net.core.rmem_default), each datagram charged its payload
+plus ``RCV_OVERHEAD`` and each error ``ERR_COST``, what holding them costs (like an
+skb's truesize). A datagram that does not fit is dropped (``udp_rcvbuf_errors``), as
+Linux does, except that an empty queue always takes one; an error that does not fit is
+dropped (``udp_errqueue_drops``), as Linux's sock_queue_err_skb refuses it."""
 
 from __future__ import annotations
 
@@ -17,6 +24,11 @@ if TYPE_CHECKING:
     from nodes.stack.host import Host
 
 Address = tuple[int, int]  # (ip, port)
+
+# bytes charged per queued datagram on top of its payload: its bytes object, the
+# (data, (ip, port)) tuples, the ints and the deque slot (~220 in CPython 3.11)
+RCV_OVERHEAD = 256
+ERR_COST = 256  # per queued UdpError (the object, its tuple, the deque slot: ~200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +47,8 @@ class UdpEndpoint:
         self._engine = engine
         self.address = address  # 0: any local address
         self.port = port
-        self.rcvbuf = rcvbuf
+        self.rcvbuf = rcvbuf  # bytes the two queues below may be charged together
+        self.rmem = 0  # what they are charged now
         self.queue: deque[tuple[bytes, Address]] = deque()
         self.errors: deque[UdpError] = deque()
         self.closed = False
@@ -54,7 +67,18 @@ class UdpEndpoint:
         return self._engine.send(self, data, dst, now=now, ttl=ttl, df=df, tos=tos)
 
     def recvfrom(self) -> tuple[bytes, Address] | None:
-        return self.queue.popleft() if self.queue else None
+        if not self.queue:
+            return None
+        item = self.queue.popleft()
+        self.rmem -= len(item[0]) + RCV_OVERHEAD
+        return item
+
+    def recv_error(self) -> UdpError | None:
+        """The oldest ICMP error about a datagram this endpoint sent (MSG_ERRQUEUE)."""
+        if not self.errors:
+            return None
+        self.rmem -= ERR_COST
+        return self.errors.popleft()
 
     def close(self) -> None:
         self._engine.unbind(self)
@@ -78,7 +102,11 @@ class UdpEngine:
             raise ValueError(f"UDP port {port} is not 1..65535")
         if port in self._ports:
             raise ValueError(f"UDP port {port} is already bound")
-        ep = UdpEndpoint(self, address, port, self._host.config.udp_rcvbuf_datagrams)
+        if len(self._ports) >= self._host.config.udp_max_sockets:
+            raise ValueError(
+                f"{len(self._ports)} UDP sockets are bound: udp_max_sockets reached (EMFILE)"
+            )
+        ep = UdpEndpoint(self, address, port, self._host.config.udp_rmem_default)
         self._ports[port] = ep
         return ep
 
@@ -134,11 +162,13 @@ class UdpEngine:
             quote = bytes(packet.header) + bytes(packet.payload[:8])
             self._host.send_icmp_error(quote, IcmpType.DEST_UNREACH, UnreachCode.PORT, now=now)
             return
-        if len(ep.queue) >= ep.rcvbuf:
+        cost = len(dgram.payload) + RCV_OVERHEAD
+        if ep.rmem + cost > ep.rcvbuf and ep.queue:  # Linux: an empty queue takes one
             c.inc("udp_rcvbuf_errors")
             c.inc("udp_in_errors")
             return
         c.inc("udp_in_datagrams")
+        ep.rmem += cost
         ep.queue.append((bytes(dgram.payload), (packet.src, dgram.src_port)))
 
     def on_icmp_error(self, msg: IcmpMessage, quoted: QuotedPacket, *, now: float) -> None:
@@ -147,8 +177,12 @@ class UdpEngine:
         ep = self._ports.get(quoted.ports[0])
         if ep is None:
             return
+        if ep.rmem + ERR_COST > ep.rcvbuf:
+            self._c.inc("udp_errqueue_drops")
+            return
         mtu = msg.next_hop_mtu if msg.type == IcmpType.DEST_UNREACH else 0
         dst = (quoted.dst, quoted.ports[1])
+        ep.rmem += ERR_COST
         ep.errors.append(UdpError(msg.type, msg.code, dst, mtu, now))
 
     def next_deadline(self) -> float | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nodes.stack.arp import ArpEngine, NeighState
+from nodes.stack.arp import UNRES_OVERHEAD, ArpEngine, NeighState
 from nodes.stack.config import StackConfig
 from nodes.stack.counters import Counters
 from nodes.stack.interfaces import Interface, Interfaces
@@ -64,7 +64,7 @@ def test_three_probes_one_second_apart_then_failure() -> None:
 
 
 def test_queue_cap_drops_oldest() -> None:
-    arp, iface, _out, c = make(arp_unres_qlen_bytes=250)
+    arp, iface, _out, c = make(arp_unres_qlen_bytes=2 * (100 + UNRES_OVERHEAD))
     for i in range(5):
         arp.output(iface, PEER, bytes([i]) * 100, now=0.0)
     assert c["arp_unresolved_discards"] == 3

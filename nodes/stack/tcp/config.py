@@ -50,6 +50,23 @@ class TcpConfig:
     header_prediction: bool = True
     syncookies: bool = True  # tcp_syncookies=1: only when the SYN queue is full
     somaxconn: int = 4096
+    # The connection table's bounds. A connection costs ~7.5 KiB here with empty buffers
+    # where Linux's request sock is ~0.3 KiB and its timewait sock ~0.2 KiB, so Linux's
+    # defaults (sized for its small objects and whole machines) are scaled to a node whose
+    # whole budget is 40 MB: together these hold at most ~2,000 connections (~15 MiB).
+    # tcp_max_syn_backlog, node-wide here: SYN_RCVD children of all listeners together
+    # (~2 MiB); past it SYN cookies answer, as for a listener whose own queue is full
+    max_syn_backlog: int = 256
+    # tcp_max_tw_buckets (~4 MiB): past it a connection closes without TIME_WAIT
+    # (time_wait_overflow), as Linux's tcp_time_wait does
+    max_tw_buckets: int = 512
+    # tcp_max_orphans: connections closed by their application and still finishing (~2 MiB
+    # plus the unsent data each may hold); past it close() resets (abort_on_memory)
+    max_orphans: int = 256
+    # Not a sysctl: Linux's bound is the process's descriptors (RLIMIT_NOFILE, 1024 soft).
+    # Every connection but TIME_WAIT counts; past it SYNs and cookie ACKs are dropped and
+    # connect() fails with ENOBUFS (table_full)
+    max_connections: int = 1024
     challenge_ack_limit: int = 1000  # per second, stack-wide (tcp_challenge_ack_limit)
     default_mss: int = 536  # when the peer's SYN has no MSS option (RFC 9293)
     # Packetization-layer PMTUD (RFC 4821, Linux tcp_mtu_probing; see mtup.py): 0 off,

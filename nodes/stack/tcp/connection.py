@@ -31,6 +31,9 @@ __all__ = ["IP_TCP_HEADERS", "CaState", "Connection", "ListenerLike", "Owner", "
            "wscale_for"]  # fmt: skip
 
 
+_FINISHED = frozenset({State.CLOSED, State.TIME_WAIT})  # no orphan left to finish
+
+
 class Connection(Timers):
     def open_active(self, *, now: float) -> None:
         self._event(Event.ACTIVE_OPEN, now=now)
@@ -154,6 +157,10 @@ class Connection(Timers):
         self.shutdown_write(now=now)
         if self.state is State.FIN_WAIT_2 and self.t_wait is None:
             self.t_wait = now + self.cfg.fin_timeout
+        if self.state not in _FINISHED and not self.owner.orphan_admit(self):
+            # Linux tcp_close -> tcp_check_oom: too many orphans, reset it
+            self.stats["abort_on_memory"] += 1
+            self._abort(now, send_rst=True, error=None)
 
     def abort(self, *, now: float) -> None:
         if self.state is State.CLOSED:

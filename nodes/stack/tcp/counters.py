@@ -34,6 +34,13 @@ COUNTERS: Mapping[str, str] = MappingProxyType({
     "synack_retrans": "SYN-ACK retransmissions",
     "time_wait_recycled": "TIME_WAIT connections reused by a new SYN",
     "time_wait_fin_reacked": "retransmitted FINs re-ACKed in TIME_WAIT (2MSL restarted)",
+    # the connection table's bounds (gauges: curr_*)
+    "curr_time_wait": "connections in TIME_WAIT now",
+    "curr_orphans": "connections closed by the application and still finishing now",
+    "time_wait_overflow": "connections closed without TIME_WAIT: max_tw_buckets reached",
+    "abort_on_memory": "connections reset at close(): max_orphans reached",
+    "table_full": "SYNs, cookie ACKs and connects refused: max_connections reached",
+    "syn_backlog_cookies": "SYN cookies sent because max_syn_backlog children are half-open",
     # validation (RFC 5961, RFC 7323)
     "challenge_acks": "challenge ACKs sent (in-window RST/SYN, old ACK)",
     "challenge_acks_limited": "challenge ACKs suppressed by the rate limit",

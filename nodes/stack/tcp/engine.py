@@ -99,6 +99,7 @@ class TcpEngine:
         self.cookies = SynCookies(self.rng)
         self._timers: list[tuple[float, int, Connection]] = []
         self._tick = itertools.count()
+        self.orphans: set[Tcb] = set()  # closed by their application, still finishing
         self._cack_second = -1.0
         self._cack_count = 0
         self.state_listeners: list[StateListener] = []
@@ -186,8 +187,42 @@ class TcpEngine:
         )
 
     def state_changed(self, conn: Tcb, old: State, new: State, *, now: float) -> None:
+        stats = self.stats
+        if old is State.TIME_WAIT:
+            stats["curr_time_wait"] -= 1
+        if new is State.TIME_WAIT:
+            stats["curr_time_wait"] += 1
+        if (new is State.CLOSED or new is State.TIME_WAIT) and conn in self.orphans:
+            self.orphans.discard(conn)
+            stats["curr_orphans"] = len(self.orphans)
         for listener in self.state_listeners:
             listener(cast(Connection, conn), old, new, now)
+
+    def time_wait_admit(self) -> bool:
+        """A connection may enter TIME_WAIT (fewer than max_tw_buckets are in it)."""
+        return self.stats["curr_time_wait"] < self.config.max_tw_buckets
+
+    def orphan_admit(self, conn: Tcb) -> bool:
+        """``conn`` was closed by its application and still has work: count it as an
+        orphan, unless max_orphans are already (then the caller resets it)."""
+        orphans = self.orphans
+        if conn not in orphans:
+            if len(orphans) >= self.config.max_orphans:
+                return False
+            orphans.add(conn)
+            self.stats["curr_orphans"] = len(orphans)
+        return True
+
+    def table_full(self) -> bool:
+        """max_connections connections (TIME_WAIT aside) exist: no new one."""
+        full = len(self.demux.conns) - self.stats["curr_time_wait"] >= self.config.max_connections
+        if full:
+            self.stats["table_full"] += 1
+        return full
+
+    def syn_backlog(self) -> int:
+        """Half-open children of every listener (SYN_RCVD, before the accept queue)."""
+        return sum(len(listener.syn_queue) for listener in self.demux.listeners.values())
 
     def add_state_listener(self, listener: StateListener) -> None:
         """Call ``listener(conn, old, new, now)`` on every connection state change."""
@@ -227,9 +262,21 @@ class TcpEngine:
         when = conn.deadline()
         if when is not None and when != conn.scheduled:
             conn.scheduled = when
-            heapq.heappush(self._timers, (when, next(self._tick), conn))
+            timers = self._timers
+            heapq.heappush(timers, (when, next(self._tick), conn))
+            if len(timers) > 2 * len(self.demux.conns) + 64:
+                self._compact_timers()
         elif when is None:
             conn.scheduled = None
+
+    def _compact_timers(self) -> None:
+        """Drop the heap entries nobody will act on (rescheduled or closed connections):
+        left in place, they would keep closed connections alive until their old deadline
+        (a keepalive's two hours). Runs when they outnumber the live ones, so the heap
+        stays within twice the table and the rebuild is O(1) per push, amortized."""
+        live = [e for e in self._timers if e[2].scheduled == e[0] and not e[2].closed]
+        heapq.heapify(live)
+        self._timers = live
 
     # ------------------------------------------------------------ application side
     def socket(self) -> TcpSocket:
@@ -262,6 +309,8 @@ class TcpEngine:
             local = self.ip.source_address_for(remote)
             if local is None:
                 raise OSError(101, "ENETUNREACH: no route to the destination")
+        if self.table_full():
+            raise OSError(105, "ENOBUFS: the connection table is full (max_connections)")
         if lport == 0:
             lport = self.demux.ephemeral_port(
                 local, remote, rport, self.config.port_range, self.rng
@@ -310,11 +359,17 @@ class TcpEngine:
             self.stats["listen_overflows"] += 1
             self.stats["listen_drops"] += 1
             return
-        if listener.syn_queue_full():
+        backlog_full = self.syn_backlog() >= self.config.max_syn_backlog
+        if listener.syn_queue_full() or backlog_full:
             if self.config.syncookies:
+                if backlog_full and not listener.syn_queue_full():
+                    self.stats["syn_backlog_cookies"] += 1
                 self._send_cookie(listener, key, seg, now)
             else:
                 self.stats["listen_drops"] += 1
+            return
+        if self.table_full():
+            self.stats["listen_drops"] += 1
             return
         local, lport, remote, rport = key
         conn = self.new_connection(
@@ -371,6 +426,9 @@ class TcpEngine:
         if listener.accept_queue_full():
             self.stats["listen_overflows"] += 1
             return True  # drop, like Linux
+        if self.table_full():
+            self.stats["listen_drops"] += 1
+            return True  # drop: the client retransmits its ACK or data later
         ws, sack, ts_ok = None, False, False
         if seg.options.timestamp is not None:
             ws, sack, ts_ok = SynCookies.decode_ts_options(seg.options.timestamp[1])

@@ -655,7 +655,13 @@ class Input(Output):
     def _accept_fin(self, now: float) -> None:
         self.fin_received = True
         self.pending_fin = None
-        if self.state in (State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.SYN_RCVD):
+        if self.state is State.FIN_WAIT_2:
+            # Linux tcp_fin: the ACK goes out before tcp_time_wait, which closes the
+            # connection at once when no TIME_WAIT bucket is free (max_tw_buckets)
+            self._send_ack(now)
+            self._event(Event.RCV_FIN, now=now)
+            return
+        if self.state in (State.ESTABLISHED, State.FIN_WAIT_1, State.SYN_RCVD):
             self._event(Event.RCV_FIN, now=now)
         self._send_ack(now)
         self._push(now)

@@ -52,6 +52,8 @@ class Owner(Protocol):
     def transmit(self, conn: Tcb, segment: bytes, *, now: float) -> None: ...
     def allow_challenge_ack(self, *, now: float) -> bool: ...
     def established(self, conn: Tcb, *, now: float) -> None: ...
+    def time_wait_admit(self) -> bool: ...
+    def orphan_admit(self, conn: Tcb) -> bool: ...
     def state_changed(self, conn: Tcb, old: State, new: State, *, now: float) -> None: ...
     def route_mtu(self, remote: int) -> int: ...
 
@@ -181,7 +183,13 @@ class Tcb:
     def _event(self, event: Event, *, now: float) -> None:
         """The one place the state changes (then the owner's state-change hook runs)."""
         old = self.state
-        self.state = new = transition(old, event)
+        new = transition(old, event)
+        if new is State.TIME_WAIT and not self.owner.time_wait_admit():
+            # Linux tcp_time_wait without a bucket (tcp_max_tw_buckets): tcp_done, the
+            # connection closes at once; the state-change hook sees old -> CLOSED
+            self.stats["time_wait_overflow"] += 1
+            new = transition(new, Event.TIMEOUT)
+        self.state = new
         self.stats["curr_estab"] += (new in _ESTAB) - (old in _ESTAB)
         self.owner.state_changed(self, old, new, now=now)
         if new is State.TIME_WAIT:

@@ -23,6 +23,10 @@ Methods (also in bench/README.md):
   configured), image cached; ``destroy()`` of the 50-node lab.
 - Idle node: VmRSS of the agent (PID 1 of the container) and its CPU time over a window,
   for every agent node of the path lab right after deploy.
+
+Labs are driven as :class:`~orchestrator.lab.session.LabSession` (the server's running lab):
+our nodes through their agents (:class:`~orchestrator.wire.agent.AgentWire`, domain results),
+linux nodes through exec.
 """
 
 from __future__ import annotations
@@ -38,23 +42,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from wirelab.v1 import common_pb2, node_pb2
-
 import topology
 from bench import nodeprofile, scripts
 from bench.results import Figure
 from bench.stats import percentile
 from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
+from nodes.faults.match import Match
+from nodes.faults.model import Direction, Effects, FaultSpec
+from orchestrator.domain import requests
+from orchestrator.domain.errors import Cancelled
+from orchestrator.domain.faults import FaultPart
+from orchestrator.domain.lab import DeployProgress
 from orchestrator.lab.backends.docker import DockerBackend
-from orchestrator.deploy import ProgressEvent, deploy, destroy
-from orchestrator.handle import LabHandle
+from orchestrator.lab.deploy import deploy
 from orchestrator.lab.labels import container_name
+from orchestrator.lab.remove import destroy
+from orchestrator.lab.session import LabSession
 from topology import Lab
 
 Log = Callable[[str], None]
 MB = 1e6
 ECHO_PORT = 7
 KERNEL_ECHO_PORT = 7007
+PATTERN_SEED = 1  # BulkSend's pattern (the sink hashes whatever arrives)
 
 
 @dataclass(slots=True)
@@ -119,23 +129,24 @@ class LabBench:
         self.log(f"  {name} [{side}] {value:.4g} {fig.unit}")
 
     # ---- labs --------------------------------------------------------------------------
-    def _progress(self, lab: str) -> Callable[[ProgressEvent], None]:
-        def show(ev: ProgressEvent) -> None:
-            if ev.node is None and ev.done == 0:
+    def _progress(self, lab: str) -> Callable[[DeployProgress], None]:
+        def show(ev: DeployProgress) -> None:
+            if not ev.node and ev.done == 0:
                 self.log(f"  [{lab}] {ev.step} ({ev.total}) {ev.message}".rstrip())
 
         return show
 
     @contextmanager
-    def lab(self, text: str) -> Iterator[LabHandle]:
+    def lab(self, text: str) -> Iterator[LabSession]:
         lab = topology.load_text(text)
         self.log(f"deploying {lab.name} ({len(lab.nodes)} nodes)")
         try:
-            handle = deploy(lab, self.backend, replace=True, progress=self._progress(lab.name))
+            deployed = deploy(lab, self.backend, replace=True, progress=self._progress(lab.name))
+            session = LabSession(deployed)
             try:
-                yield handle
+                yield session
             finally:
-                handle.close()
+                session.close(destroy=False)
         finally:
             self.log(f"destroying {lab.name}")
             destroy(lab.name, self.backend)
@@ -214,7 +225,7 @@ class LabBench:
             )
 
     # ---- setup -------------------------------------------------------------------------
-    def exec(self, h: LabHandle, node: str, argv: list[str], timeout: float = 60.0) -> str:
+    def exec(self, h: LabSession, node: str, argv: list[str], timeout: float = 60.0) -> str:
         result = h.exec(node, argv, timeout=timeout)
         if result.exit_code != 0:
             raise BenchError(
@@ -223,7 +234,7 @@ class LabBench:
             )
         return result.output
 
-    def _setup_linux(self, h: LabHandle, parts: PathLabParts) -> bool:
+    def _setup_linux(self, h: LabSession, parts: PathLabParts) -> bool:
         """The Linux path works (lxr is deployed as a Linux-kernel router, ``forward: true``:
         ip_forward on and routes from the planner), then iperf3 and echo servers."""
         if parts.linux_path:
@@ -235,7 +246,7 @@ class LabBench:
                     fig.notes.append(f"linux path unavailable: {exc}"[:300])
                 return False
         for node in ("kb", "lx2"):
-            if node in h.nodes and (node != "lx2" or parts.linux_path):
+            if node in _names(h) and (node != "lx2" or parts.linux_path):
                 self.exec(h, node, ["iperf3", "-s", "-D"])
                 argv = scripts.python_argv(scripts.KERNEL_ECHO_SERVER, KERNEL_ECHO_PORT)
                 self.exec(h, node, scripts.detached(argv, "/tmp/echo.log"))
@@ -246,31 +257,29 @@ class LabBench:
             self.iperf_tcp(h, "lx1", "lx2", 1_000_000)
         return parts.linux_path
 
-    def _warm(self, h: LabHandle) -> None:
+    def _warm(self, h: LabSession) -> None:
         """ARP and first packets out of the way: h1 pings h2 through r1."""
-        req = node_pb2.PingRequest(
-            destination=h.address("h2"), count=3, interval_ms=10, timeout_ms=2000
-        )
-        reply = h.agent("h1").Ping(req, timeout=15)
+        req = requests.ping(h.address("h2"), count=3, interval="10ms", wait="2s")
+        reply = h.agent("h1").ping(req, timeout=15)
         if reply.received == 0:
             raise BenchError("h1 cannot ping h2 through r1")
         self.bulk(h, 1_000_000)
 
     # ---- TCP goodput -------------------------------------------------------------------
-    def bulk(self, h: LabHandle, size: int) -> float:
+    def bulk(self, h: LabSession, size: int) -> float:
         """Our BulkSend h1 -> h2: MB/s."""
         budget = 60.0 + size / 0.5e6
-        req = node_pb2.BulkSendRequest(
-            destination=h.address("h2"), port=5001, size_bytes=size, timeout_ms=budget * 1000
-        )
-        reply = h.agent("h1").BulkSend(req, timeout=budget + 10)
+        reply = h.agent("h1").bulk_send(
+            h.address("h2"), 5001, size, seed=PATTERN_SEED, sample_interval=None, wait=budget,
+            timeout=budget + 10,
+        )  # fmt: skip
         if reply.error:
             raise BenchError(f"BulkSend: {reply.error} after {reply.bytes} bytes")
         if reply.bytes != size:
             raise BenchError(f"BulkSend: {reply.bytes} of {size} bytes")
         return float(reply.goodput_bps) / 8 / MB
 
-    def profile_bulk(self, h: LabHandle) -> None:
+    def profile_bulk(self, h: LabSession) -> None:
         """CPU split and sampled profile of h1, r1, h2 during a BulkSend (nodeprofile.py)."""
         secs = self.opt.node_profile_seconds
         size = int(60e6 * (secs + 2))  # outlasts the window up to 60 MB/s
@@ -288,7 +297,7 @@ class LabBench:
         with open(self.opt.node_profile, "w") as out:
             out.write(text)
 
-    def iperf_tcp(self, h: LabHandle, client: str, server: str, size: int) -> float:
+    def iperf_tcp(self, h: LabSession, client: str, server: str, size: int) -> float:
         out = self.exec(
             h, client, ["iperf3", "-c", h.address(server), "-n", str(size), "-J"], timeout=300
         )
@@ -296,7 +305,7 @@ class LabBench:
         recv = doc["end"]["sum_received"]
         return float(recv["bytes"]) / float(recv["seconds"]) / MB
 
-    def goodput(self, h: LabHandle, name: str, linux_ok: bool, size: int | None = None) -> None:
+    def goodput(self, h: LabSession, name: str, linux_ok: bool, size: int | None = None) -> None:
         size = size or self.opt.bulk_bytes
         linux_size = max(size, self.opt.linux_bulk_bytes) if size >= 10_000_000 else size
         for k in range(self.opt.repeat):
@@ -309,7 +318,7 @@ class LabBench:
         if linux_ok:
             fig.notes.append(f"linux: iperf3 -n {linux_size / MB:g} MB lx1 -> lxr -> lx2")
 
-    def kernel_goodput(self, h: LabHandle, linux_ok: bool) -> None:
+    def kernel_goodput(self, h: LabSession, linux_ok: bool) -> None:
         name = "tcp_goodput_kernel_via_our_router"
         size = max(self.opt.bulk_bytes, 1_000_000)
         for _ in range(self.opt.repeat):
@@ -322,22 +331,18 @@ class LabBench:
         )
 
     # ---- loss --------------------------------------------------------------------------
-    def _fault(self, h: LabHandle, router: str, iface: str, **effects: Any) -> str:
-        spec = common_pb2.FaultSpec(iface=iface, direction=common_pb2.DIRECTION_EGRESS, **effects)
-        info = h.agent(router).AddFault(node_pb2.AddFaultRequest(fault=spec), timeout=10)
-        return str(info.fault_id)
+    def _fault(self, h: LabSession, router: str, iface: str, *, loss: float, seed: int) -> str:
+        spec = FaultSpec(iface, Effects(loss=loss), Direction.EGRESS, seed=seed)
+        return h.agent(router).add_fault(spec, "", timeout=10).fault_id
 
-    def _clear(self, h: LabHandle, router: str, fault_id: str) -> common_pb2.FaultInfo:
-        reply = h.agent(router).ClearFault(
-            node_pb2.ClearFaultRequest(fault_id=fault_id), timeout=10
-        )
-        return reply.cleared[0]
+    def _clear(self, h: LabSession, router: str, fault_id: str) -> FaultPart:
+        return h.agent(router).clear_fault(fault_id)[0]
 
-    def loss_ratio(self, h: LabHandle, lab: Lab) -> None:
+    def loss_ratio(self, h: LabSession, lab: Lab) -> None:
         name = "tcp_loss_ratio"
         size = self.opt.bulk_bytes
         to_h2 = _iface_toward(lab, "r1", "h2")
-        kernel = "kb" in h.nodes
+        kernel = "kb" in _names(h)
         to_kb = _iface_toward(lab, "r1", "kb") if kernel else ""
         ksize = max(size, 1_000_000)
         for k in range(self.opt.repeat):
@@ -371,7 +376,7 @@ class LabBench:
             )
 
     # ---- forwarding rate ---------------------------------------------------------------
-    def iperf_udp(self, h: LabHandle, client: str, server: str) -> float:
+    def iperf_udp(self, h: LabSession, client: str, server: str) -> float:
         secs = self.opt.udp_seconds
         argv = [
             "iperf3",
@@ -391,9 +396,9 @@ class LabBench:
         received = float(end["packets"]) - float(end.get("lost_packets", 0))
         return received / float(end["seconds"])
 
-    def udp_pps(self, h: LabHandle, linux_ok: bool) -> None:
+    def udp_pps(self, h: LabSession, linux_ok: bool) -> None:
         name = "udp_forward_pps"
-        if "ka" not in h.nodes:
+        if "ka" not in _names(h):
             raise BenchError("needs the kernel endpoints ka/kb")
         for k in range(self.opt.repeat):
             self.log(f"{name}: run {k + 1}/{self.opt.repeat}")
@@ -406,44 +411,41 @@ class LabBench:
         )
 
     # ---- AddFault ----------------------------------------------------------------------
-    def addfault(self, h: LabHandle, lab: Lab) -> None:
+    def addfault(self, h: LabSession, lab: Lab) -> None:
         name = "addfault_first_packet_p99_ms"
         iface = _iface_toward(lab, "r1", "h2")
         r1 = h.agent("r1")
         trials = self.opt.fault_trials
         for k in range(self.opt.repeat):
             self.log(f"{name}: run {k + 1}/{self.opt.repeat} ({trials} trials)")
-            ping = h.agent("h1").Ping.future(
-                node_pb2.PingRequest(
-                    destination=h.address("h2"), count=100_000, interval_ms=1, timeout_ms=1000
-                ),
-                timeout=trials * 2.0 + 30,
-            )
+            ping = _Pinger(h, "h1", requests.ping(h.address("h2"), count=100_000,
+                                                  interval="1ms", wait="1s"),
+                           timeout=trials * 2.0 + 30)  # fmt: skip
             firsts: list[float] = []
             rpcs: list[float] = []
             try:
                 time.sleep(0.2)
                 for t in range(trials):
-                    spec = common_pb2.FaultSpec(
-                        iface=iface,
-                        direction=common_pb2.DIRECTION_EGRESS,
-                        loss=1.0,
-                        match=common_pb2.Match(protocol="icmp"),
+                    spec = FaultSpec(
+                        iface,
+                        Effects(loss=1.0),
+                        Direction.EGRESS,
+                        match=Match.of(protocol="icmp"),
                         seed=t,
                     )
                     t0 = time.perf_counter()
-                    info = r1.AddFault(node_pb2.AddFaultRequest(fault=spec), timeout=10)
+                    info = r1.add_fault(spec, "", timeout=10)
                     t1 = time.perf_counter()
                     while True:  # until the node reports the fault's first hit
-                        faults = r1.ListFaults(node_pb2.ListFaultsRequest(), timeout=10).faults
-                        hit = [f for f in faults if f.fault_id == info.fault_id]
-                        if hit and hit[0].HasField("first_hit_ms") and hit[0].counters.dropped:
+                        hit = [f for f in r1.faults() if f.fault_id == info.fault_id]
+                        if hit and hit[0].first_hit_ms is not None and hit[0].counters.dropped:
+                            first_hit_ms = hit[0].first_hit_ms
                             break
                         if time.perf_counter() - t0 > 5:
                             raise BenchError("no packet dropped 5 s after AddFault")
                     # the fault was in force before the call returned: call time + the
                     # node's time from adding it to its first hit is an upper bound
-                    firsts.append((t1 - t0) * 1000 + hit[0].first_hit_ms)
+                    firsts.append((t1 - t0) * 1000 + first_hit_ms)
                     rpcs.append((t1 - t0) * 1000)
                     self._clear(h, "r1", info.fault_id)
                     time.sleep(0.01)
@@ -458,7 +460,7 @@ class LabBench:
         )
 
     # ---- request/response --------------------------------------------------------------
-    def _rr_kernel_run(self, h: LabHandle, client: str, server: str) -> list[float]:
+    def _rr_kernel_run(self, h: LabSession, client: str, server: str) -> list[float]:
         count = self.opt.rr_count
         argv = scripts.python_argv(
             scripts.KERNEL_RR_CLIENT, h.address(server), KERNEL_ECHO_PORT, count, 50
@@ -466,7 +468,7 @@ class LabBench:
         doc = _json_in(self.exec(h, client, argv, timeout=120))
         return [float(x) * 1e6 for x in doc["rtts"]]
 
-    def rr_kernel(self, h: LabHandle, linux_ok: bool) -> None:
+    def rr_kernel(self, h: LabSession, linux_ok: bool) -> None:
         name = "tcp_rr_kernel_via_our_router_p50_us"
         for _ in range(self.opt.repeat):
             self.add(name, percentile(self._rr_kernel_run(h, "ka", "kb"), 50))
@@ -476,7 +478,7 @@ class LabBench:
             "Python socket client/server (Linux TCP) ka -> r1 -> kb; linux: lx1 -> lxr -> lx2"
         )
 
-    def rr_ours(self, h: LabHandle, lab: Lab, linux_ok: bool) -> None:
+    def rr_ours(self, h: LabSession, lab: Lab, linux_ok: bool) -> None:
         kc = lab.node("kc").interfaces[0]
         gateway = next(i.address for i in lab.node("r1").interfaces if i.segment == kc.segment)
         count = self.opt.rr_count
@@ -503,7 +505,7 @@ class LabBench:
                 )
 
     # ---- idle node ---------------------------------------------------------------------
-    def _proc(self, h: LabHandle, node: str) -> tuple[float, float]:
+    def _proc(self, h: LabSession, node: str) -> tuple[float, float]:
         out = self.exec(h, node, ["sh", "-c", "cat /proc/1/status; echo; cat /proc/1/stat"])
         rss = re.search(r"^VmRSS:\s+(\d+) kB", out, re.M)
         if rss is None:
@@ -513,7 +515,7 @@ class LabBench:
         ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
         return int(rss.group(1)) * 1024 / MB, ticks / os.sysconf("SC_CLK_TCK")
 
-    def idle(self, h: LabHandle) -> None:
+    def idle(self, h: LabSession) -> None:
         nodes = [n.name for n in h.lab.nodes if n.kind.value != "linux"]
         window = self.opt.idle_seconds
         self.log(f"idle: {', '.join(nodes)} over {window:g} s")
@@ -559,9 +561,8 @@ class LabBench:
             self.log(f"{name}: run {k + 1}/{self.opt.deploy_repeat} ({len(lab.nodes)} nodes)")
             t0 = time.perf_counter()
             try:
-                handle = deploy(lab, self.backend, progress=self._progress(lab.name))
+                deploy(lab, self.backend, progress=self._progress(lab.name))
                 t1 = time.perf_counter()
-                handle.close()
             finally:
                 t2 = time.perf_counter()
                 destroy(lab.name, self.backend)
@@ -574,6 +575,43 @@ class LabBench:
                 f"{len(lab.nodes)} nodes, {len(lab.segments)} links: deploy() until every agent "
                 "is SERVING (image cached)"
             )
+
+
+class _Pinger:
+    """A ping from ``node`` running in a thread while the caller measures; :meth:`cancel`
+    ends it (the node's ping job stops with the call)."""
+
+    def __init__(
+        self, h: LabSession, node: str, request: requests.PingRequest, *, timeout: float
+    ) -> None:
+        self._cancel: list[Callable[[], None]] = []
+        self._started = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(h, node, request, timeout), name=f"ping-{node}", daemon=True
+        )
+        self._thread.start()
+        self._started.wait(10.0)
+
+    def _run(self, h: LabSession, node: str, request: requests.PingRequest, timeout: float) -> None:
+        def started(cancel: Callable[[], None]) -> None:
+            self._cancel.append(cancel)
+            self._started.set()
+
+        try:
+            h.agent(node).ping(request, timeout=timeout, on_start=started)
+        except Cancelled:
+            pass
+        finally:
+            self._started.set()
+
+    def cancel(self) -> None:
+        for cancel in self._cancel:
+            cancel()
+        self._thread.join(10.0)
+
+
+def _names(h: LabSession) -> list[str]:
+    return [n.name for n in h.lab.nodes]
 
 
 def _each(items: list[str], fn: Callable[[str], None]) -> None:

@@ -23,8 +23,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-un
 from wirelab.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 from nodes.agent import convert, topb
-from nodes.faults.model import FaultSpec
-from orchestrator.domain.errors import FailedPrecondition
+from nodes.faults.model import Direction, FaultSpec
+from orchestrator.domain.errors import Cancelled, FailedPrecondition
 from orchestrator.domain.events import (
     EventKind,
     LabEvent,
@@ -187,6 +187,13 @@ def trace_message(req: TraceRequest) -> Any:
     return msg
 
 
+_CAPTURE_DIRECTIONS = {
+    Direction.BOTH: common_pb2.DIRECTION_BOTH,
+    Direction.EGRESS: common_pb2.DIRECTION_EGRESS,
+    Direction.INGRESS: common_pb2.DIRECTION_INGRESS,
+}
+
+
 def capture_message(req: CaptureRequest) -> Any:
     msg = node_pb2.CaptureRequest(iface=req.iface)
     if req.max_packets is not None:
@@ -293,8 +300,29 @@ class AgentWire:
         return [from_message(FaultPart, f) for f in reply.faults]
 
     # ---- measurements -------------------------------------------------------------------
-    def ping(self, req: PingRequest, *, timeout: float) -> PingReport:
-        return from_message(PingReport, self._call("Ping", ping_message(req), timeout))
+    def ping(
+        self,
+        req: PingRequest,
+        *,
+        timeout: float,
+        on_start: Callable[[Callable[[], None]], None] | None = None,
+    ) -> PingReport:
+        """``on_start(cancel)`` gets a function that ends the ping early (from another
+        thread; the call then raises Cancelled)."""
+        if on_start is None:
+            return from_message(PingReport, self._call("Ping", ping_message(req), timeout))
+        future = self._stub.Ping.future(ping_message(req), timeout=timeout)
+
+        def cancel() -> None:
+            future.cancel()
+
+        on_start(cancel)
+        try:
+            return from_message(PingReport, future.result())
+        except grpc.FutureCancelledError:
+            raise Cancelled(f"node {self.node}: the ping was cancelled") from None
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, prefix=f"node {self.node}: ") from None
 
     def traceroute(self, req: TraceRequest, *, timeout: float) -> TraceReport:
         reply = self._call("Traceroute", trace_message(req), timeout)
@@ -371,10 +399,17 @@ class AgentWire:
 
     # ---- streams ------------------------------------------------------------------------
     def capture(
-        self, req: CaptureRequest, *, on_start: Callable[[Callable[[], None]], None] | None = None
+        self,
+        req: CaptureRequest,
+        *,
+        on_start: Callable[[Callable[[], None]], None] | None = None,
+        direction: Direction = Direction.BOTH,
     ) -> Iterator[CaptureChunk]:
-        """The pcap stream; ``on_start(cancel)`` gets a function that ends it early."""
-        call = self._stub.Capture(capture_message(req))
+        """The pcap stream; ``on_start(cancel)`` gets a function that ends it early.
+        ``direction``: only the frames the interface sends (egress) or receives (ingress)."""
+        msg = capture_message(req)
+        msg.direction = _CAPTURE_DIRECTIONS[direction]
+        call = self._stub.Capture(msg)
         if on_start is not None:
             on_start(call.cancel)
         try:

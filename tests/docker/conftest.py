@@ -37,13 +37,14 @@ from scapy.packet import Packet
 from scapy.utils import checksum
 
 import topology
+from orchestrator.image.build import BuildResult, build, compute_inputs, project_root
+from orchestrator.image.engine import Progress, docker_answers, ensure_docker, is_root
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends.base import NetworkSpec, NodeSpec
 from orchestrator.lab.backends.docker import DockerBackend
-from orchestrator.deploy import deploy, destroy
-from orchestrator.image.engine import Progress, docker_answers, ensure_docker, is_root
-from orchestrator.handle import LabHandle
-from orchestrator.image.build import BuildResult, build, compute_inputs, project_root
+from orchestrator.lab.deploy import deploy
+from orchestrator.lab.remove import destroy
+from orchestrator.lab.session import LabSession
 
 TEST_LABEL = "wirelab.test=1"
 RUN_LABEL = f"wirelab.test.run={uuid.uuid4().hex[:12]}"
@@ -294,16 +295,21 @@ def checksum_errors() -> Callable[[Packet], list[str]]:
 @pytest.fixture(scope="session")
 def deployed_lab(
     node_image: BuildResult,
-) -> Callable[[topology.Lab], AbstractContextManager[LabHandle]]:
-    """``with deployed_lab(planned) as handle``: the lab deployed on the session's node
-    image; afterwards destroyed by its labels, and nothing of it may be left."""
+) -> Callable[[topology.Lab], AbstractContextManager[LabSession]]:
+    """``with deployed_lab(planned) as session``: the lab deployed on the session's node
+    image, as a :class:`~orchestrator.lab.session.LabSession` (the server-side running lab:
+    ``agent(node)``, ``exec``, ``address``, ``faults`` ...); afterwards the session is
+    closed, the lab destroyed by its labels, and nothing of it may be left."""
 
     @contextmanager
-    def deployed(planned: topology.Lab) -> Iterator[LabHandle]:
+    def deployed(planned: topology.Lab) -> Iterator[LabSession]:
         backend = DockerBackend(image=node_image.tag)
         try:
-            with deploy(planned, backend) as handle:
-                yield handle
+            session = LabSession(deploy(planned, backend))
+            try:
+                yield session
+            finally:
+                session.close(destroy=False)
         finally:
             destroy(planned.name, backend)
         assert _leftovers(planned.name) == []
@@ -314,10 +320,10 @@ def deployed_lab(
 @pytest.fixture(scope="module")
 def lab(
     request: pytest.FixtureRequest,
-    deployed_lab: Callable[[topology.Lab], AbstractContextManager[LabHandle]],
-) -> Iterator[LabHandle]:
+    deployed_lab: Callable[[topology.Lab], AbstractContextManager[LabSession]],
+) -> Iterator[LabSession]:
     """The end-to-end lab (topologies/e2e.yaml) of a test module, named
     ``t<random>-<the module's name after test_docker_>``; destroyed after the module."""
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_docker_")
-    with deployed_lab(_renamed(E2E_TOPOLOGY, f"t{uuid.uuid4().hex[:6]}-{module}")) as handle:
-        yield handle
+    with deployed_lab(_renamed(E2E_TOPOLOGY, f"t{uuid.uuid4().hex[:6]}-{module}")) as session:
+        yield session

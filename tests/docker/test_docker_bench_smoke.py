@@ -12,8 +12,8 @@ import pytest
 
 from bench.results import validate
 from bench.run import main
-from orchestrator.lab import labels as L
 from orchestrator.image.build import BuildResult
+from orchestrator.lab import labels as L
 
 pytestmark = pytest.mark.docker
 

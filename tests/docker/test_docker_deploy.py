@@ -9,19 +9,23 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import docker
 import pytest
-from wirelab.v1 import node_pb2
 
 import topology
+from orchestrator.domain import requests
+from orchestrator.domain.lab import DeployProgress
+from orchestrator.domain.results import PingReport
+from orchestrator.image.build import BuildResult
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends.base import NodeSpec
 from orchestrator.lab.backends.docker import DockerBackend
-from orchestrator.deploy import DeployError, ProgressEvent, deploy, destroy, inspect
-from orchestrator.handle import LabHandle
-from orchestrator.image.build import BuildResult
+from orchestrator.lab.deploy import deploy
+from orchestrator.lab.inspect import inspect
+from orchestrator.lab.progress import DeployError
+from orchestrator.lab.remove import destroy
+from orchestrator.lab.session import LabSession
 from topology import Lab
 
 pytestmark = pytest.mark.docker
@@ -50,23 +54,23 @@ def backend(node_image: BuildResult) -> Iterator[DockerBackend]:
 
 
 @pytest.fixture
-def deployed(backend: DockerBackend) -> Iterator[Callable[[Lab], LabHandle]]:
-    handles: list[LabHandle] = []
+def deployed(backend: DockerBackend) -> Iterator[Callable[[Lab], LabSession]]:
+    sessions: list[LabSession] = []
 
-    def make(lab: Lab) -> LabHandle:
-        handle = deploy(lab, backend)
-        handles.append(handle)
-        return handle
+    def make(lab: Lab) -> LabSession:
+        session = LabSession(deploy(lab, backend))
+        sessions.append(session)
+        return session
 
     yield make
-    for handle in handles:
-        handle.close()
-        destroy(handle.name, backend)
+    for session in sessions:
+        session.close(destroy=False)
+        destroy(session.name, backend)
 
 
-def ping(handle: LabHandle, src: str, dst: str, count: int = 3) -> Any:
-    request = node_pb2.PingRequest(destination=dst, count=count, interval_ms=50, timeout_ms=2000)
-    return handle.agent(src).Ping(request, timeout=RPC)
+def ping(session: LabSession, src: str, dst: str, count: int = 3) -> PingReport:
+    request = requests.ping(dst, count=count, interval="50ms", wait="2s")
+    return session.agent(src).ping(request, timeout=RPC)
 
 
 def test_quickstart_pings_through_our_router_and_is_destroyed_by_label(
@@ -76,27 +80,29 @@ def test_quickstart_pings_through_our_router_and_is_destroyed_by_label(
     leftovers: Callable[[str], list[str]],
 ) -> None:
     lab = lab_from("quickstart", "qs")
-    events: list[ProgressEvent] = []
+    events: list[DeployProgress] = []
     started = time.monotonic()
+    session: LabSession | None = None
     try:
-        handle = deploy(lab, backend, progress=events.append)
+        deployed = deploy(lab, backend, progress=events.append)
+        session = LabSession(deployed)
         deploy_s = time.monotonic() - started
         assert deploy_s < 20, f"deploy took {deploy_s:.1f} s"
         assert {e.step for e in events} >= {"network", "create", "start", "agent", "ready"}
 
-        reply = ping(handle, "h1", handle.address("h2"))
+        reply = ping(session, "h1", session.address("h2"))
         assert reply.received == 3, reply
         assert reply.results[0].ttl == 63  # one router on the way
-        assert ping(handle, "h2", handle.address("r1", "eth0")).received == 3
+        assert ping(session, "h2", session.address("r1", "eth0")).received == 3
 
         info = inspect(lab.name, DockerBackend(image=node_image.tag))
         assert info.running and {n.name for n in info.nodes} == {"h1", "r1", "h2"}
         r1 = next(n for n in info.nodes if n.name == "r1")
         assert [(i.name, i.address) for i in r1.interfaces] == [
-            ("eth0", handle.address("r1", "eth0")),
-            ("eth1", handle.address("r1", "eth1")),
+            ("eth0", session.address("r1", "eth0")),
+            ("eth1", session.address("r1", "eth1")),
         ]
-        assert r1.management == handle.agent_address("r1")
+        assert r1.management == deployed.agents["r1"]
 
         client = docker.APIClient()
         try:
@@ -108,33 +114,34 @@ def test_quickstart_pings_through_our_router_and_is_destroyed_by_label(
         assert host["Sysctls"]["net.ipv4.ip_forward"] == "0"
 
         again = time.monotonic()
-        assert deploy(lab, backend).agent_addresses == handle.agent_addresses
+        assert deploy(lab, backend).agents == deployed.agents
         assert time.monotonic() - again < 2.0
-        handle.close()
     finally:
+        if session is not None:
+            session.close(destroy=False)
         destroy(lab.name, DockerBackend(image=node_image.tag))  # labels only
     assert leftovers(lab.name) == []
 
 
 def test_linux_peers_ping_our_host_through_our_router(
-    deployed: Callable[[Lab], LabHandle], lab_from: Callable[[str, str], Lab]
+    deployed: Callable[[Lab], LabSession], lab_from: Callable[[str, str], Lab]
 ) -> None:
     lab = lab_from("mixed-linux", "mx")
-    handle = deployed(lab)
-    h1 = handle.address("h1")
+    session = deployed(lab)
+    h1 = session.address("h1")
 
-    out = handle.exec("lx1", ["ping", "-c", "3", "-i", "0.2", "-W", "2", h1], timeout=20)
+    out = session.exec("lx1", ["ping", "-c", "3", "-i", "0.2", "-W", "2", h1], timeout=20)
     assert out.exit_code == 0, out.output
     assert "3 received" in out.output
 
-    assert ping(handle, "h1", handle.address("lx1")).received == 3
-    assert ping(handle, "h1", handle.address("lx2")).received == 3  # the explicit-MAC peer
+    assert ping(session, "h1", session.address("lx1")).received == 3
+    assert ping(session, "h1", session.address("lx2")).received == 3  # the explicit-MAC peer
 
-    link = handle.exec("lx2", ["ip", "-o", "link", "show"], timeout=10).output
+    link = session.exec("lx2", ["ip", "-o", "link", "show"], timeout=10).output
     assert "02:00:00:00:02:10" in link  # the planned MAC, not Docker's
-    routes = handle.exec("lx1", ["ip", "-4", "route", "show", "default"], timeout=10).output
-    assert routes.split() == ["default", "via", handle.address("r1", "eth1"), "dev", "eth0"]
-    offload = handle.exec("lx1", ["ethtool", "-k", "eth0"], timeout=10).output
+    routes = session.exec("lx1", ["ip", "-4", "route", "show", "default"], timeout=10).output
+    assert routes.split() == ["default", "via", session.address("r1", "eth1"), "dev", "eth0"]
+    offload = session.exec("lx1", ["ethtool", "-k", "eth0"], timeout=10).output
     assert "tcp-segmentation-offload: off" in offload
 
 
@@ -151,7 +158,7 @@ class FailingBackend(DockerBackend):
 def test_a_lab_whose_subnets_overlap_another_labs_is_refused_before_anything_is_made(
     lab_from: Callable[[str, str], Lab],
     backend: DockerBackend,
-    deployed: Callable[[Lab], LabHandle],
+    deployed: Callable[[Lab], LabSession],
     leftovers: Callable[[str], list[str]],
 ) -> None:
     first = lab_from("quickstart", "pool1")

@@ -1,6 +1,6 @@
 """Frames cross a lab's links exactly as sent (issue 11), in Docker.
 
-The host runs br_netfilter (Docker's default), so without orchestrator/backend/hostnet.py
+The host runs br_netfilter (Docker's default), so without orchestrator/lab/hostnet.py
 its conntrack reassembles IPv4 fragments on every bridge: a lone fragment, an overlapping
 or teardrop series and a series with a fragment lost never reach the neighbour. Here
 frames are sent raw from a linux-kind node's network namespace (an AF_PACKET socket made
@@ -34,15 +34,17 @@ import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
-from wirelab.v1 import node_pb2
 
 import topology
-from orchestrator.lab import labels as L
-from orchestrator.lab.backends import hostnet
-from orchestrator.lab.backends.docker import DockerBackend
-from orchestrator.deploy import ProgressEvent, deploy, destroy
-from orchestrator.handle import LabHandle
+from orchestrator.domain import requests
+from orchestrator.domain.lab import DeployProgress
 from orchestrator.image.build import BuildResult
+from orchestrator.lab import hostnet
+from orchestrator.lab import labels as L
+from orchestrator.lab.backends.docker import DockerBackend
+from orchestrator.lab.deploy import deploy
+from orchestrator.lab.remove import destroy
+from orchestrator.lab.session import LabSession
 
 pytestmark = pytest.mark.docker
 
@@ -139,8 +141,8 @@ def receive(
 class Wire:
     """lx1 (linux, kernel stack idle: raw frames only) -- h1 (our host)."""
 
-    handle: LabHandle
-    events: list[ProgressEvent]
+    session: LabSession
+    events: list[DeployProgress]
     lx1_mac: str
     h1_mac: str
     lx1_ip: str
@@ -180,8 +182,7 @@ class Wire:
         return [a.data for a in got], sent
 
     def counters(self) -> dict[str, int]:
-        reply = self.handle.agent("h1").GetCounters(node_pb2.GetCountersRequest(), timeout=RPC)
-        return dict(reply.stack)
+        return dict(self.session.agent("h1").counters().stack)
 
 
 def lab_text(name: str) -> topology.Lab:
@@ -203,7 +204,7 @@ def data_and_management_bridges(lab: str) -> tuple[set[str], set[str]]:
         client.close()
 
 
-def host_messages(events: Sequence[ProgressEvent]) -> list[str]:
+def host_messages(events: Sequence[DeployProgress]) -> list[str]:
     return [e.message for e in events if e.step == hostnet.STEP]
 
 
@@ -217,13 +218,13 @@ def needs_root() -> None:
 def wire(needs_root: None, node_image: BuildResult) -> Iterator[Wire]:
     planned = lab_text(f"frag{uuid.uuid4().hex[:6]}")
     backend = DockerBackend(image=node_image.tag)
-    events: list[ProgressEvent] = []
+    events: list[DeployProgress] = []
     sockets: list[socket.socket] = []
-    handle: LabHandle | None = None
+    session: LabSession | None = None
     try:
-        handle = deploy(planned, backend, progress=events.append)
+        session = LabSession(deploy(planned, backend, progress=events.append))
         lx1, h1 = planned.node("lx1").interfaces[0], planned.node("h1").interfaces[0]
-        links = handle.exec("lx1", ["ip", "-o", "link"], timeout=10).output
+        links = session.exec("lx1", ["ip", "-o", "link"], timeout=10).output
         iface = next(
             line.split(":")[1].strip().split("@")[0]
             for line in links.splitlines()
@@ -232,10 +233,10 @@ def wire(needs_root: None, node_image: BuildResult) -> Iterator[Wire]:
         lx1_pid, h1_pid = container_pid(planned.name, "lx1"), container_pid(planned.name, "h1")
         sockets += [packet_socket(lx1_pid, iface), packet_socket(h1_pid), packet_socket(lx1_pid)]
         # h1 learns lx1's MAC first: its ICMP errors then leave at once
-        ping = node_pb2.PingRequest(destination=str(lx1.address), count=1, timeout_ms=2000)
-        assert handle.agent("h1").Ping(ping, timeout=RPC).received == 1
+        ping = requests.ping(str(lx1.address), count=1, wait="2s")
+        assert session.agent("h1").ping(ping, timeout=RPC).received == 1
         yield Wire(
-            handle,
+            session,
             events,
             lx1.mac_str,
             h1.mac_str,
@@ -246,8 +247,8 @@ def wire(needs_root: None, node_image: BuildResult) -> Iterator[Wire]:
     finally:
         for sock in sockets:
             sock.close()
-        if handle is not None:
-            handle.close()
+        if session is not None:
+            session.close(destroy=False)
         destroy(planned.name, backend)
     assert our_rule(planned.name) is None
 
@@ -262,8 +263,8 @@ def test_deploy_says_what_it_changed_and_only_the_labs_data_bridges_skip_conntra
     assert len(messages) == 1, [str(e) for e in wire.events]
     assert f"{hostnet.WHERE} ({hostnet.WHAT})" in messages[0]
     assert "lab's 1 bridge skip the host's conntrack" in messages[0]
-    data, mgmt = data_and_management_bridges(wire.handle.name)
-    rule = our_rule(wire.handle.name)
+    data, mgmt = data_and_management_bridges(wire.session.name)
+    rule = our_rule(wire.session.name)
     assert rule is not None and set(rule.bridges) == data and len(data) == 1
     assert mgmt and not mgmt & set(rule.bridges)  # the agents' network keeps the host's conntrack
 
@@ -356,7 +357,7 @@ def test_tcp_segments_conntrack_calls_invalid_arrive_as_sent(wire: Wire) -> None
     )
     wire.drain()
     running = threading.Thread(
-        target=wire.handle.exec, args=("lx1", ["python3", "-c", client]), kwargs={"timeout": 20}
+        target=wire.session.exec, args=("lx1", ["python3", "-c", client]), kwargs={"timeout": 20}
     )
     running.start()
     try:
@@ -402,11 +403,11 @@ def test_destroy_restores_the_host(needs_root: None, node_image: BuildResult) ->
         "links: [{endpoints: [a, b]}]\n"
     )
     backend = DockerBackend(image=node_image.tag)
-    events: list[ProgressEvent] = []
+    events: list[DeployProgress] = []
     try:
-        deploy(planned, backend, progress=events.append).close()
+        deploy(planned, backend, progress=events.append)
         assert our_rule(name) is not None
-        deploy(planned, backend, progress=events.append).close()  # handed out again: unchanged
+        deploy(planned, backend, progress=events.append)  # handed out again: unchanged
         assert "already lets the lab's 1 bridge skip" in host_messages(events)[-1]
     finally:
         destroy(name, backend, progress=events.append)

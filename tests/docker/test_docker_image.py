@@ -12,8 +12,8 @@ from typing import Protocol
 
 import pytest
 
-from orchestrator.image.engine import Progress
 from orchestrator.image.build import TOOLS, VENV, BuildResult, build, compute_inputs
+from orchestrator.image.engine import Progress
 
 pytestmark = pytest.mark.docker
 

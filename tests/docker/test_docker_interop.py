@@ -17,10 +17,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from wirelab.v1 import node_pb2
 
 from nodes.apps.data import pattern_sha256
-from orchestrator.handle import LabHandle
+from orchestrator.domain import requests
+from orchestrator.domain.results import HttpReport
+from orchestrator.lab.session import LabSession
 
 pytestmark = pytest.mark.docker
 
@@ -32,8 +33,8 @@ SERVE_PORT = 8000
 SHA = re.compile(r"\b[0-9a-f]{64}\b")
 
 
-def sh(handle: LabHandle, node: str, command: str, timeout: float = 60.0) -> str:
-    result = handle.exec(node, ["sh", "-c", command], timeout=timeout)
+def sh(session: LabSession, node: str, command: str, timeout: float = 60.0) -> str:
+    result = session.exec(node, ["sh", "-c", command], timeout=timeout)
     assert result.exit_code == 0, f"{node}: {command}: {result.output}"
     return result.output
 
@@ -44,10 +45,10 @@ def sha256_in(output: str) -> str:
     return str(found[0])
 
 
-def curl(handle: LabHandle, node: str, url: str) -> tuple[str, int, float]:
+def curl(session: LabSession, node: str, url: str) -> tuple[str, int, float]:
     """GET with Linux's curl, hashed on the node: (sha256, bytes, bytes/s)."""
     out = sh(
-        handle,
+        session,
         node,
         f"curl -sS --fail -w '%{{stderr}}size=%{{size_download}} speed=%{{speed_download}}\\n' "
         f"{url} 2>/tmp/curl.out | sha256sum && cat /tmp/curl.out",  # one stream at a time
@@ -58,7 +59,7 @@ def curl(handle: LabHandle, node: str, url: str) -> tuple[str, int, float]:
     return sha256_in(out), int(size.group(1)), float(speed.group(1))
 
 
-def test_linux_curl_gets_50_mb_from_our_http_server(lab: LabHandle) -> None:
+def test_linux_curl_gets_50_mb_from_our_http_server(lab: LabSession) -> None:
     h2 = lab.address("h2")
     digest, size, speed = curl(lab, "lx1", f"http://{h2}/bytes/{BIG}")
     print(f"\nlx1 (curl) <- r1 <- h2 (our http-server), 50 MB: {speed / MB:.1f} MB/s")
@@ -68,7 +69,7 @@ def test_linux_curl_gets_50_mb_from_our_http_server(lab: LabHandle) -> None:
 
 
 @pytest.fixture(scope="module")
-def linux_server(lab: LabHandle) -> Iterator[tuple[str, str]]:
+def linux_server(lab: LabSession) -> Iterator[tuple[str, str]]:
     """``python3 -m http.server`` on lx1 serving a random 50 MB file: (url, its sha256)."""
     out = sh(lab, "lx1", f"mkdir -p /srv && head -c {BIG} /dev/urandom > /srv/blob && "
                          "sha256sum /srv/blob")  # fmt: skip
@@ -85,11 +86,10 @@ def linux_server(lab: LabHandle) -> Iterator[tuple[str, str]]:
 
 
 def test_our_http_client_gets_50_mb_from_linux(
-    lab: LabHandle, linux_server: tuple[str, str]
+    lab: LabSession, linux_server: tuple[str, str]
 ) -> None:
     url, digest = linux_server
-    request = node_pb2.HttpGetRequest(url=url, timeout_ms=120_000)
-    got: node_pb2.HttpGetResponse = lab.agent("h1").HttpGet(request, timeout=130)
+    got: HttpReport = lab.agent("h1").http_get(url, wait=120.0, timeout=130)
     assert (got.status, got.error, got.bytes, got.sha256) == (200, "", BIG, digest)
     ours = got.bytes / got.seconds
     # The same file, the same server, the same router: Linux's curl on lx2 for reference.
@@ -100,19 +100,19 @@ def test_our_http_client_gets_50_mb_from_linux(
 
 
 @pytest.fixture
-def lowered_mtu(lab: LabHandle) -> Iterator[int]:
+def lowered_mtu(lab: LabSession) -> Iterator[int]:
     """r1's interface toward h2 at MTU 1000; restored, and Linux's PMTU cache flushed."""
     r1 = lab.agent("r1")
-    r1.SetInterface(node_pb2.SetInterfaceRequest(name="eth1", mtu=1000), timeout=10)
+    r1.set_interface(requests.interface_change("eth1", mtu=1000))
     try:
         yield 1000
     finally:
-        r1.SetInterface(node_pb2.SetInterfaceRequest(name="eth1", mtu=1500), timeout=10)
+        r1.set_interface(requests.interface_change("eth1", mtu=1500))
         lab.exec("lx1", ["ip", "route", "flush", "cache"], timeout=10)
 
 
 def test_linux_tracepath_reports_the_pmtu_our_router_lowered(
-    lab: LabHandle, lowered_mtu: int
+    lab: LabSession, lowered_mtu: int
 ) -> None:
     h2, r1 = lab.address("h2"), lab.address("r1", "eth2")
     out = sh(lab, "lx1", f"tracepath -n {h2}")
@@ -124,19 +124,19 @@ def test_linux_tracepath_reports_the_pmtu_our_router_lowered(
 
 
 def test_a_linux_sender_follows_our_routers_frag_needed_into_our_sink(
-    lab: LabHandle, lowered_mtu: int
+    lab: LabSession, lowered_mtu: int
 ) -> None:
     h2 = lab.address("h2")
     out = sh(lab, "lx1", f"head -c {UPLOAD} /dev/urandom > /tmp/up && sha256sum /tmp/up && "
                          f"nc -N -w 30 {h2} 5001 < /tmp/up && rm /tmp/up")  # fmt: skip
     digest = sha256_in(out)
     assert f"mtu {lowered_mtu}" in sh(lab, "lx1", f"ip route get {h2}")
-    results = lab.agent("h2").GetSinkResults(node_pb2.GetSinkResultsRequest(), timeout=10).results
+    results = lab.agent("h2").sink_results()
     deadline = time.monotonic() + 10
     while not [r for r in results if r.remote_address == lab.address("lx1") and r.finished]:
         assert time.monotonic() < deadline, results
         time.sleep(0.1)
-        results = lab.agent("h2").GetSinkResults(node_pb2.GetSinkResultsRequest()).results
+        results = lab.agent("h2").sink_results()
     (got,) = [r for r in results if r.remote_address == lab.address("lx1")]
     assert (got.bytes, got.sha256, got.error) == (UPLOAD, digest, "")
     print(f"\nlx1 (nc) -> r1 (MTU 1000) -> h2 (our sink), 5 MB: {got.goodput_bps / 8e6:.1f} MB/s")

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import docker
 import pytest
-from wirelab.v1 import node_pb2
 
 import topology
+from orchestrator.domain import requests
+from orchestrator.image.build import BuildResult
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends.docker import DockerBackend
-from orchestrator.deploy import destroy
-from orchestrator.handle import LabHandle
-from orchestrator.image.build import BuildResult
+from orchestrator.lab.remove import destroy
+from orchestrator.lab.session import LabSession
 
 pytestmark = pytest.mark.docker
 
@@ -35,19 +35,19 @@ NAME = f"t{uuid.uuid4().hex[:6]}-lxr"
 @pytest.fixture(scope="module")
 def lab(
     renamed_lab: Callable[[str | Path, str], topology.Lab],
-    deployed_lab: Callable[[topology.Lab], AbstractContextManager[LabHandle]],
-) -> Iterator[LabHandle]:
-    with deployed_lab(renamed_lab(topology.example_path("linux-router"), NAME)) as handle:
-        yield handle
+    deployed_lab: Callable[[topology.Lab], AbstractContextManager[LabSession]],
+) -> Iterator[LabSession]:
+    with deployed_lab(renamed_lab(topology.example_path("linux-router"), NAME)) as session:
+        yield session
 
 
-def run(handle: LabHandle, node: str, *argv: str, timeout: float = 30.0) -> str:
-    result = handle.exec(node, list(argv), timeout=timeout)
+def run(session: LabSession, node: str, *argv: str, timeout: float = 30.0) -> str:
+    result = session.exec(node, list(argv), timeout=timeout)
     assert result.exit_code == 0, f"{node}: {' '.join(argv)}: {result.output}"
     return result.output
 
 
-def test_the_linux_router_is_created_forwarding(lab: LabHandle) -> None:
+def test_the_linux_router_is_created_forwarding(lab: LabSession) -> None:
     client = docker.APIClient()
     try:
         sysctls = {
@@ -68,23 +68,21 @@ def test_the_linux_router_is_created_forwarding(lab: LabHandle) -> None:
     assert "default" not in run(lab, "lxr", "ip", "-4", "route", "show")
 
 
-def test_a_linux_host_pings_through_the_linux_router(lab: LabHandle) -> None:
+def test_a_linux_host_pings_through_the_linux_router(lab: LabSession) -> None:
     for dst in ("lx2", "h1"):  # a Linux host and our stack, both two hops away
         out = run(lab, "lx1", "ping", "-c", "3", "-i", "0.2", "-W", "2", lab.address(dst))
         assert "3 received" in out, out
         assert "ttl=63" in out, out  # one router on the way
 
 
-def test_our_host_pings_a_linux_host_through_the_linux_router(lab: LabHandle) -> None:
-    request = node_pb2.PingRequest(
-        destination=lab.address("lx1"), count=3, interval_ms=50, timeout_ms=2000
-    )
-    reply = lab.agent("h1").Ping(request, timeout=15)
+def test_our_host_pings_a_linux_host_through_the_linux_router(lab: LabSession) -> None:
+    request = requests.ping(lab.address("lx1"), count=3, interval="50ms", wait="2s")
+    reply = lab.agent("h1").ping(request, timeout=15)
     assert reply.received == 3, reply
     assert reply.results[0].ttl == 63
 
 
-def test_traceroute_from_a_linux_host_lists_the_linux_router(lab: LabHandle) -> None:
+def test_traceroute_from_a_linux_host_lists_the_linux_router(lab: LabSession) -> None:
     router = lab.address("lxr", "eth0")
     for dst in ("lx2", "h1"):
         target = lab.address(dst)
@@ -94,7 +92,7 @@ def test_traceroute_from_a_linux_host_lists_the_linux_router(lab: LabHandle) -> 
 
 
 def test_destroy_leaves_nothing(
-    node_image: BuildResult, lab: LabHandle, leftovers: Callable[[str], list[str]]
+    node_image: BuildResult, lab: LabSession, leftovers: Callable[[str], list[str]]
 ) -> None:
     assert leftovers(NAME) != []
     destroy(NAME, DockerBackend(image=node_image.tag))

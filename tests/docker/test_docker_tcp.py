@@ -18,18 +18,25 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
-import grpc
 import pytest
 from scapy.layers.inet import ICMP, IP, TCP, TCPerror
 from scapy.packet import Packet
 from scapy.utils import rdpcap
-from wirelab.v1 import common_pb2, node_pb2
 
 from nodes.apps.data import pattern_sha256
-from orchestrator.handle import LabHandle
+from nodes.faults.model import Direction, Effects, FaultSpec
+from orchestrator.domain import requests
+from orchestrator.domain.results import (
+    BulkSendResult,
+    CaptureChunk,
+    SinkResult,
+    TcpConnection,
+)
+from orchestrator.lab.session import LabSession
 
 pytestmark = pytest.mark.docker
 
@@ -50,28 +57,25 @@ class AgentCapture:
 
     def __init__(
         self,
-        handle: LabHandle,
+        session: LabSession,
         node: str,
         iface: str,
-        direction: common_pb2.Direction,
+        direction: Direction,
         snaplen: int = 65535,
     ) -> None:
-        request = node_pb2.CaptureRequest(
-            iface=iface, direction=direction, duration_ms=120_000, snaplen_bytes=snaplen
+        request = requests.capture(iface, duration=120.0, snaplen=snaplen)
+        self._cancel: list[Callable[[], None]] = []
+        self._stream: Iterator[CaptureChunk] = session.agent(node).capture(
+            request, direction=direction, on_start=self._cancel.append
         )
-        self._stream = handle.agent(node).Capture(request, timeout=130)
         self.data = bytearray()
         self.dropped = 0
         self._thread = threading.Thread(target=self._read, daemon=True)
 
     def _read(self) -> None:
-        try:
-            for chunk in self._stream:
-                self.data += chunk.data
-                self.dropped = chunk.dropped
-        except grpc.RpcError as exc:
-            if exc.code() is not grpc.StatusCode.CANCELLED:
-                raise
+        for chunk in self._stream:  # ends quietly when cancelled
+            self.data += chunk.data
+            self.dropped = chunk.dropped
 
     def __enter__(self) -> AgentCapture:
         self.data += next(self._stream).data  # the header: the tap is in place
@@ -82,74 +86,73 @@ class AgentCapture:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         time.sleep(0.5)  # the records of the last frames reach the stream
-        self._stream.cancel()
+        for cancel in self._cancel:
+            cancel()
         self._thread.join(10)
 
     def packets(self) -> list[Packet]:
         return list(rdpcap(io.BytesIO(bytes(self.data))))
 
 
-def send(handle: LabHandle, size: int) -> node_pb2.BulkSendResponse:
-    request = node_pb2.BulkSendRequest(
-        destination=handle.address("h2"), port=5001, size_bytes=size, timeout_ms=120_000
-    )
-    reply: node_pb2.BulkSendResponse = handle.agent("h1").BulkSend(request, timeout=130)
-    return reply
+def send(session: LabSession, size: int) -> BulkSendResult:
+    return session.agent("h1").bulk_send(
+        session.address("h2"), 5001, size, seed=SEED, sample_interval=None, wait=120.0,
+        timeout=130,
+    )  # fmt: skip
 
 
-def sink_result(handle: LabHandle, sent: node_pb2.BulkSendResponse) -> node_pb2.SinkResult:
-    results = handle.agent("h2").GetSinkResults(node_pb2.GetSinkResultsRequest()).results
+def sink_result(session: LabSession, sent: BulkSendResult) -> SinkResult:
+    results = session.agent("h2").sink_results()
     mine = [r for r in results if r.remote_port == sent.local_port and r.finished]
     assert len(mine) == 1, results
     return mine[0]
 
 
-def assert_intact(handle: LabHandle, sent: node_pb2.BulkSendResponse, size: int) -> None:
+def assert_intact(session: LabSession, sent: BulkSendResult, size: int) -> None:
     assert sent.error == "" and sent.bytes == size, sent
     assert sent.sha256 == pattern_sha256(size, SEED)
-    got = sink_result(handle, sent)
+    got = sink_result(session, sent)
     assert (got.bytes, got.sha256, got.error) == (size, sent.sha256, "")
 
 
-def mbps(reply: node_pb2.BulkSendResponse) -> float:
+def mbps(reply: BulkSendResult) -> float:
     return reply.goodput_bps / 8e6
 
 
 # ---- the tests -------------------------------------------------------------------------------
 
 
-def test_50_mb_from_our_host_to_our_host_through_our_router(lab: LabHandle) -> None:
+def test_50_mb_from_our_host_to_our_host_through_our_router(lab: LabSession) -> None:
     sent = send(lab, BIG)
     assert_intact(lab, sent, BIG)
+    assert sent.final is not None
     print(f"\nh1 -> r1 -> h2, {BIG / MB:.0f} MB: {mbps(sent):.1f} MB/s in {sent.seconds:.1f} s, "
           f"{sent.retransmits} retransmits, srtt {sent.final.srtt_ms:.1f} ms")  # fmt: skip
     assert sent.final.mss == 1448 and sent.final.pmtu == 1500  # timestamps on: 1460 - 12
 
 
 def test_ten_percent_loss_on_the_router_slows_a_transfer_but_does_not_break_it(
-    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+    lab: LabSession, checksum_errors: Callable[[Packet], list[str]]
 ) -> None:
     r1 = lab.agent("r1")
     clean = send(lab, LOSSY)
     assert_intact(lab, clean, LOSSY)
-    spec = common_pb2.FaultSpec(
-        iface="eth1", direction=common_pb2.DIRECTION_EGRESS, loss=0.1, seed=7
-    )
+    spec = FaultSpec(iface="eth1", effects=Effects(loss=0.1), direction=Direction.EGRESS, seed=7)
     time.sleep(QUIET)  # the clean transfer's last ACK is through r1
-    with AgentCapture(lab, "r1", "eth1", common_pb2.DIRECTION_EGRESS) as wire:
-        fault = r1.AddFault(node_pb2.AddFaultRequest(fault=spec), timeout=10)
+    with AgentCapture(lab, "r1", "eth1", Direction.EGRESS) as wire:
+        fault = r1.add_fault(spec, "", timeout=10)
         try:
             lossy = send(lab, LOSSY)
             time.sleep(QUIET)  # and the lossy one's, while the fault still counts it
         finally:
-            cleared = r1.ClearFault(node_pb2.ClearFaultRequest(fault_id=fault.fault_id))
+            cleared = r1.clear_fault(fault.fault_id)
     assert fault.seed == 7
     assert_intact(lab, lossy, LOSSY)
     print(f"\n{LOSSY / MB:.0f} MB clean {mbps(clean):.2f} MB/s, 10 % loss {mbps(lossy):.2f} MB/s "
           f"({lossy.retransmits} retransmits)")  # fmt: skip
     assert mbps(lossy) < 0.7 * mbps(clean)
 
-    (final,) = cleared.cleared
+    (final,) = cleared
     counters = final.counters
     assert counters.dropped == counters.dropped_loss > 0
     assert 0.07 < counters.dropped_loss / counters.seen < 0.13, counters
@@ -165,8 +168,8 @@ def test_ten_percent_loss_on_the_router_slows_a_transfer_but_does_not_break_it(
     assert not [e for p in packets for e in checksum_errors(p)]
 
 
-def connection_to_sink(handle: LabHandle) -> common_pb2.TcpConnectionInfo | None:
-    reply = handle.agent("h1").GetConnections(node_pb2.GetConnectionsRequest(), timeout=10)
+def connection_to_sink(session: LabSession) -> TcpConnection | None:
+    reply = session.agent("h1").connections()
     established = [
         c for c in reply.connections if c.remote_port == 5001 and c.state == "ESTABLISHED"
     ]
@@ -174,35 +177,34 @@ def connection_to_sink(handle: LabHandle) -> common_pb2.TcpConnectionInfo | None
 
 
 def test_an_mtu_drop_mid_transfer_makes_our_tcp_use_pmtud(
-    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+    lab: LabSession, checksum_errors: Callable[[Packet], list[str]]
 ) -> None:
     r1, h1 = lab.agent("r1"), lab.address("h1")
-    before = lab.agent("h1").GetCounters(node_pb2.GetCountersRequest()).stack
-    request = node_pb2.BulkSendRequest(
-        destination=lab.address("h2"), port=5001, size_bytes=PMTU_SIZE, timeout_ms=120_000
-    )
-    future = lab.agent("h1").BulkSend.future(request, timeout=130)
+    before = lab.agent("h1").counters().stack
+    sender = ThreadPoolExecutor(1, "bulk-send")  # the transfer runs while we watch it
+    future = sender.submit(send, lab, PMTU_SIZE)
     try:
         deadline = time.monotonic() + 30
         while (c := connection_to_sink(lab)) is None or c.bytes_acked < PMTU_SIZE // 10:
             assert time.monotonic() < deadline and not future.done(), "the transfer never got going"
             time.sleep(0.1)
         assert c.pmtu == 1500
-        with AgentCapture(lab, "r1", "eth0", common_pb2.DIRECTION_EGRESS) as toward_h1:
-            r1.SetInterface(node_pb2.SetInterfaceRequest(name="eth1", mtu=1000), timeout=10)
+        with AgentCapture(lab, "r1", "eth0", Direction.EGRESS) as toward_h1:
+            r1.set_interface(requests.interface_change("eth1", mtu=1000))
             # From now on; headers only (the IP length is what counts here).
-            egress = common_pb2.DIRECTION_EGRESS
+            egress = Direction.EGRESS
             with AgentCapture(lab, "r1", "eth1", egress, snaplen=64) as toward_h2:
-                sent: node_pb2.BulkSendResponse = future.result()
+                sent = future.result()
     finally:
-        future.cancel()
-        r1.SetInterface(node_pb2.SetInterfaceRequest(name="eth1", mtu=1500), timeout=10)
+        sender.shutdown(wait=False, cancel_futures=True)
+        r1.set_interface(requests.interface_change("eth1", mtu=1500))
     assert_intact(lab, sent, PMTU_SIZE)
     print(f"\n{PMTU_SIZE / MB:.0f} MB with an MTU drop to 1000: {mbps(sent):.1f} MB/s, "
           f"{sent.retransmits} retransmits")  # fmt: skip
     # The sender's connection info: PMTU 1000, MSS 1000 - 20 - 20 - 12 (timestamps).
+    assert sent.final is not None
     assert (sent.final.pmtu, sent.final.mss) == (1000, 948), sent.final
-    after = lab.agent("h1").GetCounters(node_pb2.GetCountersRequest()).stack
+    after = lab.agent("h1").counters().stack
     assert after["tcp_pmtu_updates"] > before["tcp_pmtu_updates"]
 
     # On the wire: r1 tells h1 "fragmentation needed, next-hop MTU 1000" about our segments.

@@ -31,11 +31,12 @@ import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet
-from wirelab.v1 import node_pb2
 
 import topology
+from orchestrator.domain import requests
+from orchestrator.domain.results import PingReport
 from orchestrator.lab import labels as L
-from orchestrator.handle import LabHandle
+from orchestrator.lab.session import LabSession
 
 pytestmark = pytest.mark.docker
 
@@ -88,8 +89,8 @@ class Wire:
     the host (frames the host itself sends are left out). ``bpf`` keeps only matching
     frames (for busy links)."""
 
-    def __init__(self, handle: LabHandle, links: Sequence[str] = (), bpf: Bpf = ()) -> None:
-        found = bridges(handle.name)
+    def __init__(self, session: LabSession, links: Sequence[str] = (), bpf: Bpf = ()) -> None:
+        found = bridges(session.name)
         self.links = {link: found[link] for link in (links or found)}
         self.bpf = bpf
         self.frames: list[Frame] = []
@@ -145,26 +146,26 @@ class Wire:
         return [(f, Ether(f.data)) for f in self.frames]
 
 
-def our_macs(handle: LabHandle) -> set[str]:
+def our_macs(session: LabSession) -> set[str]:
     """The MACs of our stack's interfaces (hosts and routers)."""
     return {
         i.mac_str
-        for n in handle.lab.nodes
+        for n in session.lab.nodes
         if n.kind is not topology.NodeKind.LINUX
         for i in n.interfaces
     }
 
 
 def assert_clean(
-    wire: Wire, handle: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+    wire: Wire, session: LabSession, checksum_errors: Callable[[Packet], list[str]]
 ) -> int:
     """Every frame on the lab's links comes from a planned MAC of its link, and every IPv4
     packet our nodes sent has valid checksums. Returns how many frames of ours were checked."""
     planned: dict[str, set[str]] = {}
-    for n in handle.lab.nodes:
+    for n in session.lab.nodes:
         for i in n.interfaces:
             planned.setdefault(i.segment, set()).add(i.mac_str)
-    ours = our_macs(handle)
+    ours = our_macs(session)
     strangers = Counter(f"{f.link}:{f.src}" for f in wire.frames if f.src not in planned[f.link])
     assert not strangers, f"frames from MACs nobody planned (the kernel's?): {strangers}"
     errors = [e for f in wire.frames if f.src in ours for e in checksum_errors(Ether(f.data))]
@@ -175,15 +176,19 @@ def assert_clean(
 # ---- helpers (the lab: ``lab`` of conftest.py, topologies/e2e.yaml) --------------------------
 
 
-def ping(handle: LabHandle, src: str, dst: str, count: int = 3) -> node_pb2.PingResponse:
-    request = node_pb2.PingRequest(destination=dst, count=count, interval_ms=50, timeout_ms=2000)
-    reply: node_pb2.PingResponse = handle.agent(src).Ping(request, timeout=RPC)
-    return reply
+def ping(session: LabSession, src: str, dst: str, count: int = 3) -> PingReport:
+    request = requests.ping(dst, count=count, interval="50ms", wait="2s")
+    return session.agent(src).ping(request, timeout=RPC)
 
 
-def sh(handle: LabHandle, node: str, command: str, timeout: float = 20.0) -> str:
+def mac(session: LabSession, node: str, iface: str) -> str:
+    """The planned MAC of ``node``'s interface."""
+    return session.node(node).interface(iface).mac_str
+
+
+def sh(session: LabSession, node: str, command: str, timeout: float = 20.0) -> str:
     """A shell command in a node; its output (stdout and stderr)."""
-    result = handle.exec(node, ["sh", "-c", command], timeout=timeout)
+    result = session.exec(node, ["sh", "-c", command], timeout=timeout)
     assert result.exit_code == 0, f"{node}: {command}: {result.output}"
     return result.output
 
@@ -200,14 +205,14 @@ def echo_replies(frames: Sequence[Ether], src: str) -> list[Ether]:
 
 
 def test_ping_and_traceroute_through_our_router(
-    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+    lab: LabSession, checksum_errors: Callable[[Packet], list[str]]
 ) -> None:
     h1, h2 = lab.address("h1"), lab.address("h2")
     r1_in = lab.address("r1", "eth0")
     with Wire(lab, ["h1-r1", "r1-h2"]) as wire:
         reply = ping(lab, "h1", h2, count=3)
-        trace = lab.agent("h1").Traceroute(
-            node_pb2.TracerouteRequest(destination=h2, probes=2, wait_ms=1000), timeout=RPC
+        trace = lab.agent("h1").traceroute(
+            requests.traceroute(h2, probes=2, wait="1s"), timeout=RPC
         )
     assert reply.received == 3 and [r.ttl for r in reply.results] == [63, 63, 63]
     assert trace.reached and [h.responder for h in trace.hops] == [r1_in, h2]
@@ -219,7 +224,7 @@ def test_ping_and_traceroute_through_our_router(
     sent, forwarded = echo_requests(left, h2), echo_requests(right, h2)
     assert [p[IP].ttl for p in sent] == [64] * 3 and [p[IP].ttl for p in forwarded] == [63] * 3
     assert [bytes(p[ICMP]) for p in sent] == [bytes(p[ICMP]) for p in forwarded]
-    assert [p[Ether].src for p in forwarded] == [lab.interface("r1", "eth1").mac_str] * 3
+    assert [p[Ether].src for p in forwarded] == [mac(lab, "r1", "eth1")] * 3
     assert [p[IP].ttl for p in echo_replies(right, h2)] == [64] * 3
     assert [p[IP].ttl for p in echo_replies(left, h2)] == [63] * 3
     # traceroute: r1 says time exceeded from its address on h1's side, quoting the probe;
@@ -238,7 +243,7 @@ def test_ping_and_traceroute_through_our_router(
 
 
 def test_a_linux_node_and_our_host_ping_each_other(
-    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+    lab: LabSession, checksum_errors: Callable[[Packet], list[str]]
 ) -> None:
     h1, lx1 = lab.address("h1"), lab.address("lx1")
     with Wire(lab, ["h1-r1", "r1-lx1"]) as wire:
@@ -263,10 +268,10 @@ def test_a_linux_node_and_our_host_ping_each_other(
     assert linux and not [e for f in linux for e in checksum_errors(Ether(f.data))]
 
 
-def kernel_view(handle: LabHandle, node: str) -> dict[str, tuple[str, list[str]]]:
+def kernel_view(session: LabSession, node: str) -> dict[str, tuple[str, list[str]]]:
     """MAC -> (link flags, IPv4 addresses) of each device, as the node's kernel sees it."""
-    links = sh(handle, node, "ip -o link show").splitlines()
-    addrs = sh(handle, node, "ip -4 -o addr show").splitlines()
+    links = sh(session, node, "ip -o link show").splitlines()
+    addrs = sh(session, node, "ip -4 -o addr show").splitlines()
     view: dict[str, tuple[str, list[str]]] = {}
     for line in links:
         fields = line.split()
@@ -279,7 +284,7 @@ def kernel_view(handle: LabHandle, node: str) -> dict[str, tuple[str, list[str]]
 
 
 def test_the_kernel_in_our_nodes_never_answers_for_our_addresses(
-    lab: LabHandle, checksum_errors: Callable[[Packet], list[str]]
+    lab: LabSession, checksum_errors: Callable[[Packet], list[str]]
 ) -> None:
     # Inside our nodes: each data device carries its planned MAC, no IPv4 address, ARP off.
     for node in ("h1", "r1", "h2"):
@@ -306,7 +311,7 @@ def test_the_kernel_in_our_nodes_never_answers_for_our_addresses(
         told = Counter(p[ARP].psrc for p in frames if ARP in p and p[ARP].op == 2)
         assert all(told[a] <= asked[a] for a in told), (asked, told)
     assert [p[Ether].src for p in near if ARP in p and p[ARP].psrc == r1 and p[ARP].op == 2] == [
-        lab.interface("r1", "eth2").mac_str
+        mac(lab, "r1", "eth2")
     ]
     # Echo: exactly one reply per request (the kernel's would be a DUP!).
     for dst, frames in ((r1, near), (h2, far)):

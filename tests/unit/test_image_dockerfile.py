@@ -76,7 +76,8 @@ def test_every_linux_kind_tool_has_a_package() -> None:
 
 def test_the_tag_command_prints_the_tag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "wirelab"\ndependencies = []\n[project.optional-dependencies]\nnode = []\n'
+        '[project]\nname = "wirelab"\ndependencies = []\n'
+        "[project.optional-dependencies]\nnode = []\n"
     )
     (tmp_path / "nodes").mkdir()
     (tmp_path / "nodes/__init__.py").write_text("")

@@ -2,15 +2,18 @@
 :class:`~topology.errors.TopologyError` in bounded time, never an internal error.
 
 * size: at most :data:`MAX_BYTES` (1 MiB) of UTF-8 text; the largest example is 2 KiB and a
-  1000-node lab about 60 KiB;
+  1000-node lab about 80 KiB;
 * characters: text only; NUL and the other control characters YAML refuses (all of C0 but
   tab, newline and carriage return; DEL; C1 but NEL; lone surrogates; U+FFFE/U+FFFF) are
   named with their position instead of failing inside the YAML reader;
 * nesting: at most :data:`MAX_DEPTH` levels of lists and mappings (a topology needs 6), so a
   deeply nested file cannot exhaust the stack;
 * aliases: at most :data:`MAX_ALIASES`, never one inside its own anchor, and the document
-  expanded (every alias replaced by what it names) holds at most :data:`MAX_VALUES` values:
-  a "billion laughs" file fails at its first levels, before anything is expanded.
+  expanded (every alias replaced by what it names) holds at most :data:`MAX_VALUES` values
+  (a 1000-node lab has about 14 000): a "billion laughs" file fails at its first levels,
+  before anything is expanded;
+* problems: the first :data:`MAX_DIAGNOSTICS` by position are reported, and how many more
+  there are; a file with more structural problems than that is not cross-checked.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_ALIASES = 1000
-MAX_VALUES = 250_000
+MAX_VALUES = 100_000
 MAX_DIAGNOSTICS = 100  # a file with more problems reports the first ones and a count
 
 # Characters the YAML reader refuses (PyYAML's and libyaml's printable set, inverted).

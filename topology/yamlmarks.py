@@ -73,6 +73,13 @@ class _Marking:
         self.depth = 0
         self.aliases = 0
         self.sizes: dict[int, int] = {}  # id(node) -> values in it once aliases are expanded
+        self.values = 0  # values so far, aliases expanded
+
+    def _count(self, event: Any, values: int) -> None:
+        self.values += values
+        if self.values > MAX_VALUES:
+            expanded = " once aliases are expanded" if self.aliases else ""
+            raise _limit(event, f"more than {MAX_VALUES} values{expanded} (the limit)")
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         loader: Any = self
@@ -84,7 +91,10 @@ class _Marking:
             node = loader.anchors.get(event.anchor)
             if node is not None and id(node) not in self.sizes:
                 raise _limit(event, f"alias *{event.anchor} is inside its own anchor: a cycle")
+            if node is not None:
+                self._count(event, self.sizes[id(node)])
             return Composer.compose_node(loader, parent, index)
+        self._count(event, 1)
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -97,12 +107,7 @@ class _Marking:
             self.depth -= 1
         if node is None:  # pragma: no cover - the composer returns a node or raises
             return None
-        self.sizes[id(node)] = size = 1 + self._children_size(node)
-        if size > MAX_VALUES:
-            raise _limit(
-                event,
-                f"more than {MAX_VALUES} values once aliases are expanded (the limit)",
-            )
+        self.sizes[id(node)] = 1 + self._children_size(node)
         return node
 
     def _children_size(self, node: Node) -> int:

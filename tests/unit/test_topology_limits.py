@@ -4,11 +4,21 @@ each refused with its position and the limit named, fast, by both YAML loaders."
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from topology.limits import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_VALUES, check_text
+from topology import Diagnostic, TopologyError, load_file, load_text
+from topology.errors import MAX_LINE
+from topology.limits import (
+    MAX_ALIASES,
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_DIAGNOSTICS,
+    MAX_VALUES,
+    check_text,
+)
 from topology.yamlmarks import MarkedLoader, PyMarkedLoader, YamlSyntaxError, load_marked
 
 LOADERS = [pytest.param(MarkedLoader, id="default"), pytest.param(PyMarkedLoader, id="python")]
@@ -128,3 +138,92 @@ def test_both_loaders_give_the_same_positions(loader: Any) -> None:
     assert pos.line == 1
     assert data["nodes"].key_pos["h1"].line == 3
     assert data["nodes"]["h1"].value_pos["kind"].column == 14
+
+
+# -- through the loader: always a positioned TopologyError ---------------------------------------
+
+
+def load_problem(text: str, file: str = "t.yaml") -> Diagnostic:
+    with pytest.raises(TopologyError) as info:
+        load_text(text, file=file)
+    return info.value.diagnostics[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "message"),
+    [
+        ("name: t\nnodes:\n  h1: {kind: h\x00st}\n", (3, 15), "U+0000 (NUL) is not allowed"),
+        ("name: t\x1b[31m\n", (1, 8), "U+001B (ESC)"),
+        ("name: t\nnodes: " + "[" * 200 + "\n", (2, 7 + MAX_DEPTH), "nesting deeper than 32"),
+        ("a: &a [1, *a]\n", (1, 11), "inside its own anchor"),
+        (laughs(9), (5, 45), "more than 100000 values once aliases are expanded"),
+        ("x: " + "y" * (MAX_BYTES - 3) + "z\n", (1, MAX_BYTES + 1), "file too large"),
+    ],
+)
+def test_each_limit_is_a_positioned_topology_error(
+    text: str, position: tuple[int, int], message: str
+) -> None:
+    started = time.perf_counter()
+    d = load_problem(text)
+    assert time.perf_counter() - started < 2.0
+    assert message in d.message
+    assert (d.line, d.column) == position
+    assert d.file == "t.yaml"
+
+
+def test_load_file_reads_no_further_than_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"name: t\n" + b"# " + b"x" * (3 * MAX_BYTES) + b"\n")
+    with pytest.raises(TopologyError) as info:
+        load_file(path)
+    assert "file too large (more than 1 MiB)" in info.value.message
+    assert info.value.line == 2
+
+
+def test_messages_stay_short_whatever_the_input() -> None:
+    long = "k" * 100_000
+    texts = [
+        f"name: t\nnodes:\n  h: {{kind: {long}}}\n",
+        f"name: t\nnodes:\n  {long[:1000]}: {{kind: host}}\n",
+        f"name: t\nnodes:\n  h: {{kind: host, {long[:1000]}: 1}}\n",
+        f"name: {long}\nnodes:\n  h: {{kind: host}}\n",
+        f"name: t\nnodes:\n  h: {{kind: host}}\nfaults:\n  - {{node: h, delay: '{long}'}}\n",
+        f"name: t\nnodes:\n  h: {{kind: host}}\nlinks:\n  - endpoints: [h, {long[:500]}]\n",
+        "name: t\nnodes:\n"
+        + "".join(f"  host{i}: {{kind: host}}\n" for i in range(300))
+        + "links:\n  - endpoints: [host1, nobody]\n",
+        f"a: *{long[:1000]}\n",
+    ]
+    for text in texts:
+        with pytest.raises(TopologyError) as info:
+            load_text(text, file="f" * 5000)
+        for d in info.value.diagnostics:
+            assert len(d.format()) <= MAX_LINE, d.format()[:200]
+
+
+def test_very_many_problems_are_reported_first_ones_first() -> None:
+    text = "name: t\nnodes:\n" + "".join(f"  n{i}: {{kind: hots}}\n" for i in range(300))
+    with pytest.raises(TopologyError) as info:
+        load_text(text)
+    found = info.value.diagnostics
+    assert len(found) == MAX_DIAGNOSTICS + 1
+    assert [d.line for d in found[:3]] == [3, 4, 5]
+    assert found[-1].message == f"… and {300 - MAX_DIAGNOSTICS} more problems not shown"
+
+
+def test_a_100_node_lab_loads_well_under_a_second() -> None:
+    nodes = "".join(
+        f"  n{i}: {{kind: {'router' if i % 2 else 'host'}, apps: [echo]}}\n" for i in range(100)
+    )
+    links = "".join(f"  - endpoints: [n{i}, n{i + 1}]\n" for i in range(99))
+    faults = "".join(
+        f"  - {{at: {i}, link: n{i}-n{i + 1}, loss: 5%, delay: 20ms}}\n" for i in range(0, 99, 10)
+    )
+    text = f"name: big\npool: 10.20.0.0/16\nnodes:\n{nodes}links:\n{links}faults:\n{faults}"
+    best = 1e9
+    for _ in range(3):
+        started = time.perf_counter()
+        lab = load_text(text)
+        best = min(best, time.perf_counter() - started)
+    assert len(lab.nodes) == 100 and len(lab.links) == 99
+    assert best < 0.5

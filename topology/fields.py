@@ -20,7 +20,7 @@ from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from topology import values
+from topology import units, values
 from topology.model import MAX_MTU, MIN_MTU
 from topology.values import Problem
 
@@ -120,10 +120,15 @@ def name(what: str) -> Notation:
     return Notation(lambda v: values.name(v, what), pattern(NAME))
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.lower() != c.upper() else c for c in word)
+
+
+_UNITS = "|".join(_any_case(u) for u in sorted(units.DURATION_UNITS, key=len, reverse=True))
 DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "number", "minimum": 0},
-        pattern(rf"{_NUM}(ns|us|µs|ms|s|m|min|h)?", "'20ms', '1.5s', '200us', '2m'"),
+        pattern(rf"{_NUM}({_UNITS})?", "'20ms', '1.5s', '200us', '2m'"),
     ],
 }
 

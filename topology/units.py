@@ -69,6 +69,7 @@ _DURATION_UNITS: dict[str, Fraction] = {
     **dict.fromkeys(("m", "min", "mins"), Fraction(60)),
     **dict.fromkeys(("h", "hr", "hour", "hours"), Fraction(3600)),
 }
+DURATION_UNITS = tuple(u for u in _DURATION_UNITS if u)  # every unit name parse_duration reads
 _SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 _IEC = {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
 _RATE_RE = re.compile(r"^(?P<prefix>(?:[kmgt]i?)?)(?P<base>bits?(?:/s)?|b/s|bps|b|bytes?(?:/s)?)$")

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from topology import StackOptions, load_file
+from topology import StackOptions, load_file, load_text
 from topology.schema import json_schema
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "topology" / "examples").glob("*.yaml"))
@@ -192,3 +192,17 @@ def test_schema_accepts_forward_on_linux_nodes(check: Any) -> None:
 @pytest.mark.parametrize("text", BAD)
 def test_schema_rejects_structural_mistakes(check: Any, text: str) -> None:
     assert check(yaml.safe_load(text)) != []
+
+
+@pytest.mark.parametrize("check", validators())
+def test_the_unit_notations_the_loader_reads_are_in_the_schema(check: Any) -> None:
+    durations = ["20ms", "1.5s", "200us", "2m", "1h", "20 MS", "3", "500msec", 0.5, 30]
+    rates = ["10mbit", "512kbit", "1gbit", "100bit", "10Mbit/s", "10Mb/s", "1kibit", 64000]
+    for msl in durations:
+        text = f"name: t\nnodes:\n  h1: {{kind: host, msl: {msl}}}\n"
+        load_text(text)
+        assert check(yaml.safe_load(text)) == [], msl
+    for rate in rates:
+        text = f"name: t\nnodes:\n  h1: {{kind: host}}\nfaults:\n  - {{node: h1, rate: {rate}}}\n"
+        load_text(text)
+        assert check(yaml.safe_load(text)) == [], rate

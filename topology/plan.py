@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
+from topology.declared import DeclaredSegment, LabFile
+from topology.errors import Report
 from topology.model import (
     DEFAULT_MTU,
     IfRef,
@@ -35,8 +36,6 @@ from topology.model import (
     Node,
     StackOptions,
 )
-from topology.reader import Reader
-from topology.spec import LabSpec, SegmentSpec
 from topology.validate import min_prefix_for, what
 
 
@@ -55,60 +54,62 @@ def natural_key(name: str) -> tuple[str | int, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
 
-def plan(reader: Reader, spec: LabSpec) -> Lab | None:
+def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...]) -> Lab | None:
     """The planned lab without routes (see :mod:`topology.routes`), or None after reporting
-    why (a pool too small)."""
-    pool = spec.pool or default_pool(spec.name)
-    segments = _name_interfaces(spec.segments)
-    subnets = _plan_subnets(reader, segments, pool)
+    why (a pool too small). ``segments`` are the declared links and LANs as validated."""
+    pool = declared.pool or default_pool(declared.name)
+    ifnames = _name_interfaces(segments)
+    subnets = _plan_subnets(report, segments, pool)
     if subnets is None:
         return None
-    mtu = spec.mtu or DEFAULT_MTU
-    macs = _MacPlanner(spec.name, segments)
-    interfaces: dict[str, list[Interface]] = {n.name: [] for n in spec.nodes}
+    options = declared.defaults.stack_overrides() if declared.defaults else {}
+    mtu = (declared.defaults.mtu if declared.defaults else None) or DEFAULT_MTU
+    macs = _MacPlanner(declared.name, segments)
+    interfaces: dict[str, list[Interface]] = {name: [] for name in declared.nodes}
     links, lans = [], []
-    for seg, subnet in zip(segments, subnets, strict=True):
+    for seg, names, subnet in zip(segments, ifnames, subnets, strict=True):
         seg_mtu = seg.mtu or mtu
-        for member, address in zip(seg.members, _addresses(seg, subnet), strict=True):
-            assert member.iface is not None
-            mac = member.mac or macs.next(member.node, member.iface)
+        members = zip(seg.members, names, _addresses(seg, subnet), strict=True)
+        for member, iface, address in members:
+            mac = member.mac or macs.next(member.node, iface)
             interfaces[member.node].append(
-                Interface(member.node, member.iface, address, subnet, mac, seg_mtu, seg.name)
+                Interface(member.node, iface, address, subnet, mac, seg_mtu, seg.name)
             )
-        refs = tuple(IfRef(m.node, m.iface or "") for m in seg.members)
+        refs = tuple(IfRef(m.node, iface) for m, iface in zip(seg.members, names, strict=True))
         if seg.is_lan:
             lans.append(Lan(seg.name, refs, subnet, seg_mtu))
         else:
             links.append(Link(seg.name, refs, subnet, seg_mtu))
-    defaults = StackOptions(**dict(spec.options))
+    defaults = StackOptions(**options)
     nodes = tuple(
         Node(
-            name=n.name,
+            name=name,
             kind=n.kind,
-            stack=replace(defaults, **dict(n.options)),
-            interfaces=tuple(sorted(interfaces[n.name], key=lambda i: natural_key(i.name))),
+            stack=replace(defaults, **n.stack_overrides()),
+            interfaces=tuple(sorted(interfaces[name], key=lambda i: natural_key(i.name))),
             routes=(),
-            apps=n.apps,
-            route_mode=n.route_mode or spec.route_mode,
-            forward=n.forward,
+            apps=tuple(app for _, app in n.app_entries()),
+            route_mode=n.route_mode() or declared.routes,
+            forward=bool(n.forward),
         )
-        for n in spec.nodes
+        for name, n in declared.nodes.items()
     )
     return Lab(
-        name=spec.name,
+        name=declared.name,
         defaults=defaults,
         mtu=mtu,
         pool=pool,
-        route_mode=spec.route_mode,
+        route_mode=declared.routes,
         nodes=nodes,
         links=tuple(links),
         lans=tuple(lans),
-        faults=tuple(f.entry for f in spec.faults),
-        source=reader.file,
+        faults=tuple(f.entry for f in declared.faults),
+        source=report.file,
     )
 
 
-def _name_interfaces(segments: tuple[SegmentSpec, ...]) -> tuple[SegmentSpec, ...]:
+def _name_interfaces(segments: tuple[DeclaredSegment, ...]) -> list[list[str]]:
+    """Every member's interface name: its own, or the lowest free ethN of its node."""
     taken: dict[str, set[str]] = {}
     for seg in segments:
         for m in seg.members:
@@ -116,24 +117,26 @@ def _name_interfaces(segments: tuple[SegmentSpec, ...]) -> tuple[SegmentSpec, ..
                 taken.setdefault(m.node, set()).add(m.iface)
     out = []
     for seg in segments:
-        members = []
+        names = []
         for m in seg.members:
-            if m.iface is None:
+            name = m.iface
+            if name is None:
                 used = taken.setdefault(m.node, set())
                 n = 0
                 while f"eth{n}" in used:
                     n += 1
-                used.add(f"eth{n}")
-                m = replace(m, iface=f"eth{n}")
-            members.append(m)
-        out.append(replace(seg, members=tuple(members)))
-    return tuple(out)
+                name = f"eth{n}"
+                used.add(name)
+            names.append(name)
+        out.append(names)
+    return out
 
 
 def _plan_subnets(
-    reader: Reader, segments: tuple[SegmentSpec, ...], pool: IPv4Network
+    report: Report, segments: tuple[DeclaredSegment, ...], pool: IPv4Network
 ) -> list[IPv4Network] | None:
-    taken = [s.subnet for s in segments if s.subnet is not None]
+    taken = [(int(s.network_address), int(s.broadcast_address)) for s in _explicit(segments)]
+    cursors: dict[int, int] = {}  # prefix -> index of the first block not known to be taken
     out: list[IPv4Network] = []
     ok = True
     for seg in segments:
@@ -141,41 +144,55 @@ def _plan_subnets(
             out.append(seg.subnet)
             continue
         prefix = min(24, min_prefix_for(len(seg.members)))
-        fits = prefix >= pool.prefixlen
-        subnet = next(_free_blocks(pool, prefix, taken), None) if fits else None
+        subnet = None
+        if prefix >= pool.prefixlen:
+            subnet, cursors[prefix] = _free_block(pool, prefix, taken, cursors.get(prefix, 0))
         if subnet is None:
-            reader.error(
+            report.error(
                 seg.where,
                 f"no free /{prefix} left in the pool {pool} for {what(seg)}; "
                 "set a larger pool: or give the subnet",
             )
             ok = False
             continue
-        taken.append(subnet)
+        taken.append((int(subnet.network_address), int(subnet.broadcast_address)))
         out.append(subnet)
     return out if ok else None
 
 
-def _free_blocks(pool: IPv4Network, prefix: int, taken: list[IPv4Network]) -> Iterator[IPv4Network]:
-    for block in pool.subnets(new_prefix=prefix):
-        if pool.prefixlen < 24 and block.network_address == pool.network_address:
+def _explicit(segments: tuple[DeclaredSegment, ...]) -> list[IPv4Network]:
+    return [s.subnet for s in segments if s.subnet is not None]
+
+
+def _free_block(
+    pool: IPv4Network, prefix: int, taken: list[tuple[int, int]], start: int
+) -> tuple[IPv4Network | None, int]:
+    """The lowest block of ``pool`` of size /``prefix`` overlapping nothing taken, from
+    block ``start`` on (blocks before it are known taken: taken only grows), and where the
+    next search may start."""
+    size = 1 << (32 - prefix)
+    base, count = int(pool.network_address), pool.num_addresses // size
+    for index in range(start, count):
+        if index == 0 and pool.prefixlen < 24:
             continue  # 10.X.0.0/24 reads like "no network": start at 10.X.1.0
-        if not any(block.overlaps(t) for t in taken):
-            yield block
+        lo, hi = base + index * size, base + (index + 1) * size - 1
+        if not any(lo <= t_hi and t_lo <= hi for t_lo, t_hi in taken):
+            return IPv4Network((lo, prefix)), index + 1
+    return None, count
 
 
-def _addresses(seg: SegmentSpec, subnet: IPv4Network) -> list[IPv4Address]:
-    explicit = {m.address for m in seg.members if m.address is not None}
+def _addresses(seg: DeclaredSegment, subnet: IPv4Network) -> list[IPv4Address]:
+    explicit = {m.address.address for m in seg.members if m.address is not None}
     candidates = (
         a for a in subnet.hosts() if a != subnet.network_address + 1 and a not in explicit
     )
-    return [m.address if m.address is not None else next(candidates) for m in seg.members]
+    return [m.address.address if m.address is not None else next(candidates) for m in seg.members]
 
 
 class _MacPlanner:
     """Deterministic MACs that avoid explicit ones and each other."""
 
-    def __init__(self, lab: str, segments: tuple[SegmentSpec, ...]) -> None:
+    def __init__(self, lab: str, segments: tuple[DeclaredSegment, ...]) -> None:
         self.lab = lab
         self.used = {m.mac for s in segments for m in s.members if m.mac is not None}
 

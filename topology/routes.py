@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
+from topology.declared import RouteFile
 from topology.model import Interface, Lab, Node, Route, RouteMode, Segment
-from topology.spec import RouteSpec
 
 DEFAULT = IPv4Network("0.0.0.0/0")
 
@@ -58,7 +58,7 @@ class _Graph:
         return dist
 
 
-def compute_routes(lab: Lab, explicit: Mapping[str, Sequence[RouteSpec]]) -> Lab:
+def compute_routes(lab: Lab, explicit: Mapping[str, Sequence[RouteFile]]) -> Lab:
     """The lab with every node's static routes: computed, explicit or none by its mode."""
     graph = _Graph(lab)
     auto: dict[str, list[Route]] = {n.name: [] for n in lab.nodes}
@@ -110,7 +110,7 @@ def _host_routes(
     return out
 
 
-def _explicit(node: Node, spec: RouteSpec) -> Route:
+def _explicit(node: Node, spec: RouteFile) -> Route:
     iface = next(i for i in node.interfaces if spec.via in i.network)
     return Route(spec.dst, spec.via, spec.dev or iface.name, RouteMode.STATIC)
 

@@ -1,9 +1,13 @@
-"""Cross-reference checks on the declared lab, before planning: unknown nodes, interfaces
-used twice, duplicate names, subnets (size, overlap) and explicit addresses and MACs.
+"""Cross-reference checks on the declared lab (:class:`~topology.declared.LabFile`), before
+planning: unknown nodes, interfaces used twice, duplicate names, subnets (size, overlap),
+explicit addresses and MACs, apps sharing a port, ``forward`` on a node that is not linux,
+fault targets.
 
-:func:`check_declared` returns the spec with each segment's subnet filled in when it follows
-from an explicit ``address: a.b.c.d/len``; :func:`check_planned` checks what can only be
-checked on the planned lab (explicit routes' next hops, fault targets).
+They run also on the valid parts of a file with structural errors (see
+:mod:`topology.diagnose`), so one pass reports both kinds. :func:`check_declared` returns the
+links and LANs with each subnet filled in when it follows from an explicit
+``address: a.b.c.d/len``; :func:`check_planned` checks what can only be checked on the
+planned lab (explicit routes' next hops, fault interfaces).
 """
 
 from __future__ import annotations
@@ -12,13 +16,12 @@ import math
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
-from topology.errors import did_you_mean
-from topology.model import Lab, TargetKind
-from topology.reader import Reader, Where
-from topology.spec import EndpointSpec, LabSpec, SegmentSpec
+from topology.declared import DeclaredSegment, EndpointFile, LabFile
+from topology.errors import Report, Where, did_you_mean
+from topology.model import AppSpec, Lab, NodeKind, TargetKind
 
 
-def what(segment: SegmentSpec) -> str:
+def what(segment: DeclaredSegment) -> str:
     return f"LAN {segment.name}" if segment.is_lan else f"link {segment.name}"
 
 
@@ -27,23 +30,50 @@ def min_prefix_for(members: int) -> int:
     return 32 - math.ceil(math.log2(members + 3))
 
 
-def check_declared(reader: Reader, spec: LabSpec) -> LabSpec:
-    _check_names(reader, spec)
-    _check_members(reader, spec)
-    segments = tuple(_check_subnet(reader, seg) for seg in spec.segments)
-    _check_overlaps(reader, segments)
-    _check_unique_addresses(reader, segments)
-    _check_unique_macs(reader, segments)
-    _check_fault_targets(reader, spec)
-    return replace(spec, segments=segments)
+def check_declared(report: Report, lab: LabFile) -> tuple[DeclaredSegment, ...]:
+    """Report what the structure cannot say; return the links and LANs, each with its
+    subnet when an address written with /len implies it."""
+    _check_nodes(report, lab)
+    segments = lab.segments()
+    _check_names(report, segments)
+    _check_members(report, lab, segments)
+    segments = tuple(_check_subnet(report, seg) for seg in segments)
+    _check_overlaps(report, segments)
+    _check_unique_addresses(report, segments)
+    _check_unique_macs(report, segments)
+    _check_fault_targets(report, lab)
+    return segments
 
 
-def _check_names(reader: Reader, spec: LabSpec) -> None:
-    seen: dict[str, SegmentSpec] = {}
-    for seg in spec.segments:
+def _check_nodes(report: Report, lab: LabFile) -> None:
+    for name, node in lab.nodes.items():
+        if node.forward is not None and node.kind is not NodeKind.LINUX:
+            hint = "a router node always forwards"
+            if node.kind is not NodeKind.ROUTER:
+                hint = "use kind: router for our router or kind: linux for a Linux-kernel router"
+            report.error(
+                node.where("forward"),
+                f"forward applies to linux nodes only; {name} is a {node.kind.value} node ({hint})",
+                at_key=True,
+            )
+        apps: list[AppSpec] = []
+        for key, app in node.app_entries():
+            port = (app.port, app.kind.transport)
+            clash = next((a for a in apps if (a.port, a.kind.transport) == port), None)
+            if clash is not None:
+                report.error(
+                    node.where(key), f"{app} uses {app.kind.transport} port {app.port} like {clash}"
+                )
+                continue
+            apps.append(app)
+
+
+def _check_names(report: Report, segments: tuple[DeclaredSegment, ...]) -> None:
+    seen: dict[str, DeclaredSegment] = {}
+    for seg in segments:
         if seg.name in seen:
             first = seen[seg.name]
-            reader.error(
+            report.error(
                 seg.where,
                 f"duplicate network name {seg.name!r} (also {what(first)} at line "
                 f"{first.where.pos.line}); links and LANs share one namespace",
@@ -51,23 +81,23 @@ def _check_names(reader: Reader, spec: LabSpec) -> None:
         seen.setdefault(seg.name, seg)
 
 
-def _check_members(reader: Reader, spec: LabSpec) -> None:
-    known = sorted(spec.declared_nodes)
-    used: dict[tuple[str, str], tuple[SegmentSpec, Where]] = {}
-    for seg in spec.segments:
+def _check_members(report: Report, lab: LabFile, segments: tuple[DeclaredSegment, ...]) -> None:
+    known = sorted(lab.written_nodes)
+    used: dict[tuple[str, str], tuple[DeclaredSegment, Where]] = {}
+    for seg in segments:
         on_segment: set[str] = set()
         for member in seg.members:
-            if member.node not in spec.declared_nodes:
-                reader.error(
-                    member.where,
+            if member.node not in lab.written_nodes:
+                report.error(
+                    member.where(),
                     f"unknown node {member.node!r} in {what(seg)}",
                     allowed=known,
                     suggestion=did_you_mean(member.node, known),
                 )
                 continue
             if member.node in on_segment:
-                reader.error(
-                    member.where,
+                report.error(
+                    member.where(),
                     f"node {member.node!r} is on {what(seg)} twice; Docker connects a container "
                     "to a network once",
                 )
@@ -77,85 +107,86 @@ def _check_members(reader: Reader, spec: LabSpec) -> None:
             key = (member.node, member.iface)
             if key in used:
                 other, where = used[key]
-                reader.error(
-                    member.where,
+                report.error(
+                    member.where(),
                     f"interface {member.node}:{member.iface} is already used by {what(other)} "
                     f"(line {where.pos.line})",
                 )
             else:
-                used[key] = (seg, member.where)
+                used[key] = (seg, member.where())
 
 
-def _check_subnet(reader: Reader, seg: SegmentSpec) -> SegmentSpec:
+def _check_subnet(report: Report, seg: DeclaredSegment) -> DeclaredSegment:
     subnet, subnet_where = seg.subnet, seg.subnet_where
     for member in seg.members:
-        if member.address is None or member.prefixlen is None:
+        if member.address is None or member.address.prefixlen is None:
             continue
-        assert member.address_where is not None
-        declared = IPv4Network((member.address, member.prefixlen), strict=False)
+        address, prefixlen = member.address.address, member.address.prefixlen
+        declared = IPv4Network((address, prefixlen), strict=False)
         if subnet is None:
-            subnet, subnet_where = declared, member.address_where
+            subnet, subnet_where = declared, member.where("address")
         elif declared != subnet:
-            reader.error(
-                member.address_where,
-                f"address {member.address}/{member.prefixlen} is not in {what(seg)}'s subnet "
-                f"{subnet}",
+            report.error(
+                member.where("address"),
+                f"address {address}/{prefixlen} is not in {what(seg)}'s subnet {subnet}",
             )
             return replace(seg, subnet=None)
     if subnet is None:
         for member in seg.members:
-            if member.address is not None and member.address_where is not None:
-                reader.error(
-                    member.address_where,
-                    f"address {member.address} has no prefix length and {what(seg)} has no "
-                    f"subnet; write it as {member.address}/24 or give the subnet",
+            if member.address is not None:
+                address = member.address.address
+                report.error(
+                    member.where("address"),
+                    f"address {address} has no prefix length and {what(seg)} has no "
+                    f"subnet; write it as {address}/24 or give the subnet",
                 )
         return seg
     assert subnet_where is not None
     needed = len(seg.members)
     if subnet.prefixlen > min_prefix_for(needed):
-        reader.error(
+        report.error(
             subnet_where,
             f"subnet {subnet} is too small for {what(seg)}: {needed} members plus Docker's "
             f"gateway need /{min_prefix_for(needed)} or larger",
         )
         return replace(seg, subnet=None)
-    ok = all(_check_address(reader, seg, subnet, m) for m in seg.members)
+    ok = all(_check_address(report, seg, subnet, m) for m in seg.members)
     return (
         replace(seg, subnet=subnet, subnet_where=subnet_where) if ok else replace(seg, subnet=None)
     )
 
 
-def _check_address(reader: Reader, seg: SegmentSpec, subnet: IPv4Network, m: EndpointSpec) -> bool:
-    if m.address is None or m.address_where is None:
+def _check_address(
+    report: Report, seg: DeclaredSegment, subnet: IPv4Network, m: EndpointFile
+) -> bool:
+    if m.address is None:
         return True
-    problem = None
-    if m.address not in subnet:
-        problem = f"address {m.address} is outside {what(seg)}'s subnet {subnet}"
-    elif m.address == subnet.network_address:
-        problem = f"address {m.address} is the network address of {subnet}"
-    elif m.address == subnet.broadcast_address:
-        problem = f"address {m.address} is the broadcast address of {subnet}"
-    elif m.address == subnet.network_address + 1:
+    address, problem = m.address.address, None
+    if address not in subnet:
+        problem = f"address {address} is outside {what(seg)}'s subnet {subnet}"
+    elif address == subnet.network_address:
+        problem = f"address {address} is the network address of {subnet}"
+    elif address == subnet.broadcast_address:
+        problem = f"address {address} is the broadcast address of {subnet}"
+    elif address == subnet.network_address + 1:
         problem = (
-            f"address {m.address} is the first host of {subnet}, which Docker's bridge "
-            "gateway takes"
+            f"address {address} is the first host of {subnet}, which Docker's bridge gateway takes"
         )
     if problem:
         first_free = subnet.network_address + 2
-        reader.error(m.address_where, problem, suggestion=str(first_free))
+        report.error(m.where("address"), problem, suggestion=str(first_free))
     return problem is None
 
 
-def _check_overlaps(reader: Reader, segments: tuple[SegmentSpec, ...]) -> None:
-    seen: list[SegmentSpec] = []
+def _check_overlaps(report: Report, segments: tuple[DeclaredSegment, ...]) -> None:
+    seen: list[DeclaredSegment] = []
     for seg in segments:
         if seg.subnet is None:
             continue
         for other in seen:
             assert other.subnet is not None and seg.subnet_where is not None
             if seg.subnet.overlaps(other.subnet):
-                reader.error(
+                report.error(
                     seg.subnet_where,
                     f"subnet {seg.subnet} overlaps {other.subnet} of {what(other)} "
                     f"(line {other.where.pos.line})",
@@ -164,33 +195,34 @@ def _check_overlaps(reader: Reader, segments: tuple[SegmentSpec, ...]) -> None:
         seen.append(seg)
 
 
-def _check_unique_addresses(reader: Reader, segments: tuple[SegmentSpec, ...]) -> None:
-    seen: dict[IPv4Address, EndpointSpec] = {}
+def _check_unique_addresses(report: Report, segments: tuple[DeclaredSegment, ...]) -> None:
+    seen: dict[IPv4Address, EndpointFile] = {}
     for seg in segments:
         for m in seg.members:
-            if m.address is None or m.address_where is None:
+            if m.address is None:
                 continue
-            if m.address in seen:
-                first = seen[m.address]
-                reader.error(
-                    m.address_where,
-                    f"duplicate address {m.address} (also {first.node} at line "
-                    f"{first.where.pos.line})",
+            address = m.address.address
+            if address in seen:
+                first = seen[address]
+                report.error(
+                    m.where("address"),
+                    f"duplicate address {address} (also {first.node} at line "
+                    f"{first.where().pos.line})",
                 )
-            seen.setdefault(m.address, m)
+            seen.setdefault(address, m)
 
 
-def _check_unique_macs(reader: Reader, segments: tuple[SegmentSpec, ...]) -> None:
-    seen: dict[bytes, EndpointSpec] = {}
+def _check_unique_macs(report: Report, segments: tuple[DeclaredSegment, ...]) -> None:
+    seen: dict[bytes, EndpointFile] = {}
     for seg in segments:
         for m in seg.members:
-            if m.mac is None or m.mac_where is None:
+            if m.mac is None:
                 continue
             if m.mac in seen:
                 first = seen[m.mac]
-                reader.error(
-                    m.mac_where,
-                    f"duplicate MAC (also {first.node} at line {first.where.pos.line})",
+                report.error(
+                    m.where("mac"),
+                    f"duplicate MAC (also {first.node} at line {first.where().pos.line})",
                 )
             seen.setdefault(m.mac, m)
 
@@ -198,72 +230,72 @@ def _check_unique_macs(reader: Reader, segments: tuple[SegmentSpec, ...]) -> Non
 # -- after planning --------------------------------------------------------------------------
 
 
-def check_planned(reader: Reader, spec: LabSpec, lab: Lab) -> None:
-    _check_static_routes(reader, spec, lab)
-    _check_fault_interfaces(reader, spec, lab)
+def check_planned(report: Report, declared: LabFile, lab: Lab) -> None:
+    _check_static_routes(report, declared, lab)
+    _check_fault_interfaces(report, declared, lab)
 
 
-def _check_static_routes(reader: Reader, spec: LabSpec, lab: Lab) -> None:
-    for node_spec in spec.nodes:
-        node = lab.node(node_spec.name)
-        for route in node_spec.routes:
+def _check_static_routes(report: Report, declared: LabFile, lab: Lab) -> None:
+    for name, node_file in declared.nodes.items():
+        node = lab.node(name)
+        for route in node_file.static_routes():
             on_link = [i for i in node.interfaces if route.via in i.network]
             names = [i.name for i in node.interfaces]
             if route.dev is not None and route.dev not in names:
-                reader.error(
-                    route.where,
+                report.error(
+                    route.where(),
                     f"{node.name} has no interface {route.dev!r}",
                     allowed=names,
                     suggestion=did_you_mean(route.dev, names),
                 )
             elif not on_link:
                 nets = [f"{i.name} {i.network}" for i in node.interfaces]
-                reader.error(
-                    route.where,
+                report.error(
+                    route.where(),
                     f"next hop {route.via} is not on a subnet connected to {node.name}",
                     allowed=nets,
                 )
             elif any(i.address == route.via for i in node.interfaces):
-                reader.error(route.where, f"next hop {route.via} is {node.name}'s own address")
+                report.error(route.where(), f"next hop {route.via} is {node.name}'s own address")
             elif route.dev is not None and route.dev != on_link[0].name:
-                reader.error(
-                    route.where,
+                report.error(
+                    route.where(),
                     f"next hop {route.via} is on {on_link[0].name}, not {route.dev}",
                 )
 
 
-def _check_fault_interfaces(reader: Reader, spec: LabSpec, lab: Lab) -> None:
+def _check_fault_interfaces(report: Report, declared: LabFile, lab: Lab) -> None:
     """Endpoint faults name interfaces, which all have names only once planned."""
-    for fault in spec.faults:
+    for fault in declared.faults:
         target = fault.entry.target
         if target.kind is not TargetKind.ENDPOINT or target.node is None:
             continue
         ifaces = [i.name for i in lab.node(target.node).interfaces]
         if target.iface not in ifaces:
-            reader.error(
-                fault.target_where,
+            report.error(
+                fault.where(fault.target_key),
                 f"{target.node} has no interface {target.iface!r}",
                 allowed=ifaces,
                 suggestion=did_you_mean(target.iface or "", ifaces),
             )
 
 
-def _check_fault_targets(reader: Reader, spec: LabSpec) -> None:
-    nodes = sorted(spec.declared_nodes)
-    nets = [s.name for s in spec.segments]
-    for fault in spec.faults:
-        target, where = fault.entry.target, fault.target_where
+def _check_fault_targets(report: Report, lab: LabFile) -> None:
+    nodes = sorted(lab.written_nodes)
+    nets = sorted(lab.written_networks)
+    for fault in lab.faults:
+        target, where = fault.entry.target, fault.where(fault.target_key)
         names = [target.node] if target.node else [n for g in target.groups for n in g]
         for name in names:
-            if name is not None and name not in nodes:
+            if name is not None and name not in lab.written_nodes:
                 suggestion = did_you_mean(name, nodes)
-                reader.error(where, f"unknown node {name!r}", allowed=nodes, suggestion=suggestion)
-        if target.kind is TargetKind.LINK and target.link not in nets:
-            reader.error(
+                report.error(where, f"unknown node {name!r}", allowed=nodes, suggestion=suggestion)
+        if target.kind is TargetKind.LINK and target.link not in lab.written_networks:
+            report.error(
                 where,
                 f"unknown link or LAN {target.link!r}",
                 allowed=nets,
                 suggestion=did_you_mean(target.link or "", nets),
             )
         if target.kind is TargetKind.PARTITION and len(names) != len(set(names)):
-            reader.error(where, "a node appears in more than one partition group")
+            report.error(where, "a node appears in more than one partition group")

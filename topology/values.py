@@ -1,150 +1,202 @@
-"""Parsers for the scalar notations used in topology files (addresses, prefixes, MACs,
-durations, rates, probabilities). Each returns the value or records a diagnostic and
-returns None."""
+"""Parsers for the scalar notations of topology files: names, addresses, prefixes, MACs,
+integers, booleans, choices, and (through :mod:`topology.units`, the one unit parser)
+durations, rates and probabilities.
+
+Each takes the value as YAML gave it and returns it parsed, or raises :class:`Problem`
+with the message a person reads; :mod:`topology.fields` turns that into a pydantic error,
+which :mod:`topology.diagnose` places at the value's line and column.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from ipaddress import AddressValueError, IPv4Address, IPv4Network
+from typing import Any, TypeVar
 
-from topology.reader import Reader, Val
+from topology import units
+from topology.errors import did_you_mean
+from topology.units import UnitError, echo, kind_of
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 IFACE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 NAME_RULE = "a letter, then letters, digits, '_' or '-' (at most 32)"
 IFACE_RULE = "a letter, then letters, digits, '_', '.' or '-' (at most 15, like Linux)"
 
-_DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(us|ms|s|m)?\s*$")
-_DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, None: 1.0}
-_RATE_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(bit|kbit|mbit|gbit)?\s*$", re.IGNORECASE)
-_RATE_UNITS = {"bit": 1, "kbit": 1_000, "mbit": 1_000_000, "gbit": 1_000_000_000, None: 1}
+E = TypeVar("E", bound=StrEnum)
 
 
-def name(reader: Reader, val: Val, what: str) -> str | None:
-    text = reader.string(val)
-    if text is None:
-        return None
-    if not NAME_RE.match(text):
-        reader.error(val.where, f"bad {what} {text!r}: expected {NAME_RULE}")
-        return None
+class Problem(ValueError):
+    """A value that is not what the file should say there. ``at`` points below the value
+    (a key of a mapping the check looked into); ``at_key`` points at the key, not the value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        allowed: Sequence[str] = (),
+        suggestion: str | None = None,
+        at: tuple[str | int, ...] = (),
+        at_key: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.allowed = tuple(allowed)
+        self.suggestion = suggestion
+        self.at = at
+        self.at_key = at_key
+
+
+def expected(what: str, value: object) -> Problem:
+    return Problem(f"expected {what}, got {kind_of(value)}")
+
+
+@dataclass(frozen=True, slots=True)
+class HostAddress:
+    """An interface address as written: ``10.0.0.1`` or ``10.0.0.1/24``."""
+
+    address: IPv4Address
+    prefixlen: int | None
+
+
+def string(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise expected("a string", value)
+
+
+def boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise expected("a boolean (true or false)", value)
+
+
+def integer(value: object, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise expected("an integer", value)
+    _in_range(value, lo, hi)
+    return value
+
+
+def _in_range(value: float, lo: float, hi: float | None) -> None:
+    if value < lo or (hi is not None and value > hi):
+        bounds = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise Problem(f"{value} is out of range; allowed: {bounds}")
+
+
+def choice(value: object, what: str, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str):
+        raise Problem(expected(f"a {what}", value).message, allowed=allowed)
+    text = value
+    if text not in allowed:
+        raise Problem(
+            f"unknown {what} {echo(text)}", allowed=allowed, suggestion=did_you_mean(text, allowed)
+        )
     return text
 
 
-def check_name(reader: Reader, val: Val, text: str, what: str, *, iface: bool = False) -> bool:
-    pattern, rule = (IFACE_RE, IFACE_RULE) if iface else (NAME_RE, NAME_RULE)
-    if pattern.match(text):
-        return True
-    reader.error(val.where, f"bad {what} {text!r}: expected {rule}")
-    return False
+def enum_choice(value: object, what: str, kind: type[E], allowed: Sequence[str] = ()) -> E:
+    return kind(choice(value, what, allowed or [k.value for k in kind]))
 
 
-def address(reader: Reader, val: Val, text: str) -> tuple[IPv4Address, int | None] | None:
-    """'10.0.0.1' or '10.0.0.1/24' -> (address, prefix length or None)."""
+def name(value: object, what: str) -> str:
+    text = string(value)
+    if not NAME_RE.match(text):
+        raise Problem(f"bad {what} {echo(text)}: expected {NAME_RULE}")
+    return text
+
+
+def iface_name(value: object) -> str:
+    text = string(value)
+    if not IFACE_RE.match(text):
+        raise Problem(f"bad interface name {echo(text)}: expected {IFACE_RULE}")
+    return text
+
+
+def address(value: object) -> HostAddress:
+    """'10.0.0.1' or '10.0.0.1/24'."""
+    text = string(value)
     addr_text, slash, plen_text = text.partition("/")
     try:
         addr = IPv4Address(addr_text.strip())
     except AddressValueError:
-        reader.error(val.where, f"invalid IPv4 address {text!r}")
-        return None
-    if not slash:
-        return addr, None
-    plen = _prefixlen(reader, val, text, plen_text)
-    return None if plen is None else (addr, plen)
+        raise Problem(f"invalid IPv4 address {echo(text)}") from None
+    return HostAddress(addr, _prefixlen(text, plen_text) if slash else None)
 
 
-def network(reader: Reader, val: Val) -> IPv4Network | None:
-    """'10.0.0.0/24' (also 'default' = 0.0.0.0/0); host bits must be zero."""
-    text = reader.string(val)
-    if text is None:
-        return None
-    if text == "default":
+def host(value: object, what: str) -> IPv4Address:
+    """A plain address (no /len), e.g. a route's next hop."""
+    parsed = address(value)
+    if parsed.prefixlen is not None:
+        raise Problem(f"{what} {echo(value)} is an address, not a prefix")
+    return parsed.address
+
+
+def network(value: object, *, default: bool = False) -> IPv4Network:
+    """'10.0.0.0/24' (and 'default' = 0.0.0.0/0 when ``default``); host bits must be zero."""
+    text = string(value)
+    if default and text == "default":
         return IPv4Network("0.0.0.0/0")
     addr_text, slash, plen_text = text.partition("/")
     if not slash:
-        reader.error(val.where, f"bad prefix {text!r}: expected address/length like 10.0.0.0/24")
-        return None
+        raise Problem(f"bad prefix {echo(text)}: expected address/length like 10.0.0.0/24")
     try:
         base = IPv4Address(addr_text.strip())
     except AddressValueError:
-        reader.error(val.where, f"bad prefix {text!r}: invalid IPv4 address {addr_text!r}")
-        return None
-    plen = _prefixlen(reader, val, text, plen_text)
-    if plen is None:
-        return None
+        raise Problem(f"bad prefix {echo(text)}: invalid IPv4 address {echo(addr_text)}") from None
+    plen = _prefixlen(text, plen_text)
     try:
         return IPv4Network((base, plen))
     except ValueError:
         fixed = IPv4Network((base, plen), strict=False)
-        reader.error(val.where, f"bad prefix {text!r}: host bits set", suggestion=str(fixed))
-        return None
+        raise Problem(f"bad prefix {echo(text)}: host bits set", suggestion=str(fixed)) from None
 
 
-def _prefixlen(reader: Reader, val: Val, text: str, plen_text: str) -> int | None:
-    if not plen_text.strip().isdigit() or int(plen_text) > 32:
-        reader.error(val.where, f"bad prefix length in {text!r}; allowed: /0../32")
-        return None
+def _prefixlen(text: str, plen_text: str) -> int:
+    if not plen_text.strip().isdigit() or len(plen_text) > 3 or int(plen_text) > 32:
+        raise Problem(f"bad prefix length in {echo(text)}; allowed: /0../32")
     return int(plen_text)
 
 
-def mac(reader: Reader, val: Val) -> bytes | None:
-    text = reader.string(val)
-    if text is None:
-        return None
+def mac(value: object) -> bytes:
+    text = string(value)
     parts = text.replace("-", ":").split(":")
     if len(parts) != 6 or not all(re.fullmatch(r"[0-9A-Fa-f]{2}", p) for p in parts):
-        reader.error(val.where, f"bad MAC {text!r}: expected six hex pairs like 02:00:00:00:00:01")
-        return None
-    value = bytes(int(p, 16) for p in parts)
-    if value[0] & 1:
-        reader.error(val.where, f"bad MAC {text!r}: a multicast address cannot be an interface's")
-        return None
-    return value
+        raise Problem(f"bad MAC {echo(text)}: expected six hex pairs like 02:00:00:00:00:01")
+    parsed = bytes(int(p, 16) for p in parts)
+    if parsed[0] & 1:
+        raise Problem(f"bad MAC {echo(text)}: a multicast address cannot be an interface's")
+    return parsed
 
 
-def duration(reader: Reader, val: Val) -> float | None:
+# -- people's units (topology.units is the one parser) ----------------------------------------
+
+
+def _unit(parse: Any, value: object) -> Any:
+    try:
+        return parse(value)
+    except UnitError as exc:
+        raise Problem(exc.problem, allowed=exc.notations) from None
+
+
+def duration(value: object, lo: float = 0.0, *, positive: bool = False) -> float:
     """Seconds as a number, or a string with a unit: '50ms', '1.5s', '200us', '2m'."""
-    value = val.value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return reader.number(val, 0.0)
-    if isinstance(value, str):
-        m = _DURATION_RE.match(value)
-        if m:
-            return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        reader.error(val.where, f"bad duration {value!r}", allowed=("seconds", "'50ms'", "'2s'"))
-        return None
-    reader.wrong_type(val, "a duration (seconds, or a string like '50ms')")
-    return None
+    seconds: float = _unit(units.parse_duration, value)
+    if positive and seconds <= 0:
+        raise Problem(f"must be longer than zero, got {echo(value)}")
+    _in_range(seconds, lo, None)
+    return seconds
 
 
-def probability(reader: Reader, val: Val) -> float | None:
+def probability(value: object) -> float:
     """0..1, or a percentage string like '5%'."""
-    value = val.value
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            pct = float(value.strip()[:-1])
-        except ValueError:
-            pct = -1.0
-        if 0.0 <= pct <= 100.0:
-            return pct / 100.0
-        reader.error(val.where, f"bad percentage {value!r}; allowed: 0%..100%")
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return reader.number(val, 0.0, 1.0)
-    reader.wrong_type(val, "a probability (0..1 or a string like '5%')")
-    return None
+    fraction: float = _unit(units.parse_probability, value)
+    return fraction
 
 
-def rate(reader: Reader, val: Val) -> int | None:
-    """Bits per second as an integer, or tc notation: '10mbit', '512kbit', '1gbit'."""
-    value = val.value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return reader.integer(val, 1)
-    if isinstance(value, str):
-        m = _RATE_RE.match(value)
-        if m and float(m.group(1)) > 0:
-            unit = m.group(2).lower() if m.group(2) else None
-            return int(float(m.group(1)) * _RATE_UNITS[unit])
-        reader.error(val.where, f"bad rate {value!r}", allowed=("bits/s", "'10mbit'", "'1gbit'"))
-        return None
-    reader.wrong_type(val, "a rate (bits/s, or a string like '10mbit')")
-    return None
+def rate(value: object) -> float:
+    """Bits per second as a number, or tc notation: '10mbit', '512kbit', '1gbit'."""
+    bits: float = _unit(units.parse_rate, value)
+    return bits

@@ -478,3 +478,110 @@ def test_forward_on_a_wrong_kind_and_a_wrong_type_are_both_reported() -> None:
     assert [(d.line, d.path) for d in found] == [(3, "nodes.h.forward"), (4, "nodes.lx.forward")]
     assert "linux nodes only" in found[0].message and "kind: linux" in found[0].message
     assert found[1].message == "expected a boolean (true or false), got an integer"
+
+
+def test_short_forms_stay_valid() -> None:
+    lab = load_text(
+        "name: s\nnodes:\n"
+        "  a: {kind: host, apps: [http-server:8080, echo, {app: sink}], routes: none}\n"
+        "  b: {kind: router, apps: {echo: [7, 7007], udp-echo: null}}\n"
+        "  c:\n    kind: host\n    routes:\n      - {dst: default, via: 10.9.2.2}\n"
+        "links:\n"
+        "  - endpoints: [a, b:eth3]\n"
+        "  - endpoints: [{node: b, iface: eth1, address: 10.9.2.2/24}, c]\n"
+        "lans:\n  l: {members: [a:eth7, {node: b}]}\n"
+        "faults:\n"
+        "  - {endpoint: a:eth0, at: 1.5, duration: 2m, loss: 0.5%}\n"
+        "  - {link: l, at: '3', delay: 200us}\n"
+        "  - {node: c, action: pause}\n"
+        "  - {partition: [[a], [c]], duration: 500ms}\n"
+    )
+    a, b, c = (lab.node(n) for n in "abc")
+    assert [str(x) for x in a.apps] == ["http-server:8080", "echo:7", "sink:5001"]
+    assert [str(x) for x in b.apps] == ["echo:7", "echo:7007", "udp-echo:7"]
+    assert [i.name for i in b.interfaces] == ["eth0", "eth1", "eth3"]
+    assert [i.name for i in a.interfaces] == ["eth0", "eth7"]
+    assert a.routes == () and str(c.routes[0].via) == "10.9.2.2"
+    assert [(f.at, f.duration) for f in lab.faults] == [
+        (1.5, 120.0), (3.0, None), (0.0, None), (0.0, 0.5)
+    ]  # fmt: skip
+    assert lab.faults[0].effects.loss == 0.005 and lab.faults[1].effects.delay == 0.0002
+
+
+@pytest.mark.parametrize(
+    ("snippet", "path", "noun"),
+    [
+        ("lnks: []", "lnks", "key"),
+        ("defaults: {mtu: 1500, sak: true}", "defaults.sak", "defaults key"),
+        ("links:\n  - {endpoints: [h1, r1], mut: 1400}", "links[0].mut", "link key"),
+        ("links:\n  - endpoints: [h1, {nod: r1}]", "links[0].endpoints[1].nod", "endpoint key"),
+        ("lans:\n  l: {members: [h1], subnt: 10.0.0.0/24}", "lans.l.subnt", "LAN key"),
+        ("faults:\n  - {node: h1, los: 1}", "faults[0].los", "fault key"),
+    ],
+)
+def test_unknown_keys_name_their_place_and_the_keys_allowed_there(
+    snippet: str, path: str, noun: str
+) -> None:
+    found = diagnostics(BASE + snippet + "\n")
+    d = next(d for d in found if d.path == path)
+    key = path.rsplit(".", 1)[-1]
+    assert d.message == f"unknown {noun} {key!r}"
+    assert (d.line, d.column) == pos_of(BASE + snippet + "\n", key + ":")
+    assert d.allowed and d.suggestion in d.allowed
+
+
+def test_node_routes_and_apps_errors_point_into_either_form() -> None:
+    found = diagnostics(
+        "name: t\nnodes:\n"
+        "  h1: {kind: host, apps: {echo: [7, 70000]}}\n"
+        "  h2: {kind: host, routes: [{dst: default, via: 10.0.0.1/24}]}\n"
+        "  h3: {kind: host, routes: static}\n"
+    )
+    assert [(d.line, d.path, d.message) for d in found] == [
+        (3, "nodes.h1.apps.echo[1]", "70000 is out of range; allowed: 1..65535"),
+        (4, "nodes.h2.routes[0].via", "via '10.0.0.1/24' is an address, not a prefix"),
+        (5, "nodes.h3.routes", "unknown routes mode 'static'"),
+    ]
+    assert found[2].allowed == ("auto", "none")
+
+
+def test_structure_and_references_are_reported_in_one_pass() -> None:
+    text = (
+        "name: t\n"
+        "nodes:\n"
+        "  h1: {kind: host, apps: [echo, echo]}\n"  # a clash (a check after the structure)
+        "  r1: {kind: router, ttl: 300}\n"  # structure
+        "  lx: {kind: host, forward: true}\n"  # a check after the structure
+        "links:\n"
+        "  - endpoints: [h1, r2]\n"  # reference
+        "  - {endpoints: [h1, r1], subnet: 10.0.0.0/33}\n"  # structure
+        "lans:\n  office: {members: [h1, lx, ghost]}\n"  # reference
+        "faults:\n  - {link: office, loss: 150%}\n  - {node: r3, loss: 1%}\n"
+    )
+    assert [(d.line, d.path) for d in diagnostics(text)] == [
+        (3, "nodes.h1.apps[1]"),
+        (4, "nodes.r1.ttl"),
+        (5, "nodes.lx.forward"),
+        (7, "links[0].endpoints[1]"),
+        (8, "links[1].subnet"),
+        (10, "lans.office.members[2]"),
+        (12, "faults[0].loss"),
+        (13, "faults[1].node"),
+    ]
+
+
+def test_null_is_refused_where_a_value_is_expected() -> None:
+    (d,) = diagnostics(BASE + "links:\n  - {endpoints: [h1, r1], mtu: null}\n")
+    assert (d.path, d.message) == ("links[0].mtu", "expected an integer, got nothing (null)")
+
+
+def test_an_internal_error_is_still_a_topology_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import topology.loader
+
+    def broken(*args: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(topology.loader, "check_declared", broken)
+    (d,) = diagnostics(BASE)
+    assert d.message == "internal error while loading (KeyError); please report it"
+    assert (d.line, d.column) == (1, 1)

@@ -1,26 +1,29 @@
-"""The exported JSON Schema: well-formed, accepts every example, rejects what the loader
-rejects structurally. Checked with a small validator for the subset the schema uses, and
-with the `jsonschema` package too when it is installed."""
+"""The exported JSON Schema (generated from the pydantic models that validate the file):
+well-formed, described, accepts every example and the README's sample, rejects what the
+loader rejects structurally. Checked with the `jsonschema` package and with a small
+validator for the subset the schema uses (so the subset stays small)."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
-from topology import StackOptions, load_file
+from topology import StackOptions, load_file, load_text
 from topology.schema import json_schema
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "topology" / "examples").glob("*.yaml"))
+README = Path(__file__).resolve().parents[2] / "topology" / "README.md"
 KEYWORDS = {
-    "$schema", "$id", "$ref", "$defs", "title", "description", "type", "properties",
+    "$schema", "$id", "$ref", "$defs", "title", "description", "default", "type", "properties",
     "additionalProperties", "required", "propertyNames", "minProperties", "items", "minItems",
-    "maxItems", "enum", "const", "pattern", "minimum", "maximum", "anyOf", "oneOf", "if", "then",
+    "maxItems", "enum", "const", "pattern", "minimum", "exclusiveMinimum", "maximum", "anyOf",
+    "oneOf", "if", "then",
 }  # fmt: skip
 TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -52,6 +55,8 @@ def errors(schema: dict[str, Any], value: Any, root: dict[str, Any], path: str =
     if TYPES["number"](value):
         if "minimum" in schema and value < schema["minimum"]:
             out.append(f"{path}: below minimum")
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            out.append(f"{path}: not above the exclusive minimum")
         if "maximum" in schema and value > schema["maximum"]:
             out.append(f"{path}: above maximum")
     if isinstance(value, list):
@@ -101,31 +106,40 @@ def used_keywords(schema: Any) -> set[str]:
 
 
 def validators() -> list[Any]:
-    """(name, function(value) -> error list) for the mini validator and jsonschema."""
+    """(name, function(value) -> error list) for jsonschema and the mini validator."""
     schema = json_schema()
-    out: list[Any] = [pytest.param(lambda v: errors(schema, v, schema), id="mini")]
-    try:
-        jsonschema = importlib.import_module("jsonschema")
-    except ImportError:
-        return out
     checker = jsonschema.Draft202012Validator(schema)
-    out.append(pytest.param(lambda v: [e.message for e in checker.iter_errors(v)], id="jsonschema"))
-    return out
+    return [
+        pytest.param(lambda v: [e.message for e in checker.iter_errors(v)], id="jsonschema"),
+        pytest.param(lambda v: errors(schema, v, schema), id="mini"),
+    ]
 
 
 def test_schema_is_json_and_uses_only_known_keywords() -> None:
     schema = json.loads(json.dumps(json_schema()))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == "wirelab topology"
+    jsonschema.Draft202012Validator.check_schema(schema)
     assert used_keywords(schema) <= KEYWORDS  # so the mini validator covers it all
 
 
+def test_every_field_has_a_description() -> None:
+    schema = json_schema()
+    objects = [schema, *schema["$defs"].values()]
+    for obj in objects:
+        assert obj.get("description"), obj.get("title")
+        for name, prop in obj.get("properties", {}).items():
+            assert prop.get("description"), f"{obj.get('title')}.{name}"
+
+
 def test_stack_options_come_from_the_model() -> None:
-    node = json_schema()["$defs"]["node"]["properties"]
-    for name in StackOptions.option_names():
-        assert name in node
-        assert "default" in node[name]["description"]
-    assert node["congestion_control"]["enum"] == ["cubic", "reno"]
-    assert node["syn_retries"]["maximum"] == 127
+    for model in ("NodeFile", "DefaultsFile"):
+        props = json_schema()["$defs"][model]["properties"]
+        for name in StackOptions.option_names():
+            assert name in props
+            assert "default" in props[name]["description"]
+        assert props["congestion_control"]["enum"] == ["cubic", "reno"]
+        assert props["syn_retries"]["maximum"] == 127
 
 
 @pytest.mark.parametrize("check", validators())
@@ -133,6 +147,13 @@ def test_stack_options_come_from_the_model() -> None:
 def test_every_example_validates_against_the_schema(check: Any, path: Path) -> None:
     load_file(path)  # and the loader agrees
     assert check(yaml.safe_load(path.read_text())) == []
+
+
+@pytest.mark.parametrize("check", validators())
+def test_the_readme_sample_validates_against_the_schema(check: Any) -> None:
+    match = re.search(r"```yaml\n(.*?)```", README.read_text(), re.S)
+    assert match is not None
+    assert check(yaml.safe_load(match.group(1))) == []
 
 
 BAD = [
@@ -148,6 +169,14 @@ BAD = [
     "name: t\nnodes:\n  h1: {kind: host}\nfaults:\n  - {node: h1, loss: 1.5}\n",
     "name: t\nnodes:\n  r1: {kind: router, forward: true}\n",
     "name: t\nnodes:\n  lx: {kind: linux, forward: 'yes'}\n",
+    "name: t\nnodes:\n  1h: {kind: host}\n",
+    "name: t\nnodes:\n  h1: {kind: host, apps: {ftp: 21}}\n",
+    "name: t\nnodes:\n  h1: {kind: host, msl: 'forever'}\n",
+    "name: t\nnodes:\n  h1: {kind: host}\nfaults:\n  - {node: h1, rate: 10mbps}\n",
+    "name: t\nnodes:\n  h1: {kind: host}\nfaults:\n  - {node: h1, delay: -5}\n",
+    "name: t\nnodes:\n  h1: {kind: host}\nfaults:\n  - {loss: 0.1}\n",
+    "name: t\nnodes:\n  h1: {kind: host}\nfaults:\n  - {node: h1, ge: {p: 0.1}}\n",
+    "name: t\nnodes:\n  h1: {kind: host}\nlinks:\n  - endpoints: [h1, {nod: h2}]\n",
 ]
 
 
@@ -155,7 +184,7 @@ BAD = [
 def test_schema_accepts_forward_on_linux_nodes(check: Any) -> None:
     assert check(yaml.safe_load("name: t\nnodes:\n  lx: {kind: linux, forward: true}\n")) == []
     assert check(yaml.safe_load("name: t\nnodes:\n  lx: {kind: linux, forward: false}\n")) == []
-    node = json_schema()["$defs"]["node"]["properties"]
+    node = json_schema()["$defs"]["NodeFile"]["properties"]
     assert node["forward"]["type"] == "boolean" and "linux" in node["forward"]["description"]
 
 
@@ -163,3 +192,17 @@ def test_schema_accepts_forward_on_linux_nodes(check: Any) -> None:
 @pytest.mark.parametrize("text", BAD)
 def test_schema_rejects_structural_mistakes(check: Any, text: str) -> None:
     assert check(yaml.safe_load(text)) != []
+
+
+@pytest.mark.parametrize("check", validators())
+def test_the_unit_notations_the_loader_reads_are_in_the_schema(check: Any) -> None:
+    durations = ["20ms", "1.5s", "200us", "2m", "1h", "20 MS", "3", "500msec", 0.5, 30]
+    rates = ["10mbit", "512kbit", "1gbit", "100bit", "10Mbit/s", "10Mb/s", "1kibit", 64000]
+    for msl in durations:
+        text = f"name: t\nnodes:\n  h1: {{kind: host, msl: {msl}}}\n"
+        load_text(text)
+        assert check(yaml.safe_load(text)) == [], msl
+    for rate in rates:
+        text = f"name: t\nnodes:\n  h1: {{kind: host}}\nfaults:\n  - {{node: h1, rate: {rate}}}\n"
+        load_text(text)
+        assert check(yaml.safe_load(text)) == [], rate

@@ -16,7 +16,9 @@ node fault each, and its counters are the parts' counters summed:
 
 Our nodes own their parts' deadlines (a fault expires even if the orchestrator dies);
 an MTU on a linux node is the kernel interface's own MTU, changed and restored here (the
-lab's scheduler keeps that deadline). The manager keeps the last counters it saw, so
+lab's scheduler keeps that deadline). When an MTU fault ends, the linux nodes' kernels
+forget the path MTUs they learned from it (their route cache is flushed), so the path is
+as it was before the fault. The manager keeps the last counters it saw, so
 expired and cleared faults still report what they did. After a node restarts, the faults
 with parts on it that have not expired are installed again with their remaining duration
 and the same seed (and the counters of the earlier incarnation carried over).
@@ -68,6 +70,8 @@ class Nodes(Protocol):
     def agent(self, node: str, field_name: str = "node") -> AgentWire: ...
 
     def exec(self, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult: ...
+
+    def flush_path_mtus(self) -> None: ...
 
 
 @dataclass(eq=False)
@@ -443,6 +447,7 @@ class FaultManager:
             expired = not fault.cleared and not any(p.installed for p in fault.parts)
             view = fault.view(self.lab.name, time.monotonic())
         if expired:
+            self.nodes.flush_path_mtus()
             self._event("expired", view)
 
     def get(self, fault_id: str) -> _Fault:
@@ -473,6 +478,8 @@ class FaultManager:
                 if was_active:
                     fault.cleared = True
                 out.append(fault.view(self.lab.name, now))
+        if any(f.request.effects.mtu is not None for f in targets):
+            self.nodes.flush_path_mtus()
         for view in out:
             self._event("cleared", view)
         return out
@@ -546,6 +553,8 @@ class FaultManager:
             ):
                 expired = fault.view(self.lab.name, now)
         if expired is not None:
+            if expired.request.effects.mtu is not None:
+                self.nodes.flush_path_mtus()
             self._event("expired", expired)
 
     # ---- node restarts ---------------------------------------------------------------------

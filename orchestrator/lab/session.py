@@ -9,6 +9,7 @@ Linux.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -58,6 +59,7 @@ from orchestrator.lab.labels import topology_hash
 from orchestrator.wire.agent import AgentPool, AgentWire, Health, node_seeds
 from topology import Lab, Lan, Node, NodeKind
 
+log = logging.getLogger(__name__)
 AGENT_BACK = 60.0  # a restarted node's agent answers again
 CONFIGURE_TIMEOUT = 10.0
 EXEC_TIMEOUT = 30.0
@@ -152,6 +154,22 @@ class LabSession:
             raise
         except Exception as exc:
             raise FailedPrecondition(f"exec on {node} failed: {exc}", "node") from None
+
+    def flush_path_mtus(self) -> None:
+        """Make the linux nodes' kernels forget the path MTUs they learned (``ip route flush
+        cache``, from the host: a container's /proc/sys is read-only), after an MTU fault:
+        the path is as before it. Our own nodes' new connections start from the interface
+        MTU anyway."""
+        for n in self.lab.nodes:
+            if self.has_agent(n.name) or self.state(n.name) != "running":
+                continue
+            try:
+                self.backend.netns_exec(
+                    self.name, n.name, ["sh", "-c", "echo 1 > /proc/sys/net/ipv4/route/flush"],
+                    timeout=10.0,
+                )  # fmt: skip
+            except Exception as exc:  # a courtesy: the kernel forgets by itself in 10 min
+                log.info("flushing %s's route cache: %s", n.name, exc)
 
     def _sh(self, node: str, script: str) -> str:
         result = self.exec(node, ["sh", "-c", script])

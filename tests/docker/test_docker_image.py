@@ -60,9 +60,12 @@ def test_python_is_3_11(node: Node) -> None:
         assert done.stdout.strip() == "(3, 11)", python
 
 
-def test_the_project_imports_from_the_venv(node: Node) -> None:
-    done = node.run(f"{VENV}/bin/python", "-c", "import nodes.wire.ipv4, topology")
+def test_the_node_code_imports_from_the_venv_and_the_control_plane_stays_out(node: Node) -> None:
+    done = node.run(f"{VENV}/bin/python", "-c", "import nodes.wire.ipv4, nodes.agent.launch")
     assert done.returncode == 0, done.stderr
+    for control in ("pydantic", "typer", "rich", "matplotlib", "yaml", "docker"):
+        found = node.run(f"{VENV}/bin/python", "-c", f"import {control}")
+        assert found.returncode != 0, f"{control} is in the node image"
 
 
 def test_the_venv_is_first_on_path(node: Node) -> None:

@@ -176,6 +176,10 @@ class Backend(Protocol):
         """Run a command inside a node (linux-kind containers); BackendError when the
         backend has no shells."""
 
+    def netns_exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        """Run a host command inside the node's network namespace (what a container may not
+        do itself: its /proc/sys is read-only); BackendError when the backend cannot."""
+
     def remove_node(self, lab: str, node: str) -> None:
         """Remove a node (no error when it is already gone)."""
 

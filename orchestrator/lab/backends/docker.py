@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import socket
 import struct
+import subprocess
 import tempfile
 import threading
 import time
@@ -372,6 +373,25 @@ class DockerBackend:
         if code in (124, 137):
             text += f"\n(timed out after {timeout:.0f} s: {' '.join(argv)})"
         return ExecResult(int(code if code is not None else -1), text)
+
+    def netns_exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        """``nsenter -t PID -n``: the host's program in the container's network namespace
+        (its /proc/sys/net is the container's, and writable)."""
+        name = L.container_name(lab, node)
+        try:
+            pid = int(self.api.inspect_container(name)["State"]["Pid"])
+        except docker.errors.APIError as exc:
+            raise self._error(f"inspect {name}", exc) from None
+        if pid <= 0:
+            raise BackendError(f"{name} is not running")
+        try:
+            done = subprocess.run(
+                ["nsenter", "-t", str(pid), "-n", *argv],
+                capture_output=True, text=True, timeout=timeout, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BackendError(f"nsenter into {name}: {exc}") from None
+        return ExecResult(done.returncode, done.stdout + done.stderr)
 
     def remove_node(self, lab: str, node: str) -> None:
         name = L.container_name(lab, node)

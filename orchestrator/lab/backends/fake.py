@@ -243,6 +243,9 @@ class FakeBackend:
             return ExecResult(0, _verified_kernel(plan, found.spec))
         return ExecResult(0, "")
 
+    def netns_exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        raise BackendError(f"{node}: fake nodes have no namespace")
+
     def remove_node(self, lab: str, node: str) -> None:
         self._call("remove_node", node)
         with self.engine.lock:

@@ -274,6 +274,9 @@ class SimBackend:
     def exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
         raise BackendError(f"{node}: sim nodes run in-process and have no shell")
 
+    def netns_exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        raise BackendError(f"{node}: sim nodes run in-process and have no namespace of their own")
+
     def remove_node(self, lab: str, node: str) -> None:
         sim = self._lab(lab)
         with self._actions:

@@ -60,9 +60,9 @@ def effects(
                         ("reorder", reorder)):  # fmt: skip
         if value is not None:
             found[name] = values.probability(value, name)
-    for name, value in (("delay", delay), ("jitter", jitter)):
-        if value is not None:
-            found[name] = values.duration(value, name, high=3600.0)
+    for name, when in (("delay", delay), ("jitter", jitter)):
+        if when is not None:
+            found[name] = values.duration(when, name, high=3600.0)
     if distribution is not None:
         found["distribution"] = distribution
     if rate is not None:

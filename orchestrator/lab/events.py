@@ -80,12 +80,12 @@ class Pump:
         deliver: Callable[[LabEvent], None],
     ) -> None:
         self.lab, self.node, self._agent, self._deliver = lab, node, agent, deliver
-        self._cancel: Callable[[], None] | None = None
+        self._cancel: Callable[[], object] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"events-{node}", daemon=True)
         self._thread.start()
 
-    def _started(self, cancel: Callable[[], None]) -> None:
+    def _started(self, cancel: Callable[[], object]) -> None:
         self._cancel = cancel
         if self._stop.is_set():
             cancel()

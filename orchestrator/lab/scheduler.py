@@ -15,19 +15,19 @@ log = logging.getLogger(__name__)
 
 class Scheduler:
     def __init__(self, name: str) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], object]]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"sched-{name}", daemon=True)
         self._thread.start()
 
-    def call_at(self, when: float, fn: Callable[[], None]) -> None:
+    def call_at(self, when: float, fn: Callable[[], object]) -> None:
         with self._cond:
             heapq.heappush(self._heap, (when, next(self._seq), fn))
             self._cond.notify()
 
-    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+    def call_later(self, delay: float, fn: Callable[[], object]) -> None:
         self.call_at(time.monotonic() + delay, fn)
 
     def pending(self) -> int:

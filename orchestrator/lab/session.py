@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 
 from orchestrator.domain.errors import (
@@ -238,7 +240,7 @@ class LabSession:
             apps=tuple(str(a) for a in n.apps),
         )
 
-    def _live_interfaces(self, n: Node) -> dict[str, dict[str, object]]:
+    def _live_interfaces(self, n: Node) -> dict[str, dict[str, Any]]:
         """{iface: {address, prefix_len, mac, mtu, up}} as the node has them now ({} when
         the node does not answer: the plan's values are shown)."""
         try:
@@ -404,9 +406,8 @@ class LabSession:
 
                 self.faults.scheduler.call_at(start + entry.at, act)
             else:
-                request = FaultRequest.from_entry(entry)
                 self.faults.scheduler.call_at(
-                    start + entry.at, lambda r=request: self._timeline_fault(r)
+                    start + entry.at, partial(self._timeline_fault, FaultRequest.from_entry(entry))
                 )
         return len(self.lab.faults)
 
@@ -436,7 +437,7 @@ class LabSession:
         self,
         node: str,
         request: CaptureRequest,
-        on_start: Callable[[Callable[[], None]], None] | None = None,
+        on_start: Callable[[Callable[[], object]], object] | None = None,
     ) -> Iterator[CaptureChunk]:
         names = [i.name for i in self.node(node).interfaces]
         if request.iface != "*" and request.iface not in names:

@@ -106,7 +106,7 @@ class LabRegistry:
         with self._lock:
             return self._labs.setdefault(name, session)
 
-    def list(self) -> list[LabSummary]:
+    def summaries(self) -> list[LabSummary]:
         """Every lab this server can open: its own, and docker labs it can attach."""
         with self._lock:
             sessions = list(self._labs.values())

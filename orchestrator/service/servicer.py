@@ -70,6 +70,10 @@ def _msg(record: Any, cls: Any) -> Any:
     return to_message(record, cls())
 
 
+def _call(fn: Callable[[], object]) -> None:
+    fn()
+
+
 def _cap(context: grpc.ServicerContext) -> float | None:
     """The caller's time left (None: no deadline)."""
     remaining = context.time_remaining()
@@ -133,7 +137,7 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
 
     @rpc
     def ListLabs(self, request: Any, context: grpc.ServicerContext) -> Any:
-        labs = [_msg(s, lab_pb2.LabSummary) for s in self.registry.list()]
+        labs = [_msg(s, lab_pb2.LabSummary) for s in self.registry.summaries()]
         return lab_pb2.ListLabsResponse(labs=labs)
 
     @rpc
@@ -292,7 +296,9 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
     def Capture(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         session = self._session(request.lab)
         chunks = session.capture(
-            request.node, w.capture_from(request.capture), on_start=context.add_callback
+            request.node,
+            w.capture_from(request.capture),
+            on_start=lambda cancel: context.add_callback(lambda: _call(cancel)),
         )
         for chunk in chunks:
             yield node_pb2.CaptureChunk(data=chunk.data, packets=chunk.packets,

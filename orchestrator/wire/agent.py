@@ -305,7 +305,7 @@ class AgentWire:
         req: PingRequest,
         *,
         timeout: float,
-        on_start: Callable[[Callable[[], None]], None] | None = None,
+        on_start: Callable[[Callable[[], object]], object] | None = None,
     ) -> PingReport:
         """``on_start(cancel)`` gets a function that ends the ping early (from another
         thread; the call then raises Cancelled)."""
@@ -402,7 +402,7 @@ class AgentWire:
         self,
         req: CaptureRequest,
         *,
-        on_start: Callable[[Callable[[], None]], None] | None = None,
+        on_start: Callable[[Callable[[], object]], object] | None = None,
         direction: Direction = Direction.BOTH,
     ) -> Iterator[CaptureChunk]:
         """The pcap stream; ``on_start(cancel)`` gets a function that ends it early.
@@ -422,7 +422,7 @@ class AgentWire:
             call.cancel()
 
     def events(
-        self, lab: str, *, on_start: Callable[[Callable[[], None]], None] | None = None
+        self, lab: str, *, on_start: Callable[[Callable[[], object]], object] | None = None
     ) -> Iterator[LabEvent]:
         """The node's events (link, TCP state, node faults) as lab events."""
         call = self._stub.WatchEvents(node_pb2.WatchEventsRequest())

@@ -41,7 +41,7 @@ class _Field:
 
 
 @functools.cache
-def _plan(cls: type) -> tuple[_Field, ...]:
+def _plan(cls: Any) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
@@ -69,6 +69,10 @@ def _plan(cls: type) -> tuple[_Field, ...]:
     return tuple(out)
 
 
+def _is_record(t: Any) -> bool:
+    return dataclasses.is_dataclass(t)
+
+
 def _is_union(hint: Any) -> bool:
     return typing.get_origin(hint) in (typing.Union, types.UnionType)
 
@@ -83,7 +87,7 @@ def from_message(cls: type[T], msg: Message) -> T:
         return typing.cast(T, CONVERTERS[cls][0](msg))
     known = msg.DESCRIPTOR.fields_by_name
     values: dict[str, Any] = {}
-    for f in _plan(cls):
+    for f in _plan(typing.cast(Any, cls)):
         if f.proto not in known:
             continue
         descriptor = known[f.proto]
@@ -130,13 +134,14 @@ def _value_from(f: _Field, raw: Any) -> Any:
         return raw
     if f.kind in ("record", "custom"):
         return from_message(f.inner, raw)
+    inner: Any = f.inner
     if f.kind == "tuple":
-        if dataclasses.is_dataclass(f.inner) or f.inner in CONVERTERS:
-            return tuple(from_message(f.inner, m) for m in raw)
+        if _is_record(inner) or inner in CONVERTERS:
+            return tuple(from_message(inner, m) for m in raw)
         return tuple(raw)
     # dict
-    if dataclasses.is_dataclass(f.inner):
-        return {k: from_message(f.inner, v) for k, v in raw.items()}
+    if _is_record(inner):
+        return {k: from_message(inner, v) for k, v in raw.items()}
     if typing.get_origin(f.inner) is dict:  # map<string, Message{map values}>
         return {k: dict(v.values) for k, v in raw.items()}
     return dict(raw)
@@ -149,7 +154,7 @@ def to_message(record: Any, msg: Message) -> Message:
         CONVERTERS[cls][1](record, msg)
         return msg
     known = msg.DESCRIPTOR.fields_by_name
-    for f in _plan(cls):
+    for f in _plan(typing.cast(Any, cls)):
         value = getattr(record, f.name)
         if value is None or f.proto not in known:
             continue

@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-un
 from wirelab.v1 import common_pb2, lab_pb2, lab_pb2_grpc, node_pb2
 
 from nodes.agent import convert, topb
+from nodes.agent.errors import ArgumentError
 from nodes.faults.model import FaultSpec
 from orchestrator.domain.errors import InvalidArgument, LabError
 from orchestrator.domain.events import EventKind, FaultChange, LabEvent, NodeStateChange
@@ -131,7 +132,7 @@ def fault_request_from(msg: Any) -> FaultRequest:
     effects.iface = "*"
     try:
         spec = convert.fault("effects", effects, None)
-    except convert.ArgumentError as exc:
+    except ArgumentError as exc:
         raise InvalidArgument(exc.problem, exc.field) from None
     direction = spec.direction
     if one_way:
@@ -232,11 +233,12 @@ def event_from(msg: Any) -> LabEvent:
 
 
 def event_kinds_from(types: Sequence[int]) -> list[EventKind]:
+    kinds: dict[int, EventKind] = {int(k): v for k, v in _EVENT_KINDS.items()}
     out = []
     for t in types:
-        if t not in _EVENT_KINDS:
+        if t not in kinds:
             raise InvalidArgument(f"unknown event type {t}", "types")
-        out.append(_EVENT_KINDS[t])
+        out.append(kinds[t])
     return out
 
 
@@ -379,7 +381,7 @@ class LabWire:
         method: str,
         request: Any,
         timeout: float | None,
-        on_start: Callable[[Callable[[], None]], None] | None = None,
+        on_start: Callable[[Callable[[], object]], object] | None = None,
     ) -> Iterator[Any]:
         call = getattr(self._stub, method)(request, timeout=timeout, metadata=self._metadata)
         if on_start is not None:
@@ -532,7 +534,7 @@ class LabWire:
         lab: str,
         node: str,
         req: CaptureRequest,
-        on_start: Callable[[Callable[[], None]], None] | None = None,
+        on_start: Callable[[Callable[[], object]], object] | None = None,
     ) -> Iterator[CaptureChunk]:
         msg = lab_pb2.LabCaptureRequest(lab=lab, node=node, capture=agent.capture_message(req))
         for chunk in self._stream("Capture", msg, None, on_start):
@@ -543,7 +545,7 @@ class LabWire:
         lab: str,
         nodes: Sequence[str] = (),
         kinds: Sequence[EventKind] = (),
-        on_start: Callable[[Callable[[], None]], None] | None = None,
+        on_start: Callable[[Callable[[], object]], object] | None = None,
     ) -> Iterator[LabEvent]:
         msg = lab_pb2.LabWatchEventsRequest(lab=lab, nodes=list(nodes))
         for kind in kinds:

@@ -39,7 +39,7 @@ def test_the_default_backend_is_docker_when_an_engine_answers_and_says_so(
         assert events[0].step == "backend"
         assert events[0].message == "docker (a Docker engine answers)"
         assert (tmp_path / "labs" / "quickstart.yaml").read_text() == QUICKSTART
-        assert [s.name for s in reg.list()] == ["quickstart"]
+        assert [s.name for s in reg.summaries()] == ["quickstart"]
     finally:
         reg.close()
 
@@ -52,7 +52,7 @@ def test_a_new_server_attaches_to_the_docker_labs_it_saved(
     first.close()  # a docker lab outlives its server
     second = registry(fake, tmp_path)
     try:
-        assert [s.name for s in second.list()] == ["quickstart"]
+        assert [s.name for s in second.summaries()] == ["quickstart"]
         assert second.session("quickstart").lab.name == "quickstart"
     finally:
         second.close()
@@ -64,7 +64,7 @@ def test_labs_it_cannot_open_are_not_listed_but_destroyed_by_label(
     deploy(topology.load_text(QUICKSTART), fake)  # labels, and no saved topology
     reg = registry(fake, tmp_path)
     try:
-        assert reg.list() == []
+        assert reg.summaries() == []
         with pytest.raises(NotFound, match="no lab 'quickstart'"):
             reg.session("quickstart")
         assert reg.destroy("quickstart") == ["quickstart"]

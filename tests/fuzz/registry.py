@@ -19,7 +19,7 @@ Fn = Callable[[bytes], None]
 
 # modules that define targets (imported by load(); a fuzzing run imports them under
 # atheris's instrumentation)
-MODULES = ("tests.fuzz.wire_targets", "tests.fuzz.node_targets")
+MODULES = ("tests.fuzz.wire_targets", "tests.fuzz.node_targets", "tests.fuzz.control_targets")
 CORPUS = Path(__file__).parent / "corpus"
 
 

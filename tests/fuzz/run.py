@@ -101,7 +101,7 @@ def _child(name: str, libfuzzer_args: list[str]) -> None:
     """Inside the fuzzing process: instrument the code under test, then hand over."""
     import atheris  # the project's dev dependency; only the child needs it
 
-    with atheris.instrument_imports(include=["nodes"]):
+    with atheris.instrument_imports(include=["nodes", "topology", "orchestrator"]):
         from tests.fuzz import registry
 
         targets = registry.load()

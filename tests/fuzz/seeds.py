@@ -225,6 +225,61 @@ def router_seeds() -> Iterator[tuple[str, bytes]]:
     yield "from-far-side", Steps().ip(_ip(IP(src=far, dst=PEER) / TCP(flags="S")), iface=1).build()
 
 
+def topology_seeds() -> Iterator[tuple[str, bytes]]:
+    examples = Path(__file__).resolve().parents[2] / "topology" / "examples"
+    for path in sorted(examples.glob("*.yaml")):
+        yield f"seed-{path.stem}", path.read_bytes()
+    yield "seed-broken", b"name: x\nnodes: {a: {kind: hots}}\nlinks: [{endpoints: [a, b]}]\n"
+
+
+def lab_request_seeds() -> Iterator[tuple[str, bytes]]:
+    from wirelab.v1 import lab_pb2, node_pb2
+
+    from tests.fuzz.control_targets import LAB_REQUESTS
+
+    spec = lab_pb2.LabFaultSpec(target=lab_pb2.FaultTarget(endpoint="r1:eth1"))
+    spec.effects.loss, spec.effects.delay_ms, spec.effects.mtu = 0.05, 20.0, 1000
+    examples: dict[type, object] = {
+        lab_pb2.AddLabFaultRequest: lab_pb2.AddLabFaultRequest(lab="q", fault=spec),
+        lab_pb2.LabPingRequest: lab_pb2.LabPingRequest(
+            lab="q", node="h1", ping=node_pb2.PingRequest(destination="h2", count=3)
+        ),
+        lab_pb2.TransferRequest: lab_pb2.TransferRequest(
+            lab="q", source="h1", destination="h2", size_bytes=10_000, timeout_ms=5000
+        ),
+        lab_pb2.LabSetInterfaceRequest: lab_pb2.LabSetInterfaceRequest(
+            lab="q", node="r1", iface="eth1", mtu=1000, address="10.0.0.5/24"
+        ),
+        lab_pb2.LabAddRouteRequest: lab_pb2.LabAddRouteRequest(
+            lab="q", node="h1", route=node_pb2.RouteConfig(prefix="10.9.0.0/24", gateway="10.0.0.1")
+        ),
+    }
+    for k, (cls, _) in enumerate(LAB_REQUESTS):
+        msg = examples.get(cls)
+        if msg is not None:
+            yield f"seed-{cls.__name__}", bytes([k]) + msg.SerializeToString()  # type: ignore[attr-defined]
+
+
+def node_request_seeds() -> Iterator[tuple[str, bytes]]:
+    from wirelab.v1 import common_pb2, node_pb2
+
+    from tests.fuzz.control_targets import NODE_REQUESTS
+
+    configure = node_pb2.ConfigureRequest(name="h1", kind=node_pb2.NODE_KIND_HOST)
+    configure.interfaces.add(name="eth0", address="10.0.0.2", prefix_len=24, mtu=1500)
+    configure.routes.add(prefix="0.0.0.0/0", gateway="10.0.0.1")
+    examples: dict[type, object] = {
+        node_pb2.ConfigureRequest: configure,
+        common_pb2.FaultSpec: common_pb2.FaultSpec(iface="eth0", loss=0.1, mtu=1200, seed=3),
+        node_pb2.AppConfig: node_pb2.AppConfig(kind="sink", port=5001),
+        node_pb2.RouteConfig: node_pb2.RouteConfig(prefix="10.9.0.0/24", iface="eth1"),
+    }
+    for k, (cls, _) in enumerate(NODE_REQUESTS):
+        msg = examples.get(cls)
+        if msg is not None:
+            yield f"seed-{cls.__name__}", bytes([k]) + msg.SerializeToString()  # type: ignore[attr-defined]
+
+
 SEEDS: dict[str, Callable[[], Iterator[tuple[str, bytes]]]] = {
     "ethernet": lambda: ((f"seed-{k}", b) for k, b in enumerate(frames())),
     "arp": lambda: ((f"seed-{k}", b) for k, b in enumerate(arp_packets())),
@@ -234,6 +289,9 @@ SEEDS: dict[str, Callable[[], Iterator[tuple[str, bytes]]]] = {
     "tcp": lambda: ((f"seed-{k}", b) for k, b in enumerate(tcp_inputs())),
     "host": host_seeds,
     "router": router_seeds,
+    "topology": topology_seeds,
+    "lab_requests": lab_request_seeds,
+    "node_requests": node_request_seeds,
 }
 
 

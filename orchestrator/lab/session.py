@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import partial
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
 
 from orchestrator.domain.errors import (
     FailedPrecondition,
@@ -24,7 +24,7 @@ from orchestrator.domain.errors import (
     NotFound,
     Unavailable,
 )
-from orchestrator.domain.events import EventKind, LabEvent, NodeStateChange
+from orchestrator.domain.events import EventKind, LabEvent, LinkChange, NodeStateChange
 from orchestrator.domain.faults import FaultRequest
 from orchestrator.domain.lab import (
     InterfaceInfo,
@@ -305,9 +305,12 @@ class LabSession:
                 address=None if change.address is None else str(change.address), old=old_cidr,
             )  # fmt: skip
             self._sh(node, script)
-        found = self._node_info(planned)
-        self.events.publish(LabEvent(EventKind.LINK, time.time(), self.name, node))
-        return next(i for i in found.interfaces if i.name == change.iface)
+        info = next(i for i in self._node_info(planned).interfaces if i.name == change.iface)
+        if not self.has_agent(node):  # our agents publish their own link events
+            what = "mtu" if change.mtu is not None else ("up" if info.up else "down")
+            link = LinkChange(change.iface, info.up, info.mtu, what)
+            self.events.publish(LabEvent(EventKind.LINK, time.time(), self.name, node, link=link))
+        return info
 
     def add_route(self, node: str, route: RouteRequest) -> RouteEntry:
         planned = self.node(node)

@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from typer import rich_utils
 
         rich_utils.COLOR_SYSTEM = None
+    was_devnull = common.stdout_is_devnull()
     command = typer.main.get_command(app)
     try:
         result = command.main(
@@ -128,5 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if isinstance(sys.stderr, PacifyFlushWrapper):
                 sys.stderr = sys.stderr.wrapped
             return common.stdout_closed()
+        if exc.code == 1 and not was_devnull and common.stdout_is_devnull():
+            return common.EXIT_PIPE  # rich's answer to a closed pipe: stdout -> /dev/null
         return exc.code if isinstance(exc.code, int) else common.EXIT_FAILED
     return result if isinstance(result, int) else common.EXIT_OK

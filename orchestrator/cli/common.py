@@ -72,10 +72,18 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away: quiet from now on, and let the command end (rich's own
+        answer is SystemExit(1))."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def make_console(*, stderr: bool = False, file: Any = None) -> Console:
     """A console on stdout (or stderr, or ``file``): styles and colours only on a terminal
     and without NO_COLOR; never wrapped when it is not a terminal (scripts read it)."""
-    console = Console(
+    console: Console = _Console(
         stderr=stderr,
         file=file,
         color_system=None if no_color() else "auto",
@@ -84,7 +92,7 @@ def make_console(*, stderr: bool = False, file: Any = None) -> Console:
         emoji=False,
     )
     if not console.is_terminal:
-        console = Console(
+        console = _Console(
             stderr=stderr,
             file=file,
             color_system=None,
@@ -158,6 +166,14 @@ def error_line(message: str) -> None:
 # ---- a closed stdout -------------------------------------------------------------------------
 
 
+def stdout_is_devnull() -> bool:
+    try:
+        out, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)
+
+
 def stdout_closed() -> int:
     """The reader of stdout went away: point stdout at /dev/null so the flush at exit
     stays quiet, and exit like a tool killed by SIGPIPE."""
@@ -219,6 +235,22 @@ TokenOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def complete_lab(incomplete: str) -> list[str]:
+    """Shell completion of a lab's name: the labs of a server that answers (none started)."""
+    try:
+        with connect(os.environ.get("WIRELAB_SERVER"), start=False) as c:
+            return [s.name for s in c.labs() if s.name.startswith(incomplete)]
+    except LabError:
+        return []
+
+
+LabArg = Annotated[
+    str,
+    typer.Argument(metavar="LAB", help="the lab", show_default=False, autocompletion=complete_lab),
+]
+NodeArg = Annotated[str, typer.Argument(metavar="NODE", show_default=False)]
 
 
 def json_opt(shape: str) -> Any:

@@ -8,8 +8,7 @@ import typer
 
 from nodes.faults.model import Direction, Distribution
 from orchestrator.cli import common, render
-from orchestrator.cli.common import ServerOpt, TokenOpt
-from orchestrator.cli.measure import LabArg, NodeArg
+from orchestrator.cli.common import LabArg, NodeArg, ServerOpt, TokenOpt
 from orchestrator.domain import requests
 from orchestrator.domain.errors import InvalidArgument
 from orchestrator.domain.faults import FaultRequest

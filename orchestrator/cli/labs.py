@@ -78,7 +78,10 @@ def deploy(
 
 @common.command
 def destroy(
-    lab: Annotated[str | None, typer.Argument(metavar="LAB", help="the lab")] = None,
+    lab: Annotated[
+        str | None,
+        typer.Argument(metavar="LAB", help="the lab", autocompletion=common.complete_lab),
+    ] = None,
     all_labs: Annotated[bool, typer.Option("--all", help="every lab")] = False,
     as_json: Annotated[bool, common.json_opt("the names destroyed: [name, ...]")] = False,
     server: ServerOpt = None,
@@ -99,7 +102,12 @@ def destroy(
 @common.command
 def inspect(
     lab: Annotated[
-        str | None, typer.Argument(metavar="LAB", help="the lab (default: list every lab)")
+        str | None,
+        typer.Argument(
+            metavar="LAB",
+            help="the lab (default: list every lab)",
+            autocompletion=common.complete_lab,
+        ),
     ] = None,
     as_json: Annotated[
         bool,
@@ -134,7 +142,7 @@ class EventChoice(StrEnum):
 
 @common.command
 def events(
-    lab: Annotated[str, typer.Argument(metavar="LAB", show_default=False)],
+    lab: common.LabArg,
     nodes: Annotated[
         list[str] | None,
         typer.Option("--node", metavar="NODE", help="only this node's events (repeatable)"),

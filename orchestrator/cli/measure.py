@@ -8,13 +8,11 @@ from typing import Annotated
 import typer
 
 from orchestrator.cli import common, render
-from orchestrator.cli.common import ServerOpt, TokenOpt
+from orchestrator.cli.common import LabArg, NodeArg, ServerOpt, TokenOpt
 from orchestrator.cli.progress import spinner
 from orchestrator.domain.errors import InvalidArgument
 from orchestrator.domain.requests import DEFAULT_TRANSFER_SIZE
 
-LabArg = Annotated[str, typer.Argument(metavar="LAB", help="the lab", show_default=False)]
-NodeArg = Annotated[str, typer.Argument(metavar="NODE", show_default=False)]
 DestinationArg = Annotated[
     str,
     typer.Argument(metavar="DST", help="a node, node:iface or an address", show_default=False),

@@ -10,8 +10,7 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from orchestrator.cli import common, render
-from orchestrator.cli.common import ServerOpt, TokenOpt
-from orchestrator.cli.measure import LabArg, NodeArg
+from orchestrator.cli.common import LabArg, NodeArg, ServerOpt, TokenOpt
 from orchestrator.domain.errors import InvalidArgument
 from topology.model import AppKind
 

@@ -1,7 +1,7 @@
 """Progress on stderr: deploy steps as rich progress bars, the node image build's steps,
 and a spinner while something long runs. On a terminal they redraw in place; otherwise
-(a file, a pipe, CI) they print one plain line per finished step, or nothing for a
-spinner."""
+(a file, a pipe, CI) or with NO_COLOR (no escape codes at all) they print one plain line
+per finished step, or nothing for a spinner."""
 
 from __future__ import annotations
 
@@ -20,8 +20,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from orchestrator.cli.common import no_color
 from orchestrator.domain.lab import DeployProgress
 from orchestrator.image.engine import Progress as ImageProgressBase
+
+
+def animated(console: Console) -> bool:
+    """Whether to redraw in place (cursor movements are escape codes too)."""
+    return console.is_terminal and not no_color()
 
 
 class DeployView:
@@ -30,7 +36,7 @@ class DeployView:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.live = console.is_terminal
+        self.live = animated(console)
         self._bars: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._printed: set[str] = set()
@@ -67,7 +73,7 @@ class DeployView:
             self._bars.start()
         total = event.total
         done = min(event.done, total)
-        what = event.node or event.message
+        what = "" if done >= total else event.node or event.message
         task = self._tasks.get(event.step)
         if task is None:
             task = self._bars.add_task(event.step, total=total, what=what)
@@ -104,7 +110,7 @@ class ImageProgress(ImageProgressBase):
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
-        if self.quiet or not self.console.is_terminal:
+        if self.quiet or not animated(self.console):
             with super().step(name):
                 yield
             return
@@ -115,7 +121,7 @@ class ImageProgress(ImageProgressBase):
 @contextlib.contextmanager
 def spinner(console: Console, text: str) -> Iterator[None]:
     """A spinner with ``text`` while the block runs (terminal only; gone afterwards)."""
-    if not console.is_terminal:
+    if not animated(console):
         yield
         return
     with console.status(text, spinner="dots"):

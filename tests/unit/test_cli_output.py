@@ -92,6 +92,36 @@ def test_no_escape_codes_when_stdout_is_not_a_terminal(
     assert ESCAPE not in captured.err and "backend: sim" in captured.err
 
 
+def test_progress_and_spinner_on_a_terminal(server: LabServer, lab: Lab) -> None:
+    deployed = on_a_terminal(["deploy", "quickstart", "--name", "cliterm", "--backend", "sim",
+                              "--server", server.address], wirelab_env())  # fmt: skip
+    assert b"backend: sim (asked for)" in deployed and b"ready" in deployed
+    assert b"lab cliterm (sim, running)" in deployed
+    sent = on_a_terminal(["transfer", lab.name, "h1", "h2", "--bytes", "300k", "--server",
+                          server.address], wirelab_env(NO_COLOR="1"))  # fmt: skip
+    assert b"sha256 match" in sent and ESCAPE.encode() not in sent
+
+
+def test_image_progress_lines() -> None:
+    import io
+
+    from orchestrator.cli.common import make_console
+    from orchestrator.cli.progress import ImageProgress
+
+    buffer = io.StringIO()
+    progress = ImageProgress(make_console(file=buffer))
+    progress.info("base wirelab-base:abc is cached")
+    with progress.step("build the node image"):
+        pass
+    lines = buffer.getvalue().splitlines()
+    assert lines[0] == "[wirelab] base wirelab-base:abc is cached"
+    assert lines[1] == "[wirelab] build the node image ..."
+    assert lines[2].startswith("[wirelab] build the node image: done in ")
+    quiet = io.StringIO()
+    ImageProgress(make_console(file=quiet), quiet=True).info("nothing")
+    assert quiet.getvalue() == ""
+
+
 def test_help_without_colour_under_no_color() -> None:
     plain = on_a_terminal(["fault", "add", "--help"], wirelab_env(NO_COLOR="1"))
     assert b"--blackhole-mtu" in plain and ESCAPE.encode() not in plain

@@ -265,6 +265,9 @@ def exec_(
         typer.Argument(metavar="CMD", help="the command and its arguments", show_default=False),
     ],
     timeout: Annotated[str, typer.Option(metavar="DURATION")] = "30s",
+    as_json: Annotated[
+        bool, common.json_opt("the ExecResult {exit_code, output} (stdout and stderr)")
+    ] = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> int:
@@ -277,7 +280,10 @@ def exec_(
             result = handle.exec(node, argv, timeout=timeout)
         except InvalidArgument as exc:
             raise common.as_option(exc, {"timeout": "--timeout"}) from None
-    sys.stdout.write(result.output)
+    if as_json:
+        common.print_json(result)
+    else:
+        sys.stdout.write(result.output)
     return result.exit_code if 0 <= result.exit_code < 256 else common.EXIT_FAILED
 
 

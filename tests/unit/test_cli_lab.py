@@ -3,7 +3,11 @@ in this process); --json outputs parsed and checked for jq users; exit codes."""
 
 from __future__ import annotations
 
-import threading
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +19,8 @@ from orchestrator.cli import EXIT_AUTH, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_U
 from orchestrator.client import Lab
 from orchestrator.service.server import LabServer
 from tests.clilab import Runner, deploy, serving
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -161,29 +167,34 @@ def test_show_app_capture_exec(wl: Runner, lab: Lab, tmp_path: Path) -> None:
     assert r.code == 1 and "shell" in r.err  # sim nodes have none
 
 
-def test_events_stream_as_json_lines(wl: Runner, lab: Lab) -> None:
-    results = []
-
-    def watch() -> None:
-        results.append(
-            wl("events", lab.name, "--node", "r1", "--kind", "link", "--count", "1", "--json")
-        )
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    time.sleep(1.0)  # subscribed
-    lab.set_interface("r1", "eth1", mtu=1400)
-    watcher.join(20)
-    lab.set_interface("r1", "eth1", mtu=1500)
-    assert results and results[0].code == 0, results
-    import json
-
-    events = [json.loads(line) for line in results[0].out.splitlines()]
-    assert events[0]["kind"] == "subscribed"
-    link = [e for e in events if e["kind"] == "link" and e["link"].get("iface")]
-    assert link and link[0]["node"] == "r1" and link[0]["link"]["mtu"] == 1400
+def test_events_stream_as_json_lines_until_ctrl_c(wl: Runner, lab: Lab, server: LabServer) -> None:
+    argv = ["events", lab.name, "--node", "r1", "--kind", "link", "--json"]
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *argv, "--server",
+                             server.address], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["kind"] == "subscribed" and first["lab"] == lab.name  # nothing missed now
+        lab.set_interface("r1", "eth1", mtu=1400)
+        seen = []
+        while not any(e.get("link", {}).get("mtu") == 1400 for e in seen):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            seen.append(json.loads(line))
+        change = next(e for e in seen if e.get("link", {}).get("mtu") == 1400)
+        assert change["kind"] == "link" and change["node"] == "r1"
+        assert change["link"]["iface"] == "eth1" and isinstance(change["unix_time_s"], float)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130 and "Traceback" not in err
+    finally:
+        proc.kill()
+        lab.set_interface("r1", "eth1", mtu=1500)
     r = wl("events", lab.name, "--for", "200ms")
     assert r.code == 0 and "subscribed" in r.out
+    r = wl("events", lab.name, "--count", "1", "--for", "300ms", "--json")
+    assert r.code == 0
     assert wl("events", lab.name, "--kind", "fault").code == EXIT_USAGE
 
 
@@ -214,3 +225,57 @@ def test_a_server_with_a_token_wants_it(
         assert "wirelab: " in capsys.readouterr().err
         assert main(["inspect", "--server", srv.address, "--token", "s3cret"]) == 0
         assert "no labs deployed" in capsys.readouterr().out
+
+
+def _serve_file(home: Path, timeout: float = 30.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data: dict[str, object] = json.loads((home / "serve.json").read_text())
+            return data
+        except (OSError, ValueError):
+            time.sleep(0.1)
+    raise AssertionError(f"no serve.json in {home}")
+
+
+def test_serve_records_its_address_for_the_other_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRELAB_")}
+    env["WIRELAB_HOME"] = str(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "serve", "--address",
+                             "127.0.0.1:0"], cwd=ROOT, env=env, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    try:
+        saved = _serve_file(tmp_path)
+        assert saved["pid"] == proc.pid and saved["auth"] is False
+        monkeypatch.delenv("WIRELAB_SERVER", raising=False)
+        monkeypatch.setenv("WIRELAB_HOME", str(tmp_path))
+        assert main(["deploy", "quickstart", "--name", "served", "--backend", "sim"]) == 0
+        assert main(["inspect", "--json"]) == 0
+        assert "served" in capsys.readouterr().out
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and f"listening on {saved['address']}" in err
+        assert not (tmp_path / "serve.json").exists()  # gone with the server
+    finally:
+        proc.kill()
+
+
+def test_a_lab_command_starts_a_server_when_none_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestrator.client import LabClient
+    from orchestrator.client.connect import DEFAULT_ADDRESS
+
+    with LabClient(DEFAULT_ADDRESS) as probe:
+        if probe.healthy(0.5):
+            pytest.skip(f"a wirelab server already answers at {DEFAULT_ADDRESS}")
+    monkeypatch.delenv("WIRELAB_SERVER", raising=False)
+    monkeypatch.setenv("WIRELAB_HOME", str(tmp_path))
+    try:
+        assert main(["inspect"]) == 0  # wirelab serve, started in the background
+        assert "no labs deployed" in capsys.readouterr().out
+    finally:
+        saved = json.loads((tmp_path / "serve.json").read_text())
+        os.kill(int(str(saved["pid"])), signal.SIGTERM)

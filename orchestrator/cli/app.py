@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import typer
+from typer import rich_utils
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer._click.utils import PacifyFlushWrapper
 
 from orchestrator.cli import common, faults, labs, measure, nodes, topo
 from orchestrator.domain.errors import LabError
 
+_HELP_COLORS = rich_utils.COLOR_SYSTEM  # typer's colours for help and usage errors
 TOPOLOGIES, LABS, MEASURE, CONFIGURE, STATE = (
     "Topology files",
     "Labs",
@@ -98,10 +100,7 @@ def _usage_error(exc: UsageError) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``wirelab`` with ``argv`` (default: the process's); return the exit status."""
     common.reset_consoles()
-    if common.no_color():
-        from typer import rich_utils
-
-        rich_utils.COLOR_SYSTEM = None
+    rich_utils.COLOR_SYSTEM = None if common.no_color() else _HELP_COLORS
     was_devnull = common.stdout_is_devnull()
     command = typer.main.get_command(app)
     try:
@@ -131,5 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return common.stdout_closed()
         if exc.code == 1 and not was_devnull and common.stdout_is_devnull():
             return common.EXIT_PIPE  # rich's answer to a closed pipe: stdout -> /dev/null
+        if exc.code is None:
+            return common.EXIT_OK
         return exc.code if isinstance(exc.code, int) else common.EXIT_FAILED
     return result if isinstance(result, int) else common.EXIT_OK

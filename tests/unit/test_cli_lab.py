@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,7 +178,7 @@ def test_events_stream_as_json_lines_until_ctrl_c(wl: Runner, lab: Lab, server: 
         first = json.loads(proc.stdout.readline())
         assert first["kind"] == "subscribed" and first["lab"] == lab.name  # nothing missed now
         lab.set_interface("r1", "eth1", mtu=1400)
-        seen = []
+        seen: list[dict[str, Any]] = []
         while not any(e.get("link", {}).get("mtu") == 1400 for e in seen):
             line = proc.stdout.readline()
             assert line, proc.stderr.read() if proc.stderr else ""

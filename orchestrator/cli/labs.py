@@ -187,7 +187,7 @@ def events(
     wanted = [EventKind(k.value) for k in kinds or ()]
     timers: list[threading.Timer] = []
 
-    def on_start(cancel: Callable[[], None]) -> None:
+    def on_start(cancel: Callable[[], object]) -> None:
         if seconds is not None:
             timer = threading.Timer(seconds, cancel)
             timer.daemon = True

@@ -1,27 +1,38 @@
-"""The lab commands of ``wirelab``: argv -> main() against a LabService started here (sim
-lab in this process); JSON outputs parsed; exit codes checked."""
+"""The lab commands of ``wirelab``: main(argv) against a LabService started here (sim labs
+in this process); --json outputs parsed and checked for jq users; exit codes."""
 
 from __future__ import annotations
 
 import json
-import re
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import topology
-from orchestrator.cli import main
-from orchestrator.service import LabServer, start_server
+from orchestrator.cli import EXIT_AUTH, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_USAGE, main
+from orchestrator.client import Lab
+from orchestrator.service.server import LabServer
+from tests.clilab import Runner, deploy, serving
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LabServer]:
-    srv = start_server("127.0.0.1:0")
-    try:
+    with serving() as srv:
         yield srv
-    finally:
-        srv.stop(grace=0.2)
+
+
+@pytest.fixture(scope="module")
+def lab(server: LabServer) -> Lab:
+    return deploy(server, "clilab")
 
 
 @pytest.fixture
@@ -30,147 +41,242 @@ def wl(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> Iterator[object]:
+) -> Runner:
     monkeypatch.setenv("WIRELAB_SERVER", server.address)
     monkeypatch.setenv("WIRELAB_HOME", str(tmp_path))
     monkeypatch.delenv("WIRELAB_TOKEN", raising=False)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
+    return Runner(server, capsys)
 
 
-@pytest.fixture(scope="module")
-def deployed(server: LabServer) -> str:
-    from orchestrator.client import LabClient
-
-    with LabClient(server.address) as c:
-        c.deploy(path=topology.example_path("quickstart"))
-    return "quickstart"
-
-
-def test_deploy_inspect_destroy(wl, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    code, out, err = wl("deploy", topology.example_path("quickstart"), "--name", "cli1", "--json")
-    assert code == 0, err
-    assert json.loads(out)["name"] == "cli1"
-    assert "ready" in err  # progress on stderr
-    code, out, _ = wl("inspect", "--json")
-    assert code == 0 and "cli1" in {lab["name"] for lab in json.loads(out)}
-    code, out, _ = wl("inspect", "cli1")
-    assert code == 0 and "NODE" in out and "r1" in out
-    assert wl("destroy", "cli1")[0] == 0
-    code, _, err = wl("inspect", "cli1")
-    assert code == 3 and "lab: no lab 'cli1'" in err
-
-
-def test_ping_json_and_exit_codes(wl, deployed: str) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = wl("ping", deployed, "h1", "h2", "-c", "2", "-i", "10ms", "--json")
-    assert code == 0 and json.loads(out)["received"] == 2
-    code, out, _ = wl("ping", deployed, "h1", "h2", "-c", "1")
-    assert code == 0 and "1 received" in out
-    code, _, err = wl("ping", deployed, "h9", "h2")
-    assert code == 3 and "node:" in err
+def test_deploy_inspect_destroy(wl: Runner) -> None:
+    r = wl.lab("deploy", "quickstart", "--name", "cli1", "--backend", "sim", "--json")
+    assert r.code == 0, r.err
+    info = r.json()
+    assert info["name"] == "cli1" and info["backend"] == "sim" and info["state"] == "running"
+    r1 = next(n for n in info["nodes"] if n["name"] == "r1")
+    eth1 = next(i for i in r1["interfaces"] if i["name"] == "eth1")
+    assert eth1["mtu"] == eth1["planned_mtu"] == 1500 and eth1["up"] is True
+    assert eth1["prefix_len"] == 24
+    assert "backend: sim (asked for)" in r.err and "ready" in r.err  # progress on stderr
+    r = wl("inspect", "--json")
+    assert r.code == 0 and "cli1" in {lab["name"] for lab in r.json()}
+    assert {"name", "backend", "nodes", "running", "faults", "age_s"} <= set(r.json()[0])
+    r = wl("inspect", "cli1")
+    assert r.code == 0 and "NODE" in r.out and "r1" in r.out and "LINK STATE" in r.out
+    r = wl("destroy", "cli1", "--json")
+    assert r.code == 0 and r.json() == ["cli1"]
+    r = wl("inspect", "cli1")
+    assert r.code == EXIT_NOT_FOUND and r.err.startswith("wirelab: ") and "'cli1'" in r.err
+    assert "Traceback" not in r.err and len(r.err.splitlines()) == 1
 
 
-def test_fault_add_list_clear(wl, deployed: str) -> None:  # type: ignore[no-untyped-def]
-    code, out, err = wl(
-        "fault",
-        "add",
-        deployed,
-        "--link",
-        "r1:eth1",
-        "--loss",
-        "20%",
-        "--delay",
-        "1ms",
-        "--seed",
-        "5",
-        "--direction",
-        "egress",
-        "--json",
-    )
-    assert code == 0, err
-    fault = json.loads(out)
-    assert fault["effects"]["loss"] == pytest.approx(0.2)
-    assert fault["effects"]["delay_ms"] == pytest.approx(1.0)
-    wl("ping", deployed, "h1", "h2", "-c", "10", "-i", "5ms", "-W", "200ms")
-    code, out, _ = wl("fault", "list", deployed, "--json")
-    listed = {f["fault_id"]: f for f in json.loads(out)}
-    assert int(listed[fault["fault_id"]]["counters"]["seen"]) >= 10
-    assert listed[fault["fault_id"]]["parts"][0]["first_hit_ms"] >= 0
-    code, out, _ = wl("fault", "list", deployed)
-    assert code == 0 and "loss=20%" in out and "FIRST HIT" in out
-    row = next(line for line in out.splitlines() if line.startswith(fault["fault_id"]))
-    assert re.search(r" \d+\.\dms ", row)  # when it first acted on a frame
-    assert wl("fault", "clear", deployed, fault["fault_id"])[0] == 0
-    assert wl("fault", "clear", deployed, "nope")[0] == 3
-    assert wl("fault", "clear", deployed)[0] == 2
+def test_deploy_without_backend_lets_the_server_choose(
+    wl: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a new server in this process that finds no Docker engine
+    monkeypatch.setattr("orchestrator.image.engine.docker_answers", lambda timeout=5.0: False)
+    with serving() as fresh:
+        monkeypatch.setenv("WIRELAB_SERVER", fresh.address)
+        r = wl("deploy", "quickstart", "--name", "cli0")
+        assert r.code == 0, r.err
+        first = r.err.splitlines()[0]
+        assert first.startswith("backend: sim (no Docker engine answers")
+        assert "lab cli0 (sim, running)" in r.out
+        r = wl("deploy", "quickstart", "--name", "cli0")  # again: the running lab
+        assert r.code == 0 and "already deployed" in r.err
+        assert wl("destroy", "cli0").code == 0
+        assert wl("destroy").code == EXIT_USAGE  # LAB or --all
 
 
-def test_fault_units_are_checked(wl, deployed: str) -> None:  # type: ignore[no-untyped-def]
-    code, _, err = wl("fault", "add", deployed, "--link", "r1:eth1", "--loss", "150%")
-    assert code == 2 and "0%..100%" in err
-    code, _, err = wl("fault", "add", deployed, "--link", "r1:eth1", "--delay", "10 parsecs")
-    assert code == 2 and "bad duration" in err
-    code, _, err = wl("fault", "add", deployed, "--link", "r1:eth1", "--rate", "fast")
-    assert code == 2 and "bad rate" in err
+def test_ping_json_and_exit_codes(wl: Runner, lab: Lab) -> None:
+    r = wl("ping", lab.name, "h1", "h2", "-c", "2", "-i", "10ms", "--json")
+    assert r.code == 0
+    report = r.json()
+    assert report["received"] == 2 and report["transmitted"] == 2 and report["loss"] == 0
+    assert report["results"][0]["ttl"] == 63 and report["results"][0]["replied"] is True
+    r = wl("ping", lab.name, "h1", "h2", "-c", "1")
+    assert r.code == 0 and "1 received" in r.out
+    r = wl("ping", lab.name, "h9", "h2")
+    assert r.code == EXIT_NOT_FOUND and "node: " in r.err and "'h9'" in r.err
+    r = wl("ping", lab.name, "h1", "h2", "-i", "soon")
+    assert r.code == EXIT_USAGE and r.err.startswith("wirelab: --interval: ")
+    r = wl("ping", "nolab", "h1", "h2")
+    assert r.code == EXIT_NOT_FOUND and "nolab" in r.err
 
 
-def test_partition_and_node_commands(wl, deployed: str) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = wl("fault", "partition", deployed, "h1", "r1,h2", "--duration", "5s", "--json")
-    assert code == 0 and json.loads(out)["origin"] == "partition"
-    code, _, _ = wl("ping", deployed, "h1", "h2", "-c", "1", "-W", "200ms")
-    assert code == 1  # no reply
-    assert wl("fault", "clear", deployed, "--all")[0] == 0
-    code, out, err = wl("fault", "node", deployed, "r1", "restart", "--json")
-    if code == 0:
-        assert json.loads(out)["state"] == "running"
-    else:  # a backend without node actions says so
-        assert code == 1 and "action" in err
+def test_traceroute(wl: Runner, lab: Lab) -> None:
+    r = wl("traceroute", lab.name, "h1", "h2", "-q", "1", "-w", "300ms", "--json")
+    assert r.code == 0, r.err
+    trace = r.json()
+    assert trace["reached"] is True
+    assert [h["responder"] for h in trace["hops"]] == [lab.address("r1"), lab.address("h2")]
+    r = wl("traceroute", lab.name, "h1", "h2", "-q", "1", "-I")
+    assert r.code == 0 and r.out.splitlines()[0] == "traceroute to h2"
 
 
-def test_transfer_with_plot(wl, deployed: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_transfer_with_plot(wl: Runner, lab: Lab, tmp_path: Path) -> None:
     plot = tmp_path / "cwnd.svg"
-    code, out, err = wl(
-        "transfer", deployed, "h1", "h2", "--bytes", "200k", "--plot", str(plot), "--json"
-    )
-    assert code == 0, err
-    data = json.loads(out)
-    assert data["sha256_match"] is True and int(data["bytes"]) == 200_000
+    r = wl("transfer", lab.name, "h1", "h2", "--bytes", "200k", "--plot", str(plot), "--json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["sha256_match"] is True and data["bytes"] == data["size_bytes"] == 200_000
+    assert data["samples"] and data["final"]["mss"] > 0
     assert plot.read_text().startswith("<?xml")
+    r = wl("transfer", lab.name, "h1", "h2", "--size", "100k")
+    assert r.code == 0 and "sha256 match" in r.out and "97.7 KiB" in r.out
 
 
-def test_show_app_http_capture(wl, deployed: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_transfer_that_times_out_says_what_arrived(wl: Runner, lab: Lab) -> None:
+    r = wl("transfer", lab.name, "h1", "h2", "--bytes", "20MB", "--timeout", "50ms")
+    assert r.code == 1
+    line = r.out.splitlines()[0]
+    assert "incomplete: " in line and " of 19.1 MiB after 50ms" in line
+    assert "MISMATCH" not in r.out and "0bit/s" not in r.out and "0 bit/s" not in r.out
+    r = wl("transfer", lab.name, "h1", "h2", "--bytes", "20MB", "--timeout", "50ms", "--json")
+    data = r.json()
+    assert r.code == 1 and data["error"] and data["timeout_s"] == 0.05
+    assert data["bytes_received"] < data["size_bytes"] == 20_000_000
+
+
+def test_http(wl: Runner, lab: Lab) -> None:
+    r = wl("http", lab.name, "h1", "http://h2/", "--json")
+    assert r.code == 0 and r.json()["status"] == 200
+    r = wl("http", lab.name, "h1", "ftp://h2/")
+    assert r.code == EXIT_USAGE and "URL: " in r.err
+
+
+def test_show_app_capture_exec(wl: Runner, lab: Lab, tmp_path: Path) -> None:
     for what in ("interfaces", "routes", "arp", "tcp", "counters"):
-        code, out, err = wl("show", deployed, "r1", what, "--json")
-        assert code == 0, (what, err)
-        json.loads(out)
-    assert wl("app", "start", deployed, "h1", "echo", "--port", "7007")[0] == 0
-    code, out, _ = wl("app", "list", deployed, "h1", "--json")
-    assert "echo:7007" in {a["app_id"] for n in json.loads(out) for a in n["apps"]}
-    assert wl("app", "stop", deployed, "h1", "echo:7007")[0] == 0
-    code, out, _ = wl("http", deployed, "h1", "http://h2/", "--json")
-    assert code == 0 and json.loads(out)["status"] == 200
+        r = wl("show", lab.name, "r1", what, "--json")
+        assert r.code == 0, (what, r.err)
+        r.json()
+        assert wl("show", lab.name, "r1", what).code == 0
+    assert wl("show", lab.name, "r1", "everything").code == EXIT_USAGE
+    r = wl("app", "start", lab.name, "h1", "echo", "--port", "7007", "--json")
+    assert r.code == 0 and r.json()["app_id"] == "echo:7007" and r.json()["port"] == 7007
+    r = wl("app", "list", lab.name, "h1", "--json")
+    assert "echo:7007" in {a["app_id"] for a in r.json()["h1"]}
+    r = wl("app", "list", lab.name)
+    assert r.code == 0 and "echo:7007" in r.out and "sink:5001" in r.out
+    assert wl("app", "stop", lab.name, "h1", "echo:7007").code == 0
+    assert wl("app", "stop", lab.name, "h1", "echo:7007").code == EXIT_NOT_FOUND
     pcap = tmp_path / "h2.pcap"
-    code, _, err = wl("capture", deployed, "h2", "eth0", "-w", str(pcap), "--duration", "200ms")
-    assert code == 0, err
+    r = wl("capture", lab.name, "h2", "eth0", "-w", str(pcap), "--duration", "200ms")
+    assert r.code == 0, r.err
     assert pcap.read_bytes()[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4")
-    code, _, err = wl("exec", deployed, "h1", "--", "ip", "addr")
-    assert code == 1 and "shell" in err
+    r = wl("exec", lab.name, "h1", "--", "ip", "-4", "addr")
+    assert r.code == 1 and "shell" in r.err  # sim nodes have none
 
 
-def test_graph_needs_no_server(wl, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_events_stream_as_json_lines_until_ctrl_c(wl: Runner, lab: Lab, server: LabServer) -> None:
+    argv = ["events", lab.name, "--node", "r1", "--kind", "link", "--json"]
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *argv, "--server",
+                             server.address], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["kind"] == "subscribed" and first["lab"] == lab.name  # nothing missed now
+        lab.set_interface("r1", "eth1", mtu=1400)
+        seen: list[dict[str, Any]] = []
+        while not any(e.get("link", {}).get("mtu") == 1400 for e in seen):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            seen.append(json.loads(line))
+        change = next(e for e in seen if e.get("link", {}).get("mtu") == 1400)
+        assert change["kind"] == "link" and change["node"] == "r1"
+        assert change["link"]["iface"] == "eth1" and isinstance(change["unix_time_s"], float)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130 and "Traceback" not in err
+    finally:
+        proc.kill()
+        lab.set_interface("r1", "eth1", mtu=1500)
+    r = wl("events", lab.name, "--for", "200ms")
+    assert r.code == 0 and "subscribed" in r.out
+    r = wl("events", lab.name, "--count", "1", "--for", "300ms", "--json")
+    assert r.code == 0
+    assert wl("events", lab.name, "--kind", "fault").code == EXIT_USAGE
+
+
+def test_graph_and_validate_need_no_server(wl: Runner, tmp_path: Path) -> None:
     out_file = tmp_path / "lan.svg"
-    code, _, _ = wl("graph", topology.example_path("lan"), "-o", str(out_file))
-    assert code == 0 and out_file.stat().st_size > 1000
+    r = wl("graph", topology.example_path("lan"), "-o", str(out_file))
+    assert r.code == 0 and out_file.stat().st_size > 1000
+    assert wl("graph", "diamond", "-o", str(tmp_path / "d.png")).code == 0
 
 
 def test_no_server_exit_code(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("WIRELAB_SERVER", "127.0.0.1:1")
-    assert main(["inspect"]) == 4
-    assert "no wirelab server answers" in capsys.readouterr().err
+    monkeypatch.setenv("WIRELAB_HOME", str(tmp_path))
+    assert main(["inspect"]) == EXIT_UNAVAILABLE
+    assert capsys.readouterr().err == "wirelab: no wirelab server answers at 127.0.0.1:1\n"
+    monkeypatch.delenv("WIRELAB_SERVER")
+    assert main(["ping", "lab", "h1", "h2", "--server", "127.0.0.1:1"]) == EXIT_UNAVAILABLE
+
+
+def test_a_server_with_a_token_wants_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("WIRELAB_TOKEN", raising=False)
+    with serving(token="s3cret") as srv:
+        assert main(["inspect", "--server", srv.address]) == EXIT_AUTH
+        assert "wirelab: " in capsys.readouterr().err
+        assert main(["inspect", "--server", srv.address, "--token", "s3cret"]) == 0
+        assert "no labs deployed" in capsys.readouterr().out
+
+
+def _serve_file(home: Path, timeout: float = 30.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data: dict[str, object] = json.loads((home / "serve.json").read_text())
+            return data
+        except (OSError, ValueError):
+            time.sleep(0.1)
+    raise AssertionError(f"no serve.json in {home}")
+
+
+def test_serve_records_its_address_for_the_other_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIRELAB_")}
+    env["WIRELAB_HOME"] = str(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "serve", "--address",
+                             "127.0.0.1:0"], cwd=ROOT, env=env, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    try:
+        saved = _serve_file(tmp_path)
+        assert saved["pid"] == proc.pid and saved["auth"] is False
+        monkeypatch.delenv("WIRELAB_SERVER", raising=False)
+        monkeypatch.setenv("WIRELAB_HOME", str(tmp_path))
+        assert main(["deploy", "quickstart", "--name", "served", "--backend", "sim"]) == 0
+        assert main(["inspect", "--json"]) == 0
+        assert "served" in capsys.readouterr().out
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and f"listening on {saved['address']}" in err
+        assert not (tmp_path / "serve.json").exists()  # gone with the server
+    finally:
+        proc.kill()
+
+
+def test_a_lab_command_starts_a_server_when_none_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestrator.client import LabClient
+    from orchestrator.client.connect import DEFAULT_ADDRESS
+
+    with LabClient(DEFAULT_ADDRESS) as probe:
+        if probe.healthy(0.5):
+            pytest.skip(f"a wirelab server already answers at {DEFAULT_ADDRESS}")
+    monkeypatch.delenv("WIRELAB_SERVER", raising=False)
+    monkeypatch.setenv("WIRELAB_HOME", str(tmp_path))
+    try:
+        assert main(["inspect"]) == 0  # wirelab serve, started in the background
+        assert "no labs deployed" in capsys.readouterr().out
+    finally:
+        saved = json.loads((tmp_path / "serve.json").read_text())
+        os.kill(int(str(saved["pid"])), signal.SIGTERM)

@@ -78,7 +78,8 @@ def test_validate_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_validate_file_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path / "missing.yaml")]) == EXIT_USAGE
-    assert "missing.yaml: No such file or directory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("wirelab: ") and "missing.yaml: No such file or directory" in err
     assert main(["validate", str(tmp_path)]) == EXIT_USAGE
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(b"\xff\xfe\x00")
@@ -92,12 +93,50 @@ def test_yaml_syntax_error_is_invalid(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == EXIT_USAGE
+    assert main([]) == EXIT_USAGE  # the help, and 2
+    assert "validate" in capsys.readouterr().out
     assert main(["frobnicate"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("wirelab: ") and "frobnicate" in err and "usage: wirelab" in err
+    assert len(err.splitlines()) == 1
     assert main(["validate"]) == EXIT_USAGE
-    assert "usage: wirelab" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "TOPOLOGY" in err and "usage: wirelab validate" in err
+    assert main(["ping", "lab", "h1", "h2", "--count", "many"]) == EXIT_USAGE
+    assert "--count" in capsys.readouterr().err
     assert main(["--help"]) == EXIT_OK
     assert "validate" in capsys.readouterr().out
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    commands = [
+        ["validate"], ["schema"], ["graph"], ["serve"], ["deploy"], ["destroy"], ["inspect"],
+        ["events"], ["image", "build"], ["ping"], ["traceroute"], ["transfer"], ["http"],
+        ["fault", "add"], ["fault", "list"], ["fault", "clear"], ["fault", "node"],
+        ["fault", "partition"], ["iface", "set"], ["route", "add"], ["route", "del"],
+        ["route", "list"], ["show"], ["capture"], ["exec"], ["app", "start"], ["app", "list"],
+        ["app", "stop"],
+    ]  # fmt: skip
+    for argv in commands:
+        assert main([*argv, "--help"]) == EXIT_OK, argv
+        out = capsys.readouterr().out
+        assert f"wirelab {' '.join(argv)}" in out, argv
+        if argv[0] not in ("validate", "schema", "graph", "serve", "image", "exec", "capture"):
+            assert "--server" in out, argv
+    assert main(["fault", "add", "--help"]) == EXIT_OK
+    help_text = capsys.readouterr().out
+    for option in ("--loss", "--ge", "--delay", "--jitter", "--distribution", "--duplicate",
+                   "--corrupt", "--reorder", "--rate", "--mtu", "--blackhole-mtu", "--down",
+                   "--direction", "--match", "--seed", "--duration", "--id", "--link", "--node",
+                   "--json"):  # fmt: skip
+        assert option in help_text, option
+
+
+def test_version_and_shell_completion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == EXIT_OK
+    assert capsys.readouterr().out.startswith("wirelab ")
+    assert main(["--show-completion", "bash"]) == EXIT_OK
+    assert "_wirelab_completion" in capsys.readouterr().out
 
 
 def test_schema_to_stdout_and_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,3 +147,8 @@ def test_schema_to_stdout_and_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["schema", "-o", str(target)]) == EXIT_OK
     assert json.loads(target.read_text()) == schema
     assert main(["schema", "-o", str(tmp_path / "no" / "such" / "dir.json")]) == EXIT_USAGE
+
+
+def test_validate_takes_a_bundled_example_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "diamond", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["lab"]["name"] == "diamond"

@@ -584,7 +584,7 @@ class _Pinger:
     def __init__(
         self, h: LabSession, node: str, request: requests.PingRequest, *, timeout: float
     ) -> None:
-        self._cancel: list[Callable[[], None]] = []
+        self._cancel: list[Callable[[], object]] = []
         self._started = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(h, node, request, timeout), name=f"ping-{node}", daemon=True
@@ -593,7 +593,7 @@ class _Pinger:
         self._started.wait(10.0)
 
     def _run(self, h: LabSession, node: str, request: requests.PingRequest, timeout: float) -> None:
-        def started(cancel: Callable[[], None]) -> None:
+        def started(cancel: Callable[[], object]) -> None:
             self._cancel.append(cancel)
             self._started.set()
 

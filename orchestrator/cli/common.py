@@ -32,7 +32,6 @@ from rich.console import Console, RenderableType
 from orchestrator.client import Lab, LabClient, connect
 from orchestrator.domain.errors import InvalidArgument, LabError
 from orchestrator.domain.jsonout import to_json
-from orchestrator.domain.lab import LabInfo
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -274,7 +273,7 @@ def lab(server: str | None, token: str | None, name: str) -> Iterator[Lab]:
     """A handle on lab ``name`` without fetching it first: the server checks the name on
     each call (NotFound: exit 3)."""
     with client(server, token) as c:
-        yield Lab(c, LabInfo(name=name, backend="", state=""))
+        yield c.lab(name, fetch=False)
 
 
 # ---- the CLI's option names in errors --------------------------------------------------------

@@ -197,7 +197,7 @@ def events(
     seen = 0
     with common.client(server, token) as c:
         try:
-            for event in c.wire.events(lab, nodes or (), wanted, on_start=on_start):
+            for event in c.lab(lab, fetch=False).events(nodes or (), wanted, on_start=on_start):
                 if as_json:
                     common.print_json_line(event)
                 else:

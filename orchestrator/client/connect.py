@@ -117,8 +117,11 @@ class LabClient:
                 progress(event)
         raise LabError("the deploy stream ended without the lab")
 
-    def lab(self, name: str) -> Lab:
-        """A deployed lab by name (NotFound when there is none)."""
+    def lab(self, name: str, *, fetch: bool = True) -> Lab:
+        """A deployed lab by name (NotFound when there is none). ``fetch=False`` skips
+        reading it (a live view asks every node): calls on it still name the lab."""
+        if not fetch:
+            return Lab(self, LabInfo(name=name, backend="", state=""))
         return Lab(self, self.wire.lab(name))
 
     def labs(self) -> list[LabSummary]:

@@ -14,7 +14,7 @@ The pytest plugin's ``wirelab_lab`` fixture hands out this same object.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from orchestrator.domain import requests
@@ -231,10 +231,15 @@ class Lab:
         return packets
 
     def events(
-        self, nodes: Sequence[str] = (), kinds: Sequence[EventKind | str] = ()
+        self,
+        nodes: Sequence[str] = (),
+        kinds: Sequence[EventKind | str] = (),
+        *,
+        on_start: Callable[[Callable[[], object]], object] | None = None,
     ) -> Iterator[LabEvent]:
-        """The lab's events, from a ``subscribed`` one on (node kinds filter node events)."""
-        return self._wire.events(self.name, nodes, [EventKind(k) for k in kinds])
+        """The lab's events, from a ``subscribed`` one on (node kinds filter node events);
+        ``on_start(cancel)`` receives a function that ends the stream (from any thread)."""
+        return self._wire.events(self.name, nodes, [EventKind(k) for k in kinds], on_start)
 
     def __repr__(self) -> str:
         return f"<wirelab Lab {self.name} ({self.info.backend}): {', '.join(self.nodes)}>"

@@ -379,7 +379,7 @@ class FaultManager:
 
     def _seed_for(self, fault_id: str) -> int:
         digest = hashlib.sha256(f"{self.lab.name}/{fault_id}/{self.seed}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") >> 1
+        return int.from_bytes(digest[:8], "big") >> 11  # < 2**53: exact in JSON tools too
 
     # ---- add / clear / list -------------------------------------------------------------
     def add(self, request: FaultRequest, origin: str = "api") -> LabFault:

@@ -64,7 +64,7 @@ class AgentCapture:
         snaplen: int = 65535,
     ) -> None:
         request = requests.capture(iface, duration=120.0, snaplen=snaplen)
-        self._cancel: list[Callable[[], None]] = []
+        self._cancel: list[Callable[[], object]] = []
         self._stream: Iterator[CaptureChunk] = session.agent(node).capture(
             request, direction=direction, on_start=self._cancel.append
         )

@@ -12,10 +12,11 @@ import pytest
 import topology
 from orchestrator.domain.errors import FailedPrecondition
 from orchestrator.lab.backends.actions import TRANSITIONS, NodeStateError, transition
-from orchestrator.lab.backends.base import BackendError, Health
+from orchestrator.lab.backends.base import BackendError
 from orchestrator.lab.backends.fake import FakeBackend
 from orchestrator.lab.deploy import Timeouts, deploy
 from orchestrator.lab.session import LabSession
+from orchestrator.wire.agent import Health
 from topology import Lab
 
 FAST = Timeouts(agent_up=0.3, configure=1.0, ready=0.3, exec=1.0, rpc=0.5)

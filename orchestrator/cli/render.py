@@ -354,11 +354,11 @@ def transfer_outcome(report: TransferReport) -> str:
             f"{report.receiver_sha256[:16] or '-'}...)"
         )
     text = f"incomplete: {size_pair(report.bytes_received, report.size_bytes)}"
-    took = report.seconds or (report.timeout_s if timed_out(report) else 0.0)
+    took = report.timeout_s if timed_out(report) else report.seconds
     if took:
         text += f" after {duration(took)}"
     if report.error:
-        text += f" ({'timed out' if timed_out(report) and report.seconds == 0 else report.error})"
+        text += f" ({'timed out' if timed_out(report) else report.error})"
     return text
 
 

@@ -42,7 +42,7 @@ def run_transfer(
         raise InvalidArgument(
             f"{address} is no node of lab {session.name}: a sink must run there", "destination"
         )
-    started = time.monotonic()
+    began = time.monotonic()
     report = TransferReport(
         size_bytes=req.size_bytes,
         source_address=_source_address(session, src, address),
@@ -88,7 +88,7 @@ def run_transfer(
         report.sender_sha256 == report.receiver_sha256 and report.bytes == report.bytes_received
     )
     if report.seconds <= 0:  # no connection: how long it tried
-        report = replace(report, seconds=time.monotonic() - started)
+        report = replace(report, seconds=time.monotonic() - began)
     return replace(report, sha256_match=match)
 
 

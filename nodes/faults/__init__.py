@@ -6,8 +6,14 @@
 
 Modules: model.py (specs, counters, info, events; validation), match.py (traffic
 selectors at fixed offsets), effects.py (the per-fault pipeline and its PRNG streams),
-rate.py (virtual-time token bucket), engine.py (FaultEngine), mtu.py (MTU faults applied
-to the node's interfaces: MtuSync), errors.py.
+rate.py (virtual-time token bucket), codel.py (CoDel on its queue), link.py (link
+properties: the base layer beneath the faults), engine.py (FaultEngine), mtu.py (MTU
+faults applied to the node's interfaces: MtuSync), errors.py.
+
+Link properties (rate, delay, jitter, loss, queue of one direction of a link) run through
+the same pipeline as faults, first, before the faults of their interface and direction:
+
+    engine.set_link("eth0", Direction.EGRESS, LinkProps(rate=10e6, delay=0.02), seed=7)
 
 Effect order on one fault: down -> match -> blackhole_mtu -> loss / gilbert_elliott -> corrupt
 -> duplicate -> rate -> delay + jitter / reorder. Several faults on one interface and
@@ -24,9 +30,11 @@ from __future__ import annotations
 
 from .engine import FaultEngine
 from .errors import DuplicateFaultError, FaultError, FaultSpecError, UnknownFaultError
+from .link import NO_LINK_PROPS, LinkProps, LinkShapingInfo
 from .match import Match, Prefix, protocol_number
 from .model import (
     IFACE_ANY,
+    Codel,
     Direction,
     Distribution,
     Effects,
@@ -42,6 +50,8 @@ from .mtu import MtuChange, MtuSync
 
 __all__ = [
     "IFACE_ANY",
+    "NO_LINK_PROPS",
+    "Codel",
     "Direction",
     "Distribution",
     "DuplicateFaultError",
@@ -55,6 +65,8 @@ __all__ = [
     "FaultSpec",
     "FaultSpecError",
     "GilbertElliott",
+    "LinkProps",
+    "LinkShapingInfo",
     "Match",
     "MtuChange",
     "MtuSync",

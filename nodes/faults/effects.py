@@ -47,14 +47,16 @@ class Tally:
     delayed: int = 0
     reordered: int = 0
     mtu_exceeded: int = 0
+    dropped_aqm: int = 0
 
     def freeze(self) -> FaultCounters:
         return FaultCounters(**{f.name: getattr(self, f.name) for f in fields(self)})
 
 
-def stream_seed(seed: int, iface: str, direction: Direction) -> int:
-    """The PRNG seed of one (fault seed, interface, direction) stream."""
-    text = f"wirelab-fault/{seed}/{iface}/{direction.value}".encode()
+def stream_seed(seed: int, iface: str, direction: Direction, kind: str = "fault") -> int:
+    """The PRNG seed of one (fault seed, interface, direction) stream; ``kind`` "link" for
+    a link's properties (their own streams, whatever seeds faults use)."""
+    text = f"wirelab-{kind}/{seed}/{iface}/{direction.value}".encode()
     return int.from_bytes(hashlib.blake2b(text, digest_size=16).digest(), "big")
 
 
@@ -63,8 +65,10 @@ class Stream:
 
     __slots__ = ("bad", "bucket", "index", "random")
 
-    def __init__(self, spec: FaultSpec, seed: int, iface: str, direction: Direction) -> None:
-        self.random = random.Random(stream_seed(seed, iface, direction)).random
+    def __init__(
+        self, spec: FaultSpec, seed: int, iface: str, direction: Direction, kind: str = "fault"
+    ) -> None:
+        self.random = random.Random(stream_seed(seed, iface, direction, kind)).random
         self.bad = False  # Gilbert-Elliott state
         rate = spec.effects.rate
         self.bucket = TokenBucket(rate) if rate is not None else None
@@ -138,7 +142,10 @@ class Pipeline:
                 departure = stream.bucket.admit(len(copy), now)
                 if departure is None:
                     tally.dropped += 1
-                    tally.shaped += 1
+                    if stream.bucket.dropped_by_aqm:
+                        tally.dropped_aqm += 1
+                    else:
+                        tally.shaped += 1
                     continue
                 if departure > now:
                     tally.queued += 1

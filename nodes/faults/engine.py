@@ -8,6 +8,12 @@ call when no fault covers an interface/direction.
 Several faults on one interface and direction chain in creation order: the frames one
 fault releases (at their release times) enter the next one.
 
+Link properties (:mod:`nodes.faults.link`) are a base layer beneath the faults: at most
+one per interface and direction, set with :meth:`FaultEngine.set_link` when the node is
+configured. A frame goes through its link layer first, then through the faults. Faults
+come and go (add, remove, clear, expiry) without touching the link layers; ``list()``
+shows faults only, :meth:`FaultEngine.links` the link layers with their counters.
+
 The engine owns fault durations: a fault expires at exactly ``added_at + duration``,
 either in ``on_timer`` or lazily on the first ``process`` call at or past that time, and
 each expiry is reported once as a FaultExpired event (pulled with ``next_event`` or
@@ -31,6 +37,7 @@ from dataclasses import dataclass, field
 
 from .effects import Pipeline, Stream, Tally
 from .errors import DuplicateFaultError, FaultSpecError, UnknownFaultError
+from .link import LinkProps, LinkShapingInfo, check_layer
 from .model import IFACE_ANY, Direction, FaultEvent, FaultExpired, FaultInfo, FaultSpec
 
 Release = tuple[float, bytes]
@@ -69,6 +76,30 @@ class _Fault:
         )
 
 
+@dataclass(slots=True)
+class _Link:
+    """The link layer of one interface and direction."""
+
+    iface: str
+    direction: Direction
+    props: LinkProps
+    seed: int
+    pipeline: Pipeline
+    stream: Stream
+    tally: Tally = field(default_factory=Tally)
+
+    @classmethod
+    def of(cls, iface: str, direction: Direction, props: LinkProps, seed: int) -> _Link:
+        spec = FaultSpec(iface, props.effects(), direction, seed=seed)
+        stream = Stream(spec, seed, iface, direction, kind="link")
+        return cls(iface, direction, props, seed, Pipeline(spec), stream)
+
+    def info(self) -> LinkShapingInfo:
+        return LinkShapingInfo(
+            self.iface, self.direction, self.props, self.seed, self.tally.freeze()
+        )
+
+
 class FaultEngine:
     """All faults of one node. ``rng`` generates the seeds of faults added without one
     (inject a seeded ``random.Random`` for reproducible runs)."""
@@ -77,6 +108,8 @@ class FaultEngine:
         self._rng = rng if rng is not None else random.Random()
         self._faults: dict[str, _Fault] = {}  # in creation order
         self._index: dict[tuple[str, Direction], tuple[_Fault, ...]] = {}
+        self._links: dict[tuple[str, Direction], _Link] = {}
+        self._covered: frozenset[tuple[str, Direction]] = frozenset()  # a fault or a link
         self._wildcards = False  # any fault on IFACE_ANY
         self._seq = 0
         self._next_expiry = math.inf
@@ -133,24 +166,61 @@ class FaultEngine:
         """Every installed fault with its counters, in creation order."""
         return [fault.info() for fault in self._faults.values()]
 
+    # -- link properties (the base layer) ----------------------------------------------
+
+    def set_link(
+        self, iface: str, direction: Direction, props: LinkProps, *, seed: int | None = None
+    ) -> LinkShapingInfo | None:
+        """Install (replace) the link layer of ``iface``/``direction`` (egress or ingress);
+        empty ``props`` remove it. ``seed`` None: one from the engine's rng. Its counters
+        start from zero. Faults are not touched."""
+        direction = Direction(direction)
+        check_layer(iface, direction, seed)
+        key = (iface, direction)
+        if props.empty:
+            self._links.pop(key, None)
+            self._reindex()
+            return None
+        layer = _Link.of(
+            iface, direction, props, seed if seed is not None else self._rng.getrandbits(63)
+        )
+        self._links[key] = layer
+        self._reindex()
+        return layer.info()
+
+    def links(self) -> builtins.list[LinkShapingInfo]:
+        """Every link layer with its counters, by interface then egress before ingress."""
+        order = {Direction.EGRESS: 0, Direction.INGRESS: 1}
+        layers = sorted(self._links.values(), key=lambda k: (k.iface, order[k.direction]))
+        return [layer.info() for layer in layers]
+
     # -- the data path -----------------------------------------------------------------
 
     def active(self, ifname: str, direction: Direction) -> bool:
-        """Does any fault cover this interface and direction? (two dict lookups at most)"""
-        index = self._index
-        return (ifname, direction) in index or (self._wildcards and (IFACE_ANY, direction) in index)
+        """Does a fault or a link layer cover this interface and direction? (two set
+        lookups at most)"""
+        return (ifname, direction) in self._covered or (
+            self._wildcards and (IFACE_ANY, direction) in self._index
+        )
 
     def process(
         self, ifname: str, direction: Direction, frame: bytes, *, now: float
     ) -> builtins.list[Release]:
-        """Pass one frame through the faults of ``ifname``/``direction``: zero (dropped)
-        or more ``(release_time, frame)`` pairs, release_time >= now."""
+        """Pass one frame through the link layer, then the faults of ``ifname``/``direction``:
+        zero (dropped) or more ``(release_time, frame)`` pairs, release_time >= now."""
         if direction is Direction.BOTH:
             raise ValueError("process() needs Direction.EGRESS or Direction.INGRESS, not BOTH")
         if now >= self._next_expiry:
             self._expire(now)
         faults = self._faults_for(ifname, direction)
-        out: builtins.list[Release] = [(now, frame)]
+        out: builtins.list[Release]
+        layer = self._links.get((ifname, direction))
+        if layer is None:
+            out = [(now, frame)]
+        else:
+            out = layer.pipeline.run(layer.stream, frame, now, layer.tally)
+            if not out:
+                return out
         for fault in faults:
             stream = fault.stream(ifname, direction)
             run, tally = fault.pipeline.run, fault.tally
@@ -241,6 +311,7 @@ class FaultEngine:
             for direction in fault.spec.direction.concrete:
                 index.setdefault((iface, direction), []).append(fault)
         self._index = {key: tuple(faults) for key, faults in index.items()}
+        self._covered = frozenset(self._index) | frozenset(self._links)
         self._mtu_faults = tuple(f for f in self._faults.values() if f.spec.effects.mtu)
         if caps != self._mtu_caps:
             self._mtu_caps = caps

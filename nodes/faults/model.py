@@ -105,6 +105,22 @@ class GilbertElliott:
 
 
 @dataclass(frozen=True, slots=True)
+class Codel:
+    """CoDel (RFC 8289) on a token bucket's queue: once frames have waited longer than
+    ``target`` for a whole ``interval``, it drops frames at their dequeue, ever more often
+    (``interval / sqrt(count)`` apart) until the waits fall below ``target`` again. As in
+    CAKE, ``target`` is raised to the time one full-size frame (1514 bytes) takes at the
+    bucket's rate, so a slow link is not starved by a target shorter than one frame."""
+
+    target: float = 0.005
+    interval: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_range("codel.target", self.target, 1e-6, 60.0, " s")
+        check_range("codel.interval", self.interval, 1e-6, 600.0, " s")
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimit:
     """Token bucket (like tc tbf): tokens are bytes of whole frames (Ethernet header
     included) refilled at ``rate_bps`` / 8 per second, up to ``burst_bytes``. A frame that
@@ -118,6 +134,7 @@ class RateLimit:
     burst_bytes: int = 1514
     queue_limit_bytes: int | None = None
     queue_limit_packets: int | None = 1000
+    codel: Codel | None = None  # None: drop-tail only
 
     def __post_init__(self) -> None:
         check_range("rate.rate_bps", self.rate_bps, 1.0, 1e12, " bit/s")
@@ -126,6 +143,8 @@ class RateLimit:
             check_int("rate.queue_limit_bytes", self.queue_limit_bytes, 0, 2**31)
         if self.queue_limit_packets is not None:
             check_int("rate.queue_limit_packets", self.queue_limit_packets, 0, 2**31)
+        if self.codel is not None and not isinstance(self.codel, Codel):
+            raise FaultSpecError("rate.codel", f"must be Codel or None, got {self.codel!r}")
 
 
 def _coerce(obj: object, name: str, kind: type[StrEnum]) -> None:
@@ -259,8 +278,9 @@ class FaultSpec:
 
 @dataclass(frozen=True, slots=True)
 class FaultCounters:
-    """What a fault did, summed over its interfaces and directions. ``dropped`` is the sum
-    of the ``dropped_*`` reasons and ``shaped`` (rate-limiter queue overflow)."""
+    """What a fault (or a link's shaping) did, summed over its interfaces and directions.
+    ``dropped`` is the sum of the ``dropped_*`` reasons and ``shaped`` (rate-limiter queue
+    overflow); ``dropped_aqm`` counts the rate limiter's CoDel drops."""
 
     seen: int = 0  # frames on the fault's interface/direction
     matched: int = 0  # of those, frames the match selected (all of them without a match)
@@ -277,6 +297,7 @@ class FaultCounters:
     # packets above the fault's ``mtu`` that the node fragmented or refused (ICMP
     # frag-needed, or a local sender's EMSGSIZE / PMTU update) while the fault held
     mtu_exceeded: int = 0
+    dropped_aqm: int = 0  # dropped by the rate limiter's CoDel (standing queue too long)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -2,18 +2,22 @@
 
 Sans-I/O: the caller does not wait; :meth:`TokenBucket.admit` returns the time the frame
 leaves the bucket (or None when the queue is full), and the bucket remembers which
-frames are still waiting so the queue limit holds at every instant."""
+frames are still waiting so the queue limit holds at every instant. With CoDel
+(:mod:`nodes.faults.codel`) a frame may also be dropped by the AQM at its dequeue time;
+``dropped_by_aqm`` then tells the two drops apart."""
 
 from __future__ import annotations
 
 from collections import deque
 
+from .codel import CodelState
 from .model import RateLimit
 
 
 class TokenBucket:
     __slots__ = (
         "_burst",
+        "_codel",
         "_limit_bytes",
         "_limit_packets",
         "_queue",
@@ -21,6 +25,7 @@ class TokenBucket:
         "_rate",
         "_stamp",
         "_tokens",
+        "dropped_by_aqm",
     )
 
     def __init__(self, spec: RateLimit) -> None:
@@ -32,10 +37,13 @@ class TokenBucket:
         self._stamp: float | None = None  # departure time of the last admitted frame
         self._queue: deque[tuple[float, int]] = deque()  # (departure, size) still waiting
         self._queued_bytes = 0
+        self._codel = None if spec.codel is None else CodelState(spec.codel, self._rate)
+        self.dropped_by_aqm = False  # why the last admit() returned None: CoDel, not a full queue
 
     def admit(self, size: int, now: float) -> float | None:
         """Departure time (>= now) of a ``size``-byte frame arriving at ``now``, or None if
-        it must wait and the queue is full (the frame is dropped; the state is unchanged)."""
+        it must wait and the queue is full, or CoDel drops it at its dequeue (the frame is
+        dropped; the bucket is as if it never came)."""
         queue = self._queue
         while queue and queue[0][0] <= now:
             self._queued_bytes -= queue.popleft()[1]
@@ -50,9 +58,15 @@ class TokenBucket:
             tokens = need
         if departure > now:
             if self._limit_packets is not None and len(queue) + 1 > self._limit_packets:
+                self.dropped_by_aqm = False
                 return None
             if self._limit_bytes is not None and self._queued_bytes + size > self._limit_bytes:
+                self.dropped_by_aqm = False
                 return None
+        if self._codel is not None and self._codel.drop(departure, departure - now):
+            self.dropped_by_aqm = True
+            return None
+        if departure > now:
             queue.append((departure, size))
             self._queued_bytes += size
         self._tokens = tokens - size

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from nodes.faults import NO_LINK_PROPS, Direction, LinkProps
 from nodes.router.router import Router
 from nodes.stack.config import StackConfig
 from nodes.stack.host import Host
@@ -28,6 +29,8 @@ class InterfaceSpec:
     mac: bytes | None = None  # None: the port's own (the kernel device's) MAC
     mtu: int = 1500
     up: bool = True
+    egress: LinkProps = NO_LINK_PROPS  # the link's properties for what the node sends
+    ingress: LinkProps = NO_LINK_PROPS  # ... for what it receives (a peer that cannot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +101,21 @@ def build_node(config: NodeConfig, macs: dict[str, bytes]) -> Host:
 def fault_rng(config: NodeConfig) -> random.Random:
     """Generates the seeds of faults added without one."""
     return _rng(config.seed, "faults")
+
+
+def link_layers(config: NodeConfig) -> list[tuple[str, Direction, LinkProps]]:
+    """The link property layers the node's FaultEngine gets: (interface, direction,
+    properties) for every direction with properties."""
+    out = []
+    for spec in config.interfaces:
+        for direction, props in ((Direction.EGRESS, spec.egress),
+                                 (Direction.INGRESS, spec.ingress)):  # fmt: skip
+            if not props.empty:
+                out.append((spec.name, direction, props))
+    return out
+
+
+def link_seed(config: NodeConfig) -> int:
+    """The seed of the node's link property streams (each interface and direction has its
+    own stream from it): from the node's seed, so a lab seed replays them."""
+    return _rng(config.seed, "links").getrandbits(63)

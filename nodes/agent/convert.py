@@ -13,12 +13,15 @@ from nodes.agent.config import AppSpec, InterfaceSpec, Kind, NodeConfig, RouteSp
 from nodes.agent.errors import ArgumentError
 from nodes.apps.registry import APP_KINDS
 from nodes.faults import (
+    NO_LINK_PROPS,
+    Codel,
     Direction,
     Distribution,
     Effects,
     FaultSpec,
     FaultSpecError,
     GilbertElliott,
+    LinkProps,
     Match,
     RateLimit,
 )
@@ -133,7 +136,43 @@ def interface(field: str, msg: node_pb2.InterfaceConfig) -> InterfaceSpec:
         mac=mac(f"{field}.mac", msg.mac) if msg.mac else None,
         mtu=mtu(f"{field}.mtu", msg.mtu) if msg.HasField("mtu") else 1500,
         up=msg.up if msg.HasField("up") else True,
+        egress=link_shaping(f"{field}.egress", msg.egress)
+        if msg.HasField("egress")
+        else NO_LINK_PROPS,
+        ingress=(
+            link_shaping(f"{field}.ingress", msg.ingress)
+            if msg.HasField("ingress")
+            else NO_LINK_PROPS
+        ),
     )
+
+
+def codel(field: str, msg: common_pb2.Codel) -> Codel:
+    defaults = Codel()
+    target = defaults.target
+    interval = defaults.interval
+    if msg.HasField("target_ms"):
+        target = seconds(f"{field}.target_ms", msg.target_ms, low=0.001, high=60e3)
+    if msg.HasField("interval_ms"):
+        interval = seconds(f"{field}.interval_ms", msg.interval_ms, low=0.001, high=600e3)
+    return Codel(target, interval)
+
+
+def link_shaping(field: str, msg: common_pb2.LinkShaping) -> LinkProps:
+    """A LinkShaping message -> LinkProps (one direction of a link)."""
+    try:
+        return LinkProps(
+            rate=msg.rate_bps if msg.HasField("rate_bps") else None,
+            delay=seconds(f"{field}.delay_ms", msg.delay_ms, high=MAX_DELAY_MS),
+            jitter=seconds(f"{field}.jitter_ms", msg.jitter_ms, high=MAX_DELAY_MS),
+            loss=msg.loss,
+            queue_packets=msg.queue_packets if msg.HasField("queue_packets") else None,
+            queue_bytes=msg.queue_bytes if msg.HasField("queue_bytes") else None,
+            codel=codel(f"{field}.codel", msg.codel) if msg.HasField("codel") else None,
+        )
+    except FaultSpecError as err:
+        name = {"rate": "rate_bps", "queue": "queue_packets"}.get(err.field, err.field)
+        raise ArgumentError(f"{field}.{name}", err.problem) from None
 
 
 def route(field: str, msg: node_pb2.RouteConfig, ifaces: Iterable[str]) -> RouteSpec:
@@ -327,6 +366,7 @@ def fault(field: str, msg: common_pb2.FaultSpec, ifaces: Iterable[str] | None) -
                 queue_limit_packets=(
                     r.queue_limit_packets if r.HasField("queue_limit_packets") else 1000
                 ),
+                codel=codel(f"{field}.rate.codel", r.codel) if r.HasField("codel") else None,
             )
         effects = Effects(
             loss=msg.loss,

@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from nodes.agent.config import Kind, NodeConfig, build_node, fault_rng
+from nodes.agent.config import Kind, NodeConfig, build_node, fault_rng, link_layers, link_seed
 from nodes.agent.errors import ArgumentError, ConflictError, NotConfiguredError
 from nodes.agent.events import EventHub
 from nodes.agent.jobs import JobManager
@@ -167,6 +167,9 @@ class NodeRuntime:
                 raise ArgumentError("routes", str(exc)) from None
             tcp = host.tcp
             faults = FaultEngine(rng=fault_rng(config))
+            seed = link_seed(config)
+            for iface, direction, props in link_layers(config):  # beneath every fault
+                faults.set_link(iface, direction, props, seed=seed)
             runner = Runner(host, {n: p.port for n, p in ports.items()}, faults=faults,
                             clock=self.clock)  # fmt: skip
             events = EventHub(config.name, runner, host, tcp, faults)

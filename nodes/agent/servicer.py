@@ -383,6 +383,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
                 stack=topb.counters_map(s.host.counters()),
                 io=topb.counters_map(s.runner.counters()),
                 faults=[topb.fault_info(f, now, s.config.name) for f in s.faults.list()],
+                links=[topb.link_shaping_info(i) for i in s.faults.links()],
             )
             for ifname, values in s.runner.port_counters().items():
                 msg.ports[ifname].values.update(topb.counters_map(values))

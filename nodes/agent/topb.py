@@ -12,7 +12,16 @@ from nodes.agent.config import Kind
 from nodes.agent.jobs import BulkOutcome, PingOutcome, TracerouteOutcome, UdpOutcome
 from nodes.apps.bulk import SinkResult
 from nodes.apps.http import HttpResult
-from nodes.faults import Direction, Distribution, FaultCounters, FaultInfo, FaultSpec
+from nodes.faults import (
+    Codel,
+    Direction,
+    Distribution,
+    FaultCounters,
+    FaultInfo,
+    FaultSpec,
+    LinkProps,
+    LinkShapingInfo,
+)
 from nodes.faults.match import protocol_name
 from nodes.router.fib import Route
 from nodes.stack.arp import Neighbor
@@ -80,6 +89,8 @@ def fault_spec(spec: FaultSpec) -> common_pb2.FaultSpec:
             msg.rate.queue_limit_bytes = rate.queue_limit_bytes
         if rate.queue_limit_packets is not None:
             msg.rate.queue_limit_packets = rate.queue_limit_packets
+        if rate.codel is not None:
+            msg.rate.codel.CopyFrom(codel(rate.codel))
     if e.mtu is not None:
         msg.mtu = e.mtu
     if e.blackhole_mtu is not None:
@@ -109,6 +120,36 @@ def fault_info(info: FaultInfo, now: float, node: str) -> common_pb2.FaultInfo:
     if info.first_hit_at is not None:
         msg.first_hit_ms = ms(max(0.0, info.first_hit_at - info.added_at))
     return msg
+
+
+# ---- link properties ----------------------------------------------------------------------
+def codel(c: Codel) -> common_pb2.Codel:
+    return common_pb2.Codel(target_ms=ms(c.target), interval_ms=ms(c.interval))
+
+
+def link_shaping(props: LinkProps) -> common_pb2.LinkShaping:
+    msg = common_pb2.LinkShaping(
+        delay_ms=ms(props.delay), jitter_ms=ms(props.jitter), loss=props.loss
+    )
+    if props.rate is not None:
+        msg.rate_bps = props.rate
+    if props.queue_packets is not None:
+        msg.queue_packets = props.queue_packets
+    if props.queue_bytes is not None:
+        msg.queue_bytes = props.queue_bytes
+    if props.codel is not None:
+        msg.codel.CopyFrom(codel(props.codel))
+    return msg
+
+
+def link_shaping_info(info: LinkShapingInfo) -> node_pb2.LinkShapingInfo:
+    return node_pb2.LinkShapingInfo(
+        iface=info.iface,
+        direction=_DIRECTIONS[info.direction],
+        shaping=link_shaping(info.props),
+        seed=info.seed,
+        counters=fault_counters(info.counters),
+    )
 
 
 # ---- state -------------------------------------------------------------------------------

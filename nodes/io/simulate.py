@@ -5,6 +5,10 @@ Event-driven and deterministic: the clock jumps to the next thing that can happe
 (a frame arriving, an impairment releasing a frame, a node or impairment timer). Events
 at the same instant run in the order they were scheduled.
 
+Link properties (rate, delay, jitter, loss, queue: :mod:`nodes.faults.link`) are the base
+layer of a node's FaultEngine: :meth:`Simulation.set_link_props` installs one (and the
+engine, when the node has none), as the agent does at Configure.
+
 MTU faults: a node whose impairment is a FaultEngine gets an
 :class:`~nodes.faults.mtu.MtuSync`, as in the real-time Runner; its caps are applied when
 it is installed, at the start of every step (a fault added to the engine between steps;
@@ -20,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from nodes.faults.engine import FaultEngine
+from nodes.faults.link import LinkProps
 from nodes.faults.model import Direction
 from nodes.faults.mtu import MtuChange, MtuSync
 from nodes.io.memory import Port, Segment, Wire
@@ -96,6 +102,27 @@ class Simulation:
         else:
             self._mtu[node] = sync
             self.sync_mtu()  # its MTU faults hold from now
+
+    def set_link_props(
+        self,
+        node: str,
+        ifname: str,
+        props: LinkProps,
+        direction: Direction = Direction.EGRESS,
+        *,
+        seed: int = 0,
+    ) -> FaultEngine:
+        """Shape what ``node`` sends on ``ifname`` (``direction`` ingress: what it receives)
+        with link properties, beneath its faults; returns its FaultEngine (made, seeded from
+        ``seed``, when the node has no impairment yet)."""
+        engine = self.impairments.get(node)
+        if engine is None:
+            engine = FaultEngine(rng=random.Random(seed))
+            self.set_impairment(node, engine)
+        if not isinstance(engine, FaultEngine):
+            raise TypeError(f"{node}'s impairment is no FaultEngine: it has no link layer")
+        engine.set_link(ifname, direction, props, seed=seed)
+        return engine
 
     def sync_mtu(self) -> None:
         """Apply every node's MTU faults now (when they changed)."""

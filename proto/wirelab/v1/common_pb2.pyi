@@ -53,16 +53,26 @@ class GilbertElliott(_message.Message):
     def __init__(self, p: _Optional[float] = ..., r: _Optional[float] = ..., loss_bad: _Optional[float] = ..., loss_good: _Optional[float] = ...) -> None: ...
 
 class RateLimit(_message.Message):
-    __slots__ = ("rate_bps", "burst_bytes", "queue_limit_bytes", "queue_limit_packets")
+    __slots__ = ("rate_bps", "burst_bytes", "queue_limit_bytes", "queue_limit_packets", "codel")
     RATE_BPS_FIELD_NUMBER: _ClassVar[int]
     BURST_BYTES_FIELD_NUMBER: _ClassVar[int]
     QUEUE_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
     QUEUE_LIMIT_PACKETS_FIELD_NUMBER: _ClassVar[int]
+    CODEL_FIELD_NUMBER: _ClassVar[int]
     rate_bps: float
     burst_bytes: int
     queue_limit_bytes: int
     queue_limit_packets: int
-    def __init__(self, rate_bps: _Optional[float] = ..., burst_bytes: _Optional[int] = ..., queue_limit_bytes: _Optional[int] = ..., queue_limit_packets: _Optional[int] = ...) -> None: ...
+    codel: Codel
+    def __init__(self, rate_bps: _Optional[float] = ..., burst_bytes: _Optional[int] = ..., queue_limit_bytes: _Optional[int] = ..., queue_limit_packets: _Optional[int] = ..., codel: _Optional[_Union[Codel, _Mapping]] = ...) -> None: ...
+
+class Codel(_message.Message):
+    __slots__ = ("target_ms", "interval_ms")
+    TARGET_MS_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    target_ms: float
+    interval_ms: float
+    def __init__(self, target_ms: _Optional[float] = ..., interval_ms: _Optional[float] = ...) -> None: ...
 
 class FaultSpec(_message.Message):
     __slots__ = ("iface", "direction", "match", "loss", "gilbert_elliott", "delay_ms", "jitter_ms", "distribution", "duplicate", "corrupt", "reorder", "rate", "mtu", "down", "seed", "duration_ms", "blackhole_mtu")
@@ -103,7 +113,7 @@ class FaultSpec(_message.Message):
     def __init__(self, iface: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., match: _Optional[_Union[Match, _Mapping]] = ..., loss: _Optional[float] = ..., gilbert_elliott: _Optional[_Union[GilbertElliott, _Mapping]] = ..., delay_ms: _Optional[float] = ..., jitter_ms: _Optional[float] = ..., distribution: _Optional[_Union[DelayDistribution, str]] = ..., duplicate: _Optional[float] = ..., corrupt: _Optional[float] = ..., reorder: _Optional[float] = ..., rate: _Optional[_Union[RateLimit, _Mapping]] = ..., mtu: _Optional[int] = ..., down: _Optional[bool] = ..., seed: _Optional[int] = ..., duration_ms: _Optional[float] = ..., blackhole_mtu: _Optional[int] = ...) -> None: ...
 
 class FaultCounters(_message.Message):
-    __slots__ = ("seen", "matched", "dropped", "dropped_down", "dropped_blackhole", "dropped_loss", "shaped", "queued", "corrupted", "duplicated", "delayed", "reordered", "mtu_exceeded")
+    __slots__ = ("seen", "matched", "dropped", "dropped_down", "dropped_blackhole", "dropped_loss", "shaped", "queued", "corrupted", "duplicated", "delayed", "reordered", "mtu_exceeded", "dropped_aqm")
     SEEN_FIELD_NUMBER: _ClassVar[int]
     MATCHED_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +127,7 @@ class FaultCounters(_message.Message):
     DELAYED_FIELD_NUMBER: _ClassVar[int]
     REORDERED_FIELD_NUMBER: _ClassVar[int]
     MTU_EXCEEDED_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_AQM_FIELD_NUMBER: _ClassVar[int]
     seen: int
     matched: int
     dropped: int
@@ -130,7 +141,8 @@ class FaultCounters(_message.Message):
     delayed: int
     reordered: int
     mtu_exceeded: int
-    def __init__(self, seen: _Optional[int] = ..., matched: _Optional[int] = ..., dropped: _Optional[int] = ..., dropped_down: _Optional[int] = ..., dropped_blackhole: _Optional[int] = ..., dropped_loss: _Optional[int] = ..., shaped: _Optional[int] = ..., queued: _Optional[int] = ..., corrupted: _Optional[int] = ..., duplicated: _Optional[int] = ..., delayed: _Optional[int] = ..., reordered: _Optional[int] = ..., mtu_exceeded: _Optional[int] = ...) -> None: ...
+    dropped_aqm: int
+    def __init__(self, seen: _Optional[int] = ..., matched: _Optional[int] = ..., dropped: _Optional[int] = ..., dropped_down: _Optional[int] = ..., dropped_blackhole: _Optional[int] = ..., dropped_loss: _Optional[int] = ..., shaped: _Optional[int] = ..., queued: _Optional[int] = ..., corrupted: _Optional[int] = ..., duplicated: _Optional[int] = ..., delayed: _Optional[int] = ..., reordered: _Optional[int] = ..., mtu_exceeded: _Optional[int] = ..., dropped_aqm: _Optional[int] = ...) -> None: ...
 
 class FaultInfo(_message.Message):
     __slots__ = ("fault_id", "seed", "spec", "age_ms", "remaining_ms", "counters", "node", "first_hit_ms")
@@ -151,6 +163,24 @@ class FaultInfo(_message.Message):
     node: str
     first_hit_ms: float
     def __init__(self, fault_id: _Optional[str] = ..., seed: _Optional[int] = ..., spec: _Optional[_Union[FaultSpec, _Mapping]] = ..., age_ms: _Optional[float] = ..., remaining_ms: _Optional[float] = ..., counters: _Optional[_Union[FaultCounters, _Mapping]] = ..., node: _Optional[str] = ..., first_hit_ms: _Optional[float] = ...) -> None: ...
+
+class LinkShaping(_message.Message):
+    __slots__ = ("rate_bps", "delay_ms", "jitter_ms", "loss", "queue_packets", "queue_bytes", "codel")
+    RATE_BPS_FIELD_NUMBER: _ClassVar[int]
+    DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    JITTER_MS_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_PACKETS_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CODEL_FIELD_NUMBER: _ClassVar[int]
+    rate_bps: float
+    delay_ms: float
+    jitter_ms: float
+    loss: float
+    queue_packets: int
+    queue_bytes: int
+    codel: Codel
+    def __init__(self, rate_bps: _Optional[float] = ..., delay_ms: _Optional[float] = ..., jitter_ms: _Optional[float] = ..., loss: _Optional[float] = ..., queue_packets: _Optional[int] = ..., queue_bytes: _Optional[int] = ..., codel: _Optional[_Union[Codel, _Mapping]] = ...) -> None: ...
 
 class StackOptions(_message.Message):
     __slots__ = ("congestion_control", "msl_ms", "syn_retries", "synack_retries", "retries1", "retries2", "orphan_retries", "fin_timeout_ms", "delayed_ack", "sack", "timestamps", "wscale", "syncookies", "initial_cwnd", "rto_min_ms", "ttl", "arp_reachable_ms", "arp_retries", "reassembly_timeout_ms", "rmem_bytes", "wmem_bytes", "hystart", "tlp", "mtu_probing", "base_mss")

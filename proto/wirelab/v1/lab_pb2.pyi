@@ -113,7 +113,7 @@ class GetLabRequest(_message.Message):
     def __init__(self, lab: _Optional[str] = ...) -> None: ...
 
 class LabInterface(_message.Message):
-    __slots__ = ("name", "address", "prefix_len", "mac", "mtu", "link", "up", "planned_mtu")
+    __slots__ = ("name", "address", "prefix_len", "mac", "mtu", "link", "up", "planned_mtu", "egress", "ingress")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +122,8 @@ class LabInterface(_message.Message):
     LINK_FIELD_NUMBER: _ClassVar[int]
     UP_FIELD_NUMBER: _ClassVar[int]
     PLANNED_MTU_FIELD_NUMBER: _ClassVar[int]
+    EGRESS_FIELD_NUMBER: _ClassVar[int]
+    INGRESS_FIELD_NUMBER: _ClassVar[int]
     name: str
     address: str
     prefix_len: int
@@ -130,7 +132,9 @@ class LabInterface(_message.Message):
     link: str
     up: bool
     planned_mtu: int
-    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mac: _Optional[str] = ..., mtu: _Optional[int] = ..., link: _Optional[str] = ..., up: _Optional[bool] = ..., planned_mtu: _Optional[int] = ...) -> None: ...
+    egress: _common_pb2.LinkShaping
+    ingress: _common_pb2.LinkShaping
+    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mac: _Optional[str] = ..., mtu: _Optional[int] = ..., link: _Optional[str] = ..., up: _Optional[bool] = ..., planned_mtu: _Optional[int] = ..., egress: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ..., ingress: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ...) -> None: ...
 
 class LabNode(_message.Message):
     __slots__ = ("name", "kind", "state", "agent", "interfaces", "apps")
@@ -149,18 +153,30 @@ class LabNode(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., state: _Optional[str] = ..., agent: _Optional[str] = ..., interfaces: _Optional[_Iterable[_Union[LabInterface, _Mapping]]] = ..., apps: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LabLink(_message.Message):
-    __slots__ = ("name", "type", "subnet", "mtu", "members")
+    __slots__ = ("name", "type", "subnet", "mtu", "members", "directions")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBNET_FIELD_NUMBER: _ClassVar[int]
     MTU_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    DIRECTIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: str
     subnet: str
     mtu: int
     members: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., subnet: _Optional[str] = ..., mtu: _Optional[int] = ..., members: _Optional[_Iterable[str]] = ...) -> None: ...
+    directions: _containers.RepeatedCompositeFieldContainer[LinkDirection]
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., subnet: _Optional[str] = ..., mtu: _Optional[int] = ..., members: _Optional[_Iterable[str]] = ..., directions: _Optional[_Iterable[_Union[LinkDirection, _Mapping]]] = ...) -> None: ...
+
+class LinkDirection(_message.Message):
+    __slots__ = ("sender", "shaping", "applied_at")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    SHAPING_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_AT_FIELD_NUMBER: _ClassVar[int]
+    sender: str
+    shaping: _common_pb2.LinkShaping
+    applied_at: str
+    def __init__(self, sender: _Optional[str] = ..., shaping: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ..., applied_at: _Optional[str] = ...) -> None: ...
 
 class LabInfo(_message.Message):
     __slots__ = ("name", "backend", "state", "topology_hash", "nodes", "links", "age_s", "faults", "source")

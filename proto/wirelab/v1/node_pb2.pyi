@@ -31,20 +31,24 @@ EVENT_TYPE_TCP_STATE: EventType
 EVENT_TYPE_FAULT: EventType
 
 class InterfaceConfig(_message.Message):
-    __slots__ = ("name", "address", "prefix_len", "mac", "mtu", "up")
+    __slots__ = ("name", "address", "prefix_len", "mac", "mtu", "up", "egress", "ingress")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
     MAC_FIELD_NUMBER: _ClassVar[int]
     MTU_FIELD_NUMBER: _ClassVar[int]
     UP_FIELD_NUMBER: _ClassVar[int]
+    EGRESS_FIELD_NUMBER: _ClassVar[int]
+    INGRESS_FIELD_NUMBER: _ClassVar[int]
     name: str
     address: str
     prefix_len: int
     mac: str
     mtu: int
     up: bool
-    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mac: _Optional[str] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ...) -> None: ...
+    egress: _common_pb2.LinkShaping
+    ingress: _common_pb2.LinkShaping
+    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mac: _Optional[str] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ..., egress: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ..., ingress: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ...) -> None: ...
 
 class RouteConfig(_message.Message):
     __slots__ = ("prefix", "gateway", "iface", "metric")
@@ -274,7 +278,7 @@ class PortCounters(_message.Message):
     def __init__(self, values: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class GetCountersResponse(_message.Message):
-    __slots__ = ("stack", "io", "ports", "faults")
+    __slots__ = ("stack", "io", "ports", "faults", "links")
     class StackEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -300,11 +304,27 @@ class GetCountersResponse(_message.Message):
     IO_FIELD_NUMBER: _ClassVar[int]
     PORTS_FIELD_NUMBER: _ClassVar[int]
     FAULTS_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
     stack: _containers.ScalarMap[str, int]
     io: _containers.ScalarMap[str, int]
     ports: _containers.MessageMap[str, PortCounters]
     faults: _containers.RepeatedCompositeFieldContainer[_common_pb2.FaultInfo]
-    def __init__(self, stack: _Optional[_Mapping[str, int]] = ..., io: _Optional[_Mapping[str, int]] = ..., ports: _Optional[_Mapping[str, PortCounters]] = ..., faults: _Optional[_Iterable[_Union[_common_pb2.FaultInfo, _Mapping]]] = ...) -> None: ...
+    links: _containers.RepeatedCompositeFieldContainer[LinkShapingInfo]
+    def __init__(self, stack: _Optional[_Mapping[str, int]] = ..., io: _Optional[_Mapping[str, int]] = ..., ports: _Optional[_Mapping[str, PortCounters]] = ..., faults: _Optional[_Iterable[_Union[_common_pb2.FaultInfo, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[LinkShapingInfo, _Mapping]]] = ...) -> None: ...
+
+class LinkShapingInfo(_message.Message):
+    __slots__ = ("iface", "direction", "shaping", "seed", "counters")
+    IFACE_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    SHAPING_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    COUNTERS_FIELD_NUMBER: _ClassVar[int]
+    iface: str
+    direction: _common_pb2.Direction
+    shaping: _common_pb2.LinkShaping
+    seed: int
+    counters: _common_pb2.FaultCounters
+    def __init__(self, iface: _Optional[str] = ..., direction: _Optional[_Union[_common_pb2.Direction, str]] = ..., shaping: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ..., seed: _Optional[int] = ..., counters: _Optional[_Union[_common_pb2.FaultCounters, _Mapping]] = ...) -> None: ...
 
 class AddFaultRequest(_message.Message):
     __slots__ = ("fault", "fault_id")

@@ -27,6 +27,7 @@ from topology.model import (
     Route,
     RouteMode,
     Segment,
+    Shaping,
     StackOptions,
     TargetKind,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Route",
     "RouteMode",
     "Segment",
+    "Shaping",
     "StackOptions",
     "TargetKind",
     "TopologyError",

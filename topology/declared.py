@@ -30,11 +30,13 @@ from pydantic import (
     create_model,
 )
 
+from nodes.faults.link import LinkProps
 from topology import fields as f
 from topology import values
 from topology.errors import Where
 from topology.faultfile import FaultFile
 from topology.filebase import FileModel
+from topology.linkprops import LinkPropsFile
 from topology.model import AppKind, AppSpec, NodeKind, RouteMode, StackOptions
 from topology.units import echo
 from topology.values import HostAddress, Problem
@@ -106,8 +108,9 @@ def _some_members(members: list[EndpointFile]) -> list[EndpointFile]:
     return members
 
 
-class LinkFile(FileModel):
-    """A point-to-point link: one Docker bridge network with two members."""
+class LinkFile(LinkPropsFile):
+    """A point-to-point link: one Docker bridge network with two members, and its
+    properties (rate, delay, jitter, loss, queue, aqm: :mod:`topology.linkprops`)."""
 
     KEY_NOUN = "link key"
     endpoints: Annotated[
@@ -123,9 +126,13 @@ class LinkFile(FileModel):
     )
     mtu: Annotated[int | None, f.MTU] = Field(None, description="MTU (default: defaults.mtu)")
 
+    def member_nodes(self) -> list[str]:
+        return [m.node for m in self.endpoints]
 
-class LanFile(FileModel):
-    """A multi-access segment: one Docker bridge network with any number of members."""
+
+class LanFile(LinkPropsFile):
+    """A multi-access segment: one Docker bridge network with any number of members, and
+    the properties of what each member sends (:mod:`topology.linkprops`)."""
 
     KEY_NOUN = "LAN key"
     members: Annotated[
@@ -137,6 +144,9 @@ class LanFile(FileModel):
         None, description="a.b.c.d/len (default: the next free block of the pool)"
     )
     mtu: Annotated[int | None, f.MTU] = Field(None, description="MTU (default: defaults.mtu)")
+
+    def member_nodes(self) -> list[str]:
+        return [m.node for m in self.members]
 
 
 # -- nodes ---------------------------------------------------------------------------------------
@@ -430,10 +440,17 @@ class DeclaredSegment:
     mtu: int | None
     where: Where  # the link item / LAN entry
     subnet_where: Where | None
+    item: LinkFile | LanFile  # as written (its link property keys, their positions)
 
     @classmethod
     def of(
         cls, name: str, is_lan: bool, members: list[EndpointFile], item: LinkFile | LanFile
     ) -> DeclaredSegment:
         subnet_where = item.where("subnet") if item.subnet is not None else None
-        return cls(name, is_lan, tuple(members), item.subnet, item.mtu, item.where(), subnet_where)
+        return cls(name, is_lan, tuple(members), item.subnet, item.mtu, item.where(),
+                   subnet_where, item)  # fmt: skip
+
+    @property
+    def egress(self) -> tuple[LinkProps, ...]:
+        """What each member sends with (member order); () for a plain link."""
+        return self.item.egress

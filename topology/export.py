@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from enum import Enum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+from nodes.faults.link import LinkProps
 from nodes.faults.match import Prefix
 from nodes.faults.model import EMPTY_EFFECTS
 from topology.model import FaultEntry, Lab, Node, Segment
@@ -57,12 +58,28 @@ def _node(node: Node) -> dict[str, Any]:
 
 
 def _segment(segment: Segment) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "name": segment.name,
         "members": [str(m) for m in segment.members],
         "subnet": str(segment.subnet),
         "gateway": str(segment.gateway),
         "mtu": segment.mtu,
+    }
+    if segment.shaped:  # a plain link keeps its old form (and topology hash)
+        out["egress"] = {
+            str(m): _link_props(p)
+            for m, p in zip(segment.members, segment.egress, strict=True)
+            if not p.empty
+        }
+    return out
+
+
+def _link_props(props: LinkProps) -> dict[str, Any]:
+    """What differs from no property (0 is a value for a queue: a policer)."""
+    return {
+        f.name: _plain(asdict(v) if f.name == "codel" and v is not None else v)
+        for f in fields(props)
+        if (v := getattr(props, f.name)) != f.default
     }
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
+from nodes.faults.link import NO_LINK_PROPS, LinkProps
 from nodes.faults.match import Match
 from nodes.faults.model import EMPTY_EFFECTS, Direction, Effects
 
@@ -140,16 +141,29 @@ class Interface:
 @dataclass(frozen=True, slots=True)
 class Segment:
     """One broadcast domain = one Docker bridge network. Docker's bridge gateway takes the
-    subnet's first host address, so no node ever uses :attr:`gateway`."""
+    subnet's first host address, so no node ever uses :attr:`gateway`. ``egress`` holds
+    the link properties of what each member sends (member order; () for a plain one)."""
 
     name: str
     members: tuple[IfRef, ...]
     subnet: IPv4Network
     mtu: int
+    egress: tuple[LinkProps, ...] = ()
 
     @property
     def gateway(self) -> IPv4Address:
         return self.subnet.network_address + 1
+
+    @property
+    def shaped(self) -> bool:
+        """Has link properties."""
+        return any(not p.empty for p in self.egress)
+
+    def egress_of(self, ref: IfRef) -> LinkProps:
+        """The link properties of what ``ref`` sends onto this segment."""
+        if not self.egress:
+            return NO_LINK_PROPS
+        return self.egress[self.members.index(ref)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +301,36 @@ class Lab:
 
     def interface(self, ref: IfRef) -> Interface:
         return self.node(ref.node).interface(ref.iface)
+
+    def shaping(self, ref: IfRef) -> Shaping:
+        """The link properties the interface ``ref`` applies (a linux node: none, it
+        cannot). Egress: what it sends. Ingress: on a link whose other end is a linux node,
+        that end's direction, which only this end can shape."""
+        if self.node(ref.node).kind is NodeKind.LINUX:
+            return Shaping()
+        segment = self.segment(self.interface(ref).segment)
+        ingress = NO_LINK_PROPS
+        if isinstance(segment, Link):
+            peer = next(m for m in segment.members if m != ref)
+            if self.node(peer.node).kind is NodeKind.LINUX:
+                ingress = segment.egress_of(peer)
+        return Shaping(segment.egress_of(ref), ingress)
+
+    def applied_at(self, segment: Segment, sender: IfRef) -> tuple[IfRef, Direction] | None:
+        """Where what ``sender`` sends onto ``segment`` is shaped: its own egress, or (a
+        linux sender on a link) the other end's ingress; None: nowhere (no end can)."""
+        if self.node(sender.node).kind is not NodeKind.LINUX:
+            return sender, Direction.EGRESS
+        if isinstance(segment, Link):
+            peer = next(m for m in segment.members if m != sender)
+            if self.node(peer.node).kind is not NodeKind.LINUX:
+                return peer, Direction.INGRESS
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Shaping:
+    """The link properties one interface applies, per direction."""
+
+    egress: LinkProps = NO_LINK_PROPS
+    ingress: LinkProps = NO_LINK_PROPS

@@ -77,9 +77,9 @@ def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...
             )
         refs = tuple(IfRef(m.node, iface) for m, iface in zip(seg.members, names, strict=True))
         if seg.is_lan:
-            lans.append(Lan(seg.name, refs, subnet, seg_mtu))
+            lans.append(Lan(seg.name, refs, subnet, seg_mtu, seg.egress))
         else:
-            links.append(Link(seg.name, refs, subnet, seg_mtu))
+            links.append(Link(seg.name, refs, subnet, seg_mtu, seg.egress))
     defaults = StackOptions(**options)
     nodes = tuple(
         Node(

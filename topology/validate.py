@@ -41,6 +41,7 @@ def check_declared(report: Report, lab: LabFile) -> tuple[DeclaredSegment, ...]:
     _check_overlaps(report, segments)
     _check_unique_addresses(report, segments)
     _check_unique_macs(report, segments)
+    _check_link_props(report, lab, segments)
     _check_fault_targets(report, lab)
     return segments
 
@@ -225,6 +226,43 @@ def _check_unique_macs(report: Report, segments: tuple[DeclaredSegment, ...]) ->
                     f"duplicate MAC (also {first.node} at line {first.where().pos.line})",
                 )
             seen.setdefault(m.mac, m)
+
+
+def _check_link_props(report: Report, lab: LabFile, segments: tuple[DeclaredSegment, ...]) -> None:
+    """Refuse link properties no node can apply. A linux node cannot shape what it sends
+    (this kernel has no netem); on a link its peer, when ours, applies that direction at
+    its ingress instead; on a LAN no one can (each receiver would get a rate of its own),
+    nor between two linux nodes."""
+    for seg in segments:
+        if not seg.egress:
+            continue
+        linux = [m.node for m in seg.members if _kind(lab, m.node) is NodeKind.LINUX]
+        ours = [m.node for m in seg.members if m.node not in linux]
+        for node in linux:
+            keys = seg.item.sources(node)
+            if not keys or (not seg.is_lan and ours):
+                continue  # nothing to apply, or the other end (ours) applies it at ingress
+            names = ", ".join(dict.fromkeys(k.split(".")[0] for k in keys))
+            if seg.is_lan:
+                hint = f"; give them per member, e.g. {{{ours[0]}: ...}}" if ours else ""
+                problem = (
+                    f"LAN {seg.name}: {node} is a linux node, which cannot shape what it "
+                    f"sends (this kernel has no netem), and on a LAN no other member can do "
+                    f"it for it: {names} cannot apply to {node}{hint}"
+                )
+            else:
+                problem = (
+                    f"link {seg.name}: both ends are linux nodes, which cannot shape what "
+                    f"they send (this kernel has no netem): no end can apply {names}"
+                )
+            report.error(seg.item.where(keys[0]), problem)
+            if not seg.is_lan:
+                break  # one error per link
+
+
+def _kind(lab: LabFile, node: str) -> NodeKind | None:
+    declared = lab.nodes.get(node)
+    return None if declared is None else declared.kind
 
 
 # -- after planning --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from nodes.faults.link import LinkProps
 from orchestrator.domain.events import EventKind, LabEvent
 from orchestrator.domain.faults import (
     FaultCounters,
@@ -23,7 +24,7 @@ from orchestrator.domain.faults import (
     describe_effects,
     describe_target,
 )
-from orchestrator.domain.lab import InterfaceInfo, LabInfo, LabSummary
+from orchestrator.domain.lab import InterfaceInfo, LabInfo, LabSummary, LinkInfo
 from orchestrator.domain.results import (
     AppInfo,
     ArpEntry,
@@ -36,8 +37,13 @@ from orchestrator.domain.results import (
     TraceReport,
     TransferReport,
 )
-from orchestrator.domain.values import format_duration, format_rate
-from topology import FaultEntry, Lab, Lan
+from orchestrator.domain.values import (
+    format_duration,
+    format_probability,
+    format_rate,
+    format_size,
+)
+from topology import FaultEntry, Lab, Lan, Segment
 from topology.model import FaultTarget, TargetKind
 
 GOOD, BAD, DIM = "green", "red", "dim"
@@ -157,6 +163,8 @@ def lab_info(lab: LabInfo) -> RenderableType:
     for s in lab.links:
         links.add_row(s.name, s.type, s.subnet, str(s.mtu), " ".join(s.members))
     parts: list[RenderableType] = [head, nodes, links]
+    if any(s.directions for s in lab.links):
+        parts.append(link_directions(lab.links))
     apps = [(n.name, " ".join(n.apps)) for n in lab.nodes if n.apps]
     if apps:
         t = table("NODE", "APPS")
@@ -164,6 +172,43 @@ def lab_info(lab: LabInfo) -> RenderableType:
             t.add_row(*row)
         parts.append(t)
     return stack(*parts)
+
+
+def link_props(p: LinkProps) -> str:
+    """``rate=10mbit delay=20ms jitter=2ms loss=1% queue=1000p aqm=codel``."""
+    parts = []
+    if p.rate is not None:
+        parts.append(f"rate={format_rate(p.rate)}")
+    if p.delay:
+        parts.append(f"delay={format_duration(p.delay)}")
+    if p.jitter:
+        parts.append(f"jitter={format_duration(p.jitter)}")
+    if p.loss:
+        parts.append(f"loss={format_probability(p.loss)}")
+    limits = [f"{p.queue_packets}p"] if p.queue_packets is not None else []
+    limits += [format_size(p.queue_bytes)] if p.queue_bytes is not None else []
+    if limits:
+        parts.append("queue=" + ",".join(limits))
+    if p.codel is not None:
+        parts.append("aqm=codel")
+    return " ".join(parts) or "-"
+
+
+def link_directions(links: Sequence[LinkInfo]) -> RenderableType:
+    """Link properties, one row per direction: who sends, what, and who applies it."""
+    t = table("LINK", "FROM", "PROPERTIES", "APPLIED AT")
+    for s in links:
+        name = s.name
+        for d in s.directions:
+            t.add_row(name, d.sender, link_props(d.shaping), d.applied_at or "-")
+            name = ""
+    return t
+
+
+def link_counters_text(c: FaultCounters) -> str:
+    names = ("queued", "delayed", "dropped", "dropped_loss", "shaped", "dropped_aqm")
+    shown = [f"{n}={getattr(c, n)}" for n in names if getattr(c, n)]
+    return " ".join([f"seen={c.seen}", *shown])
 
 
 # ---- topology files (validate) ---------------------------------------------------------------
@@ -194,6 +239,9 @@ def planned_lab(lab: Lab) -> RenderableType:
             " ".join(str(m) for m in s.members),
         )
     parts: list[RenderableType] = [head, ifaces, nets]
+    shaped = [seg for seg in lab.segments if seg.shaped]
+    if shaped:
+        parts.append(planned_directions(lab, shaped))
     routes = [(n.name, r) for n in lab.nodes for r in n.routes]
     if routes:
         t = table("NODE", "DESTINATION", "VIA", "DEV", "ORIGIN")
@@ -219,6 +267,20 @@ def planned_lab(lab: Lab) -> RenderableType:
     return stack(*parts)
 
 
+def planned_directions(lab: Lab, segments: Sequence[Segment]) -> RenderableType:
+    t = table("NETWORK", "FROM", "PROPERTIES", "APPLIED AT")
+    for seg in segments:
+        name = seg.name
+        for member, props in zip(seg.members, seg.egress, strict=True):
+            if props.empty:
+                continue
+            at = lab.applied_at(seg, member)
+            where = "-" if at is None else f"{at[0]} {at[1].value}"
+            t.add_row(name, str(member), link_props(props), where)
+            name = ""
+    return t
+
+
 def timeline_entry(entry: FaultEntry) -> str:
     if entry.action is not None:
         return entry.action.value + (f" for {duration(entry.duration)}" if entry.duration else "")
@@ -229,7 +291,7 @@ def timeline_entry(entry: FaultEntry) -> str:
 
 
 def counters_text(c: FaultCounters) -> str:
-    names = ("dropped", "delayed", "duplicated", "corrupted", "reordered", "shaped")
+    names = ("dropped", "delayed", "duplicated", "corrupted", "reordered", "shaped", "dropped_aqm")
     shown = [f"{n}={getattr(c, n)}" for n in names if getattr(c, n)]
     return " ".join([f"seen={c.seen}", f"matched={c.matched}", *shown])
 
@@ -493,6 +555,16 @@ def counters(c: NodeCounters) -> RenderableType:
         t = table("FAULT", "IFACE", "COUNTERS")
         for f in c.faults:
             t.add_row(f.fault_id, f.spec.iface, counters_text(f.counters))
+        parts.append(t)
+    if c.links:
+        t = table("LINK LAYER", "IFACE", "PROPERTIES", "COUNTERS")
+        for layer in c.links:
+            t.add_row(
+                layer.direction.value,
+                layer.iface,
+                link_props(layer.shaping),
+                link_counters_text(layer.counters),
+            )
         parts.append(t)
     return stack(*parts)
 

@@ -17,17 +17,20 @@ from enum import Enum
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
+from nodes.faults.link import LinkProps
 from nodes.faults.match import Match, Prefix, protocol_name
-from nodes.faults.model import Effects, FaultSpec, GilbertElliott, RateLimit
+from nodes.faults.model import Codel, Effects, FaultSpec, GilbertElliott, RateLimit
 from topology.model import FaultTarget
 
 # the fault model counts in seconds without saying so in its field names
 _RENAMED: dict[type, dict[str, str]] = {
     Effects: {"delay": "delay_s", "jitter": "jitter_s"},
     FaultSpec: {"duration": "duration_s"},
+    LinkProps: {"rate": "rate_bps", "delay": "delay_s", "jitter": "jitter_s"},
+    Codel: {"target": "target_s", "interval": "interval_s"},
 }
 # records whose default values mean "not set": only what differs is shown
-_SPARSE = (Effects, GilbertElliott, RateLimit, FaultTarget)
+_SPARSE = (Effects, GilbertElliott, RateLimit, FaultTarget, LinkProps)
 
 
 def to_json(value: Any) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nodes.faults.link import LinkProps
+
 
 @dataclass(frozen=True, slots=True)
 class InterfaceInfo:
@@ -18,6 +20,10 @@ class InterfaceInfo:
     link: str  # the link or LAN
     up: bool = True
     planned_mtu: int = 0  # the topology's
+    # link properties the interface applies (None: none): to what it sends; to what it
+    # receives, for a peer (a linux node) that cannot shape its own direction
+    egress: LinkProps | None = None
+    ingress: LinkProps | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +44,22 @@ class NodeInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkDirection:
+    """One direction of a link or LAN with properties: what ``sender`` sends onto it."""
+
+    sender: str  # "node:iface"
+    shaping: LinkProps
+    applied_at: str = ""  # "node:iface egress", or the peer's "node:iface ingress"
+
+
+@dataclass(frozen=True, slots=True)
 class LinkInfo:
     name: str
     type: str  # link | lan
     subnet: str
     mtu: int
     members: tuple[str, ...] = ()  # "node:iface"
+    directions: tuple[LinkDirection, ...] = ()  # link properties per sender (none: plain)
 
 
 @dataclass(frozen=True, slots=True)

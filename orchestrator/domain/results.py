@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nodes.faults.link import LinkProps
+from nodes.faults.model import Direction, FaultCounters
 from orchestrator.domain.faults import FaultPart
 
 # ---- node state -------------------------------------------------------------------------
@@ -261,14 +263,29 @@ class CaptureChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkCounters:
+    """A link property layer of a node (one interface, one direction) and what it did:
+    frames seen, dropped by loss, by a full queue (``shaped``), by CoDel (``dropped_aqm``),
+    queued and delayed."""
+
+    iface: str
+    direction: Direction
+    shaping: LinkProps
+    seed: int = 0
+    counters: FaultCounters = field(default_factory=FaultCounters)
+
+
+@dataclass(frozen=True, slots=True)
 class NodeCounters:
     """A node's counters: ``stack`` like ``netstat -s`` (ip_*, icmp_*, udp_*, tcp_*,
-    arp_*), ``io`` the event loop's, ``ports`` per interface, ``faults`` per node fault."""
+    arp_*), ``io`` the event loop's, ``ports`` per interface, ``faults`` per node fault,
+    ``links`` per link property layer."""
 
     stack: dict[str, int] = field(default_factory=dict)
     io: dict[str, int] = field(default_factory=dict)
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
     faults: tuple[FaultPart, ...] = ()
+    links: tuple[LinkCounters, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

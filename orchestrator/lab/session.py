@@ -30,6 +30,7 @@ from orchestrator.domain.lab import (
     InterfaceInfo,
     LabInfo,
     LabSummary,
+    LinkDirection,
     LinkInfo,
     NodeActionResult,
     NodeInfo,
@@ -59,7 +60,7 @@ from orchestrator.lab.events import EventHub, Pump, Subscription
 from orchestrator.lab.faults import FaultManager
 from orchestrator.lab.labels import topology_hash
 from orchestrator.wire.agent import AgentPool, AgentWire, Health, node_seeds
-from topology import Lab, Lan, Node, NodeKind
+from topology import Lab, Lan, Node, NodeKind, Segment
 
 log = logging.getLogger(__name__)
 AGENT_BACK = 60.0  # a restarted node's agent answers again
@@ -196,7 +197,7 @@ class LabSession:
         links = tuple(
             LinkInfo(
                 s.name, "lan" if isinstance(s, Lan) else "link", str(s.subnet), s.mtu,
-                tuple(str(m) for m in s.members),
+                tuple(str(m) for m in s.members), self._directions(s),
             )
             for s in self.lab.segments
         )  # fmt: skip
@@ -213,12 +214,26 @@ class LabSession:
             source=self.source,
         )
 
+    def _directions(self, segment: Segment) -> tuple[LinkDirection, ...]:
+        """The link properties of ``segment``, per sender, and who applies them."""
+        out: list[LinkDirection] = []
+        if not segment.shaped:
+            return ()
+        for member, props in zip(segment.members, segment.egress, strict=True):
+            if props.empty:
+                continue
+            at = self.lab.applied_at(segment, member)
+            applied = "" if at is None else f"{at[0]} {at[1].value}"
+            out.append(LinkDirection(str(member), props, applied))
+        return tuple(out)
+
     def _node_info(self, n: Node) -> NodeInfo:
         state = self.state(n.name)
         live = self._live_interfaces(n) if state == "running" else {}
         interfaces = []
         for i in n.interfaces:
             now = live.get(i.name, {})
+            shaping = self.lab.shaping(i.ref)
             interfaces.append(
                 InterfaceInfo(
                     name=i.name,
@@ -229,6 +244,8 @@ class LabSession:
                     link=i.segment,
                     up=bool(now.get("up", True)),
                     planned_mtu=i.mtu,
+                    egress=None if shaping.egress.empty else shaping.egress,
+                    ingress=None if shaping.ingress.empty else shaping.ingress,
                 )
             )
         return NodeInfo(

@@ -23,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-un
 from wirelab.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 from nodes.agent import convert, topb
+from nodes.faults.link import LinkProps
 from nodes.faults.model import Direction, FaultSpec
 from orchestrator.domain.errors import Cancelled, FailedPrecondition
 from orchestrator.domain.events import (
@@ -58,7 +59,7 @@ from orchestrator.domain.results import (
 )
 from orchestrator.wire.generic import CONVERTERS, from_message
 from orchestrator.wire.status import from_rpc_error
-from topology import Lab, Node, NodeKind, StackOptions
+from topology import Interface, Lab, Node, NodeKind, StackOptions
 
 T = TypeVar("T")
 CHANNEL_OPTIONS: list[tuple[str, int]] = [
@@ -75,6 +76,13 @@ def _fault_spec_to(spec: FaultSpec, msg: Any) -> None:
 
 
 CONVERTERS[FaultSpec] = (lambda msg: convert.fault("spec", msg, None), _fault_spec_to)
+
+
+def _link_props_to(props: LinkProps, msg: Any) -> None:
+    msg.CopyFrom(topb.link_shaping(props))
+
+
+CONVERTERS[LinkProps] = (lambda msg: convert.link_shaping("shaping", msg), _link_props_to)
 
 
 def open_channel(address: str) -> grpc.Channel:
@@ -121,6 +129,20 @@ def stack_options(opts: StackOptions) -> common_pb2.StackOptions:
     )
 
 
+def interface_config(lab: Lab, iface: Interface) -> Any:
+    """One interface of the Configure message, with the link properties it applies."""
+    msg = node_pb2.InterfaceConfig(
+        name=iface.name, address=str(iface.address), prefix_len=iface.network.prefixlen,
+        mac=iface.mac_str, mtu=iface.mtu,
+    )  # fmt: skip
+    shaping = lab.shaping(iface.ref)
+    if not shaping.egress.empty:
+        msg.egress.CopyFrom(topb.link_shaping(shaping.egress))
+    if not shaping.ingress.empty:
+        msg.ingress.CopyFrom(topb.link_shaping(shaping.ingress))
+    return msg
+
+
 def configure_request(lab: Lab, node: Node, *, seed: int | None = None) -> Any:
     """The Configure message of one host or router of ``lab``."""
     if node.kind not in _KINDS:
@@ -130,13 +152,7 @@ def configure_request(lab: Lab, node: Node, *, seed: int | None = None) -> Any:
         kind=_KINDS[node.kind],
         lab=lab.name,
         stack=stack_options(node.stack),
-        interfaces=[
-            node_pb2.InterfaceConfig(
-                name=i.name, address=str(i.address), prefix_len=i.network.prefixlen,
-                mac=i.mac_str, mtu=i.mtu,
-            )
-            for i in node.interfaces
-        ],
+        interfaces=[interface_config(lab, i) for i in node.interfaces],
         routes=[
             node_pb2.RouteConfig(prefix=str(r.dst), gateway=str(r.via), iface=r.dev)
             for r in node.routes

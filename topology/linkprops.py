@@ -75,10 +75,14 @@ def _queue(value: object) -> QueueLimit:
     raise values.expected("a queue limit: packets (an integer) or bytes like '64KB'", value)
 
 
+_BYTES = "([bB]([yY][tT][eE][sS]?)?)"
 _QUEUE_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "integer", "minimum": 0, "description": "packets"},
-        f.pattern(r"\s*[0-9.]+\s*[kKmMgGtT]?[iI]?[bB]", "bytes: '64KB', '1MiB', '1500B'"),
+        f.pattern(
+            rf"\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*(([kKmMgGtT][iI]?){_BYTES}?|{_BYTES})\s*",
+            "bytes: '64KB', '1MiB', '500k', '1500B'",
+        ),
     ]
 }
 

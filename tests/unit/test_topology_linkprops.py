@@ -5,12 +5,16 @@ Configure message that carries them to the node agent."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import yaml
 
 from nodes.agent import convert
 from nodes.agent.config import link_layers
 from nodes.faults import NO_LINK_PROPS, Codel, Direction, LinkProps
 from orchestrator.wire.agent import configure_request
+from tests.unit.test_topology_schema import validators
 from topology import IfRef, Lab, TopologyError, example_path, lab_to_dict, load_file, load_text
 
 
@@ -196,3 +200,26 @@ def test_the_wan_example_has_asymmetric_access_and_a_codel_wan_link() -> None:
     access, wan = planned.links
     assert [p.rate for p in access.egress] == [1e6, 16e6]
     assert all(p.codel == Codel() and p.delay == 0.02 for p in wan.egress)
+
+
+@pytest.mark.parametrize("check", validators())
+def test_the_schema_reads_the_same_forms(check: Any) -> None:
+    good = [
+        "rate: 10mbit", "rate: {h1: 1mbit, r1: 16mbit}", "delay: 20ms", "delay: {r1: 0.005}",
+        "jitter: 1ms", "loss: 1%", "loss: {h1: 0.01}", "queue: 100", "queue: 64KB",
+        "queue: 500k", "queue: 1MiB", "queue: 1500B", "queue: {h1: 10, r1: 64KB}",
+        "aqm: codel", "aqm: {r1: droptail}",
+    ]  # fmt: skip
+    for line in good:
+        rate = "" if line.startswith("rate") else "    rate: 1gbit\n"
+        text = (
+            "name: t\nnodes: {h1: {kind: host}, r1: {kind: router}}\nlinks:\n"
+            f"  - endpoints: [h1, r1]\n{rate}    {line}\n"
+        )
+        load_text(text)
+        assert check(yaml.safe_load(text)) == [], line
+    for line in ['queue: "100"', "queue: fast", "aqm: red", "rate: 10mbps", "delay: -1"]:
+        text = (
+            f"name: t\nnodes: {{h1: {{kind: host}}}}\nlinks:\n  - endpoints: [h1, r1]\n    {line}\n"
+        )
+        assert check(yaml.safe_load(text)) != [], line

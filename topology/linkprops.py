@@ -223,15 +223,13 @@ class LinkPropsFile(FileModel):
             )
         except FaultSpecError as exc:
             key = _FIELDS.get(exc.field, exc.field)
-            if key in ("queue", "aqm") and self._value(key, node) is not None:
-                if self._value("rate", node) is None and isinstance(self.rate, dict):
-                    problem = (
-                        f"what {node} sends has a {key} but no rate (the rate mapping leaves "
-                        f"{node} out): frames queue only while they wait for the rate"
-                    )
-                    raise Problem(problem, at=self._at(key, node)) from None
-                raise Problem(exc.problem, at=self._at(key, node)) from None
-            raise Problem(exc.problem, at=self._at(key, node)) from None
+            problem = exc.problem
+            if key in ("queue", "aqm") and isinstance(self.rate, dict):  # rate: {others: ...}
+                problem = (
+                    f"what {node} sends has a {key} but no rate (the rate mapping leaves "
+                    f"{node} out): frames queue only while they wait for the rate"
+                )
+            raise Problem(problem, at=self._at(key, node)) from None
 
     def _at(self, key: str, node: str) -> tuple[str, ...]:
         return (key, node) if isinstance(getattr(self, key), dict) else (key,)

@@ -21,6 +21,11 @@ Methods (also in bench/README.md):
   with ListFaults): an upper bound (includes up to 1 ms of ping interval and one poll).
 - Deploy: ``deploy()`` until it returns (every agent SERVING with its apps, linux nodes
   configured), image cached; ``destroy()`` of the 50-node lab.
+- Scale: the 100-node lab (``lan_line``: 20 routers in a line, each with a LAN of 4 hosts)
+  deployed and destroyed ``scale_rounds`` times in a row (10); after each destroy, what is
+  left of the lab (containers and networks by label, its agents' directory on the host)
+  is counted: the leftovers figure is their sum and must be 0. The first round also pings
+  across the lab (h1-1 -> h20-1, 21 hops), outside the clock.
 - Idle node: VmRSS of the agent (PID 1 of the container) and its CPU time over a window,
   for every agent node of the path lab right after deploy.
 
@@ -46,7 +51,7 @@ import topology
 from bench import nodeprofile, scripts
 from bench.results import Figure
 from bench.stats import percentile
-from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
+from bench.topologies import PathLabParts, fan_line, lan_line, path_lab, router_line, three_nodes
 from nodes.faults.match import Match
 from nodes.faults.model import Direction, Effects, FaultSpec
 from orchestrator.domain import requests
@@ -54,7 +59,7 @@ from orchestrator.domain.errors import Cancelled
 from orchestrator.domain.faults import FaultPart
 from orchestrator.domain.lab import DeployProgress
 from orchestrator.lab.backends.docker import DockerBackend
-from orchestrator.lab.deploy import deploy
+from orchestrator.lab.deploy import Deployed, deploy
 from orchestrator.lab.labels import container_name
 from orchestrator.lab.remove import destroy
 from orchestrator.lab.session import LabSession
@@ -78,6 +83,7 @@ class DockerOptions:
     fault_trials: int = 30
     idle_seconds: float = 10.0
     deploy_repeat: int = 3
+    scale_rounds: int = 10
     run_id: str = ""
     node_profile: str = ""  # write the Docker bulk profile here ("" = none)
     node_profile_seconds: float = 6.0
@@ -172,6 +178,8 @@ class LabBench:
             self.jumbo_lab()
         if self.wants("deploy_3_s", "deploy_line10_s", "deploy_50_s", "destroy_50_s"):
             self.deploy_figures()
+        if self.wants(*SCALE_FIGURES):
+            self.scale_figures()
 
     # ---- the measurement lab -----------------------------------------------------------
     def path_lab(self) -> None:
@@ -576,6 +584,80 @@ class LabBench:
                 "is SERVING (image cached)"
             )
 
+    # ---- scale: 100 nodes, deployed and destroyed again and again --------------------------
+    def scale_figures(self) -> None:
+        lab = topology.load_text(lan_line(_lab_name(self.opt.run_id, "n100")))
+        key = next(n for n in SCALE_FIGURES if self.wants(n))
+        self.record(key, functools.partial(self._scale_rounds, lab))
+
+    def leftovers(self, lab: str) -> list[str]:
+        """What is left of ``lab``: its containers and networks (by label) and its agents'
+        directory on the host."""
+        left = self.backend.find(lab).names
+        directory = self.backend.run_dir / lab
+        return left + ([str(directory)] if directory.exists() else [])
+
+    def _scale_rounds(self, lab: Lab) -> None:
+        rounds = self.opt.scale_rounds
+        destroy(lab.name, self.backend)  # a leftover of an interrupted run
+        self.backend.image()  # the image is cached before the clock starts
+        counts: list[int] = []
+        for k in range(rounds):
+            self.log(f"scale: round {k + 1}/{rounds} ({len(lab.nodes)} nodes)")
+            failed = ""
+            t0 = time.perf_counter()
+            try:
+                deployed = deploy(lab, self.backend, progress=self._progress(lab.name))
+                self.add("deploy_100_s", time.perf_counter() - t0)
+                if k == 0:
+                    self._across(deployed)
+            except Exception as exc:
+                failed = f"{type(exc).__name__}: {exc}"
+            t2 = time.perf_counter()
+            try:
+                destroy(lab.name, self.backend)
+                self.add("destroy_100_s", time.perf_counter() - t2)
+            except Exception as exc:
+                failed += f" destroy: {type(exc).__name__}: {exc}"
+            left = self.leftovers(lab.name)
+            counts.append(len(left))
+            if failed or left:
+                note = f"round {k + 1}: {failed.strip() or 'destroy returned'}; left: {left}"
+                self.log(f"  {note}"[:2000])
+                self._note(note[:2000])
+            if left:  # clean up for the next round; if that fails too, stop here
+                destroy(lab.name, self.backend)
+                if self.leftovers(lab.name):
+                    raise BenchError(f"round {k + 1}: cannot clean up {lab.name}")
+        self.add("destroy_100_leftovers", float(sum(counts)))
+        self._note(
+            f"{len(lab.nodes)} nodes, {len(lab.segments)} networks "
+            f"({sum(1 for s in lab.segments if len(s.members) > 2)} LANs), {rounds} rounds in a "
+            f"row; objects left after each destroy: {counts}"
+        )
+
+    def _note(self, text: str) -> None:
+        for name in SCALE_FIGURES:
+            if name in self.figures:
+                self.figures[name].notes.append(text)
+
+    def _across(self, deployed: Deployed) -> None:
+        """h1-1 pings h20-1 (every router on the way), as the issue's lab did."""
+        lab = deployed.lab
+        hosts = [n.name for n in lab.nodes if n.kind.value == "host"]
+        src, dst = hosts[0], hosts[-1]
+        session = LabSession(deployed)
+        try:
+            request = requests.ping(session.address(dst), count=3, interval="100ms", wait="3s")
+            reply = session.agent(src).ping(request, timeout=30.0)
+        finally:
+            session.close(destroy=False)
+        ttl = reply.results[0].ttl if reply.results else 0
+        hops = 64 - ttl + 1 if ttl else 0
+        self._note(f"round 1: {src} -> {dst}: {reply.received}/3 replies, {hops} hops (TTL {ttl})")
+        if reply.received == 0:
+            raise BenchError(f"ping: {src} cannot reach {dst} across the 100-node lab")
+
 
 class _Pinger:
     """A ping from ``node`` running in a thread while the caller measures; :meth:`cancel`
@@ -608,6 +690,9 @@ class _Pinger:
         for cancel in self._cancel:
             cancel()
         self._thread.join(10.0)
+
+
+SCALE_FIGURES = ("deploy_100_s", "destroy_100_s", "destroy_100_leftovers")
 
 
 def _names(h: LabSession) -> list[str]:

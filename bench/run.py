@@ -60,6 +60,14 @@ SPECS: tuple[Spec, ...] = (
          Target("<=", 10)),
     Spec("deploy_50_s", "s", "deploy until ready: 50 nodes", Target("<=", 30)),
     Spec("destroy_50_s", "s", "destroy the 50-node lab", Target("<=", 10)),
+    Spec("deploy_100_s", "s",
+         "deploy until ready: 100 nodes (20 routers in a line, each with a LAN of 4 hosts), "
+         "deployed and destroyed ten times in a row", None, "median over the rounds"),
+    Spec("destroy_100_s", "s", "destroy the 100-node lab, after each of the rounds", None,
+         "median over the rounds"),
+    Spec("destroy_100_leftovers", "objects",
+         "containers, networks and agent directories of the 100-node lab left after its "
+         "destroys", Target("<=", 0), "sum over the rounds"),
     Spec("addfault_first_packet_p99_ms", "ms", "AddFault call until the first packet is affected",
          Target("<=", 5), "median over runs of each run's p99"),
     Spec("addfault_rpc_p99_ms", "ms", "AddFault RPC round trip (the fault is in force on return)",
@@ -87,6 +95,7 @@ class Sizes:
     fault_trials: int
     idle_seconds: float
     deploy_repeat: int
+    scale_rounds: int
     sim_bytes: int
     sim_delay: float
     profile_bytes: int
@@ -94,9 +103,9 @@ class Sizes:
 
 # Bulk sizes: several seconds each (like iperf3's default 10 s), past the start-up; our
 # 50 MB runs (2 s) varied 21-27 MB/s with the ramp-up, 200 MB runs 27-31 MB/s.
-FULL = Sizes(3, 200_000_000, 400_000_000, 2_000_000_000, 2000, 3.0, 30, 10.0, 3,
+FULL = Sizes(3, 200_000_000, 400_000_000, 2_000_000_000, 2000, 3.0, 30, 10.0, 3, 10,
              100_000_000, 0.001, 20_000_000)  # fmt: skip
-QUICK = Sizes(1, 2_000_000, 5_000_000, 20_000_000, 200, 1.0, 5, 2.0, 1,
+QUICK = Sizes(1, 2_000_000, 5_000_000, 20_000_000, 200, 1.0, 5, 2.0, 1, 1,
               5_000_000, 0.001, 2_000_000)  # fmt: skip
 
 
@@ -113,6 +122,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rr-count", type=int, help="round trips per request/response run")
     p.add_argument("--idle-seconds", type=float)
     p.add_argument("--deploy-repeat", type=int)
+    p.add_argument(
+        "--scale-rounds",
+        type=int,
+        help="deploy-and-destroy rounds of the 100-node lab (default 10; --quick 1)",
+    )
     p.add_argument("--profile", type=Path, default=None,
                    help=f"write the sim bulk profile here (default with a full run: "
                         f"{DEFAULT_PROFILE.relative_to(ROOT)})")  # fmt: skip
@@ -150,6 +164,8 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         s.idle_seconds = args.idle_seconds
     if args.deploy_repeat is not None:
         s.deploy_repeat = max(1, args.deploy_repeat)
+    if args.scale_rounds is not None:
+        s.scale_rounds = max(1, args.scale_rounds)
     return s
 
 
@@ -233,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fault_trials=sizes.fault_trials,
                 idle_seconds=sizes.idle_seconds,
                 deploy_repeat=sizes.deploy_repeat,
+                scale_rounds=sizes.scale_rounds,
                 run_id=uuid.uuid4().hex[:6],
                 node_profile=str(node_profile or ""),
             )

@@ -7,7 +7,8 @@ standalone as an echo client, and the Linux reference path lx1 -- lxr -- lx2 (al
 linux-kind; lxr is a Linux-kernel router, ``forward: true``, so the planner routes the two
 ends through it like through r1).
 
-``router_line`` and ``fan_line``: deploy-time labs (10 routers in a line; N nodes).
+``router_line``, ``fan_line`` and ``lan_line``: deploy-time labs (10 routers in a line; N
+nodes; routers in a line each with a LAN of hosts, the 100-node lab of issue 11).
 """
 
 from __future__ import annotations
@@ -95,3 +96,24 @@ def fan_line(name: str, nodes: int = 50, hosts_per_router: int = 4) -> str:
         doc_nodes[host] = {"kind": "host"}
         links.append({"endpoints": [f"r{i % routers + 1}", host]})
     return _dump({"name": name, "nodes": doc_nodes, "links": links})
+
+
+def lan_line(name: str, routers: int = 20, hosts_per_lan: int = 4) -> str:
+    """Routers in a line (``r1 -- r2 -- ... -- rN``), each with a LAN of its own holding it
+    and ``hosts_per_lan`` hosts (``h<router>-<k>``): 20 routers, 80 hosts, 20 LANs and 19
+    links by default (100 nodes; h1-1 reaches h20-1 through all 20 routers: 21 hops)."""
+    if routers < 1 or hosts_per_lan < 1:
+        raise ValueError("at least one router and one host per LAN")
+    doc_nodes: dict[str, object] = {f"r{k}": {"kind": "router"} for k in range(1, routers + 1)}
+    lans: dict[str, object] = {}
+    for k in range(1, routers + 1):
+        hosts = [f"h{k}-{j}" for j in range(1, hosts_per_lan + 1)]
+        doc_nodes |= {h: {"kind": "host"} for h in hosts}
+        lans[f"lan{k}"] = {"members": [f"r{k}", *hosts]}
+    links: list[dict[str, object]] = [
+        {"endpoints": [f"r{k}", f"r{k + 1}"]} for k in range(1, routers)
+    ]
+    doc: dict[str, object] = {"name": name, "nodes": doc_nodes, "lans": lans}
+    if links:
+        doc["links"] = links
+    return _dump(doc)

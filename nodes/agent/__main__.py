@@ -1,15 +1,19 @@
 """The node container's entry point: the agent and, once configured, our stack.
 
-    python -m nodes.agent --listen 0.0.0.0:50051 [--name h1] [--kind host|router]
-        [--state-file /run/wirelab/takeover.json] [--log-level info]
+    python -m nodes.agent --listen unix:///run/wirelab/agent.sock [--name h1]
+        [--kind host|router] [--state-file /run/wirelab/takeover.json] [--log-level info]
 
 Serves NodeAgent (plus health and reflection) from a thread pool right away; health
 says NOT_SERVING until Configure arrives. Configure takes the data interfaces away from
 the kernel (found by the IPv4 address Docker assigned each, nodes/io/takeover.py),
 opens one raw socket per interface and builds the Host or Router; the event loop then
 runs in the main thread. SIGTERM/SIGINT stop the loop, then the server; exit status 0.
-One JSON line on stdout when listening (``{"listening": "0.0.0.0:50051"}``); logs go
-to stderr.
+One JSON line on stdout when listening (``{"listening": "unix:///run/wirelab/agent.sock",
+"port": 0}``; on TCP, ``--listen 0.0.0.0:50051``, the port); logs go to stderr.
+
+In a lab's container the agent listens on a Unix socket in /run/wirelab, a directory the
+host mounts into the container (orchestrator/lab/backends/agentdirs.py): no network is
+needed to reach it, and a restarted container's agent replaces its stale socket there.
 """
 
 from __future__ import annotations
@@ -99,7 +103,8 @@ def kernel_ports(state_file: Path | None = DEFAULT_STATE_FILE) -> PortFactory:
 
 def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m nodes.agent", description=__doc__.splitlines()[0])
-    p.add_argument("--listen", default="0.0.0.0:50051", help="gRPC address (host:port)")
+    p.add_argument("--listen", default="0.0.0.0:50051",
+                   help="gRPC address: host:port, or unix:///path for a Unix socket")  # fmt: skip
     p.add_argument("--name", default=None, help="refuse a Configure for another node")
     p.add_argument("--kind", choices=[k.value for k in Kind], default=None,
                    help="refuse a Configure for another kind")  # fmt: skip

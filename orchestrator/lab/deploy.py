@@ -10,7 +10,8 @@ removes every object it created, then sweeps the lab's labels). Steps, each repo
 ``progress`` as a :class:`~orchestrator.domain.lab.DeployProgress`:
 
     image      the node image (docker: built or found in the cache)
-    network    one network per link or LAN, plus the management network
+    network    one network per link or LAN (plus a management network for a backend whose
+               agents listen on TCP there; docker's listen on Unix sockets, plan.py)
     host       docker: the lab's bridges skip the host's conntrack (lab/hostnet.py)
     create     the nodes, attached to their networks (not started)
     start      the nodes
@@ -71,7 +72,7 @@ class Deployed:
 
     lab: Lab
     backend: Backend
-    agents: Mapping[str, str] = field(default_factory=dict)  # node -> "ip:port"
+    agents: Mapping[str, str] = field(default_factory=dict)  # node -> its agent's address
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,7 @@ def deploy(
             why = "replacing the deployed lab" if hashes - {digest} else str(unusable)
             report("replace", None, 0, 1, why)
             remove_objects(backend, existing, report)
+            backend.remove_lab_files(lab.name)
             report("replace", None, 1, 1, why)
         return _Deployment(lab, backend, digest, report, timeouts or Timeouts(), seed).run()
 
@@ -361,6 +363,7 @@ class _Deployment:
             leftover = self.backend.find(self.lab.name)
             if not leftover.empty:
                 remove_objects(self.backend, leftover, self.report, step="rollback")
+            self.backend.remove_lab_files(self.lab.name)
             hostnet.on_destroy(self.backend, self.lab.name, self.report)
         except Exception as exc:  # the original error matters more; say what is left
             self.report("rollback", None, 0, total, f"rollback incomplete: {describe(exc)}")

@@ -23,7 +23,7 @@ exceeded code 1). Measured on this host (kernel 6.18, nftables 1.0.6, Docker 20.
 So this module keeps ONE nftables table of wirelab's own, ``inet wirelab``: a chain on
 prerouting at priority -450 with one rule per lab, ``iifname { <its data bridges> } counter
 notrack comment "wirelab lab <name>"``. Only frames entering those bridges are affected:
-the management network, docker0 and every other container keep the host's conntrack,
+docker0, a management network if any, and every other container keep the host's conntrack,
 Docker's isolation rules (they match interfaces, not connection state) and its NAT. No
 sysctl changes. Deploy adds the lab's rule (a progress message says so), destroy removes
 it, and the table goes with the last rule: the host is then as before. Every change
@@ -123,7 +123,7 @@ class Ruleset:
 
 def bridge_names(networks: Sequence[NetworkInfo]) -> tuple[str, ...]:
     """The host bridges of a lab's data networks (Docker names a bridge network's device
-    ``br-`` + the first 12 characters of its id); the management network is left out."""
+    ``br-`` + the first 12 characters of its id); a management network is left out."""
     out = {
         f"br-{n.id[:12]}"
         for n in networks

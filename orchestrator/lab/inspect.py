@@ -1,5 +1,5 @@
 """What a backend holds for a lab, read from labels alone (works for a lab whose
-orchestrator died): nodes, their networks and addresses, management addresses, state."""
+orchestrator died): nodes, their networks and addresses, their agents' addresses, state."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class NodeView:
     name: str
     kind: str
     state: str
-    management: str  # agent "ip:port"; "" for linux nodes
+    management: str  # its agent's gRPC address (unix:///... or ip:port); "" for linux nodes
     image: str
     interfaces: tuple[InterfaceView, ...]
 
@@ -37,7 +37,7 @@ class NodeView:
 @dataclass(frozen=True, slots=True)
 class NetworkView:
     name: str
-    link: str  # "" for the management network
+    link: str  # "" for a management network
     subnet: str
 
 
@@ -58,7 +58,7 @@ class DeployedLab:
 
 
 def inspect(lab_name: str, backend: Backend) -> DeployedLab:
-    """Nodes, interfaces, addresses, state and management addresses, from labels only."""
+    """Nodes, interfaces, addresses, state and agent addresses, from labels only."""
     objects = backend.find(lab_name)
     if objects.empty:
         raise LabNotFoundError(f"no lab {lab_name!r} is deployed on the {backend.name} backend")

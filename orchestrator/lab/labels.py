@@ -4,15 +4,19 @@ when the orchestrator that deployed it died).
 
     wirelab.lab             the lab's name (on everything)
     wirelab.node            the node (containers)
-    wirelab.link            the link or LAN (data networks); "" on the management network
+    wirelab.link            the link or LAN (data networks); "" on a management network
     wirelab.kind            host | router | linux (containers); "management" | "data" (networks)
     wirelab.topology-hash   a hash of the planned lab: the same topology deploys as a no-op
     wirelab.interfaces      containers: "eth0=h1-r1,eth1=lan" (topology iface -> link)
-    wirelab.agent           containers running a node agent: "ip:port" of its gRPC server
+    wirelab.agent           containers running a node agent: its gRPC address as the host
+                            dials it, "unix:///run/wirelab/<lab>/<node>/agent.sock" (docker:
+                            a Unix socket in the node's directory, mounted into it) or
+                            "ip:port" (an agent on a management network)
 
 Object names are ``wl.<lab>.<node>`` (containers), ``wl.<lab>.<link>`` (data networks) and
-``wl.<lab>._mgmt`` (the management network): topology names start with a letter and have no
-dots, so the three never collide, neither within a lab nor across labs.
+``wl.<lab>._mgmt`` (a management network, for backends whose agents listen on TCP):
+topology names start with a letter and have no dots, so the three never collide, neither
+within a lab nor across labs.
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
 """The deploy plan: the networks and nodes a backend creates for a planned lab.
 
-Every link and LAN is one network (its subnet and MTU from the plan), plus the lab's
-management network where the node agents listen; every node is one container created with
-its networks, sysctls, labels and command (our nodes run the agent, linux nodes idle).
+Every link and LAN is one network (its subnet and MTU from the plan); every node is one
+container created with its networks, sysctls, labels, mounts and command (our nodes run
+the agent, linux nodes idle).
+
+Where each agent listens is the backend's choice (base.py): a Unix socket in a host
+directory mounted into the node (docker; no management network, the agent is on no
+network but its data links), else TCP: on the lab's management network when the backend
+gives it a subnet (one address per such agent, the network listed first), or wherever the
+backend puts it (sim). The agent's address goes into the node's ``wirelab.agent`` label.
 """
 
 from __future__ import annotations
@@ -12,7 +18,15 @@ from ipaddress import IPv4Address
 
 from orchestrator.lab import labels as L
 from orchestrator.lab import linuxnode
-from orchestrator.lab.backends.base import AGENT_PORT, Attachment, Backend, NetworkSpec, NodeSpec
+from orchestrator.lab.backends.base import (
+    AGENT_PORT,
+    AgentSocket,
+    Attachment,
+    Backend,
+    Mount,
+    NetworkSpec,
+    NodeSpec,
+)
 from topology import Lab, Node, NodeKind
 
 AGENT_PYTHON = "/opt/wirelab/bin/python"  # orchestrator.image.build.VENV's interpreter
@@ -67,14 +81,20 @@ def agent_command(node: Node, listen: str) -> tuple[str, ...]:
 def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
     digest = L.topology_hash(lab)
     agents = [n for n in lab.nodes if n.kind is not NodeKind.LINUX]
+    sockets: dict[str, AgentSocket] = {}
+    for node in agents:
+        socket = backend.agent_socket(lab.name, node.name)
+        if socket is not None:
+            sockets[node.name] = socket
+    on_tcp = [n for n in agents if n.name not in sockets]
     networks: list[NetworkSpec] = []
     mgmt_addresses: dict[str, IPv4Address] = {}
     mgmt_name = L.management_network_name(lab.name)
-    subnet = backend.management_subnet(lab, len(agents)) if agents else None
+    subnet = backend.management_subnet(lab, len(on_tcp)) if on_tcp else None
     if subnet is not None:
         gateway = subnet.network_address + 1
         hosts = (h for h in subnet.hosts() if h != gateway)
-        mgmt_addresses = {n.name: next(hosts) for n in agents}
+        mgmt_addresses = {n.name: next(hosts) for n in on_tcp}
         labels = L.network_labels(lab, None, digest)
         networks.append(
             NetworkSpec(
@@ -105,11 +125,19 @@ def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
     nodes = []
     for node in lab.nodes:
         mgmt_ip = mgmt_addresses.get(node.name)
-        listen = f"{mgmt_ip}:{AGENT_PORT}" if mgmt_ip is not None else None
+        socket = sockets.get(node.name)
+        mounts: tuple[Mount, ...] = ()
+        address: str | None = None  # the agent's address as the orchestrator dials it
         if node.kind is NodeKind.LINUX:
             command: tuple[str, ...] = IDLE_COMMAND
-        else:
-            command = agent_command(node, listen or f"0.0.0.0:{AGENT_PORT}")
+        elif socket is not None:
+            command = agent_command(node, socket.listen)
+            address, mounts = socket.address, (socket.mount,)
+        elif mgmt_ip is not None:
+            address = f"{mgmt_ip}:{AGENT_PORT}"
+            command = agent_command(node, address)
+        else:  # the backend finds the address itself (agent_address)
+            command = agent_command(node, f"0.0.0.0:{AGENT_PORT}")
         attachments = tuple(
             Attachment(L.network_name(lab.name, i.segment), i.name, i.address)
             for i in node.interfaces
@@ -125,7 +153,8 @@ def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
                 management=None if mgmt_ip is None else Attachment(mgmt_name, "", mgmt_ip),
                 attachments=attachments,
                 sysctls=sysctls(node),
-                labels=L.node_labels(lab, node, digest, listen),
+                labels=L.node_labels(lab, node, digest, address),
+                mounts=mounts,
             )
         )
     return DeployPlan(lab, digest, tuple(networks), tuple(nodes))

@@ -1,4 +1,6 @@
-"""Destroy: remove every object labelled with a lab, in parallel, naming what failed."""
+"""Destroy: remove every object labelled with a lab, in parallel, naming what failed; then
+what the lab keeps on the host outside its objects (docker: the agents' socket
+directories, :meth:`Backend.remove_lab_files`), once none of its nodes is left."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ NETWORK_PARALLEL = 8  # concurrent network removals (Docker runs iptables for ea
 # Remove a network as soon as its own nodes are gone (overlapping node removal) instead of
 # after every node. Off: on Docker 20.10 the overlap cut destroy_50 from 18 s to 13.5 s but
 # leaked the management network's endpoint count in 3 of 4 runs (libnetwork; "has active
-# endpoints" with no container left, until dockerd restarts).
+# endpoints" with no container left, until dockerd restarts). (The docker backend has no
+# management network any more: its agents listen on Unix sockets.)
 OVERLAP_NETWORKS = False
 
 
@@ -138,6 +141,8 @@ def destroy(
     with backend.lock(lab_name):
         removed = remove_objects(backend, backend.find(lab_name), report)
         left = backend.find(lab_name)
+        if not left.nodes:
+            backend.remove_lab_files(lab_name)
         if not left.empty:
             names = left.names
             raise DeployError(lab_name, "remove", f"still present: {', '.join(names)}")

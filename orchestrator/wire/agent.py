@@ -1,10 +1,12 @@
 """The lab's client of the node agents (node.proto's NodeAgent): domain in, domain out.
 
     pool = AgentPool()
-    agent = pool.agent("172.30.0.2:50051", node="h1")
+    agent = pool.agent("unix:///run/wirelab/lab/h1/agent.sock", node="h1")
     report = agent.ping(requests.ping("10.0.1.2", count=3))     # PingReport
     pool.close()
 
+Addresses are gRPC targets: ``unix:///path`` (a docker node's agent socket, mounted from
+the host) or ``ip:port`` (sim nodes on 127.0.0.1, agents on a management network).
 Channels are cached per address and reconnect quickly (a node agent comes up within a
 second of its container starting; gRPC's default back-off of 1 s and more would double the
 deploy time). Failed calls raise the domain's errors (:mod:`orchestrator.domain.errors`)

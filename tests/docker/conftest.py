@@ -13,12 +13,16 @@ The janitor: :func:`lab_janitor` (autouse, session) records every container and 
 :class:`~orchestrator.lab.backends.docker.DockerBackend` in this test process creates (its id,
 so objects of other runs, even of labs with the same name, never count); at the end of the
 session any of them that is still there (they all carry ``wirelab.lab``) is a leak: the
-janitor destroys those labs by label and fails the run naming the objects. Objects made
-by other processes (a ``wirelab serve`` started by a CLI test) are not tracked.
+janitor destroys those labs by label and fails the run naming the objects. So is a node
+agent's socket directory on the host (``<run_dir>/<lab>/<node>``, mounted into its
+container) still there after its lab's objects are gone: the janitor removes it and fails
+the run naming it. Objects made by other processes (a ``wirelab serve`` started by a CLI
+test) are not tracked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -40,6 +44,7 @@ import topology
 from orchestrator.image.build import BuildResult, build, compute_inputs, project_root
 from orchestrator.image.engine import Progress, docker_answers, ensure_docker, is_root
 from orchestrator.lab import labels as L
+from orchestrator.lab.backends import agentdirs
 from orchestrator.lab.backends.base import NetworkSpec, NodeSpec
 from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.lab.deploy import deploy
@@ -157,12 +162,15 @@ class LabJanitor:
 
     def __init__(self) -> None:
         self.created: list[Created] = []
+        self.dirs: list[Created] = []  # host directories mounted into nodes
         self._lock = threading.Lock()
 
     def install(self, mp: pytest.MonkeyPatch) -> None:
         create_node, create_network = DockerBackend.create_node, DockerBackend.create_network
 
         def node(backend: DockerBackend, spec: NodeSpec) -> None:
+            with self._lock:
+                self.dirs += [Created("directory", m.source, "", spec.lab) for m in spec.mounts]
             try:
                 create_node(backend, spec)
             finally:  # also a half-made one (created, then a connect failed)
@@ -189,6 +197,12 @@ class LabJanitor:
             return
         with self._lock:
             self.created.append(Created(kind, name, str(found["Id"]), lab))
+
+    def leftover_dirs(self) -> list[Created]:
+        """Node directories still on the host whose lab has no container left."""
+        labs = {c.lab for c in self.created if c.kind == "container"}
+        alive = {lab for lab in labs if _containers_of(lab)}
+        return [d for d in self.dirs if d.lab not in alive and Path(d.name).exists()]
 
     def leftovers(self, backend: DockerBackend) -> list[Created]:
         left = []
@@ -223,6 +237,13 @@ def lab_janitor() -> Iterator[LabJanitor]:
             print(f"janitor: destroying lab {lab}: {exc}")
     named = [f"{c.kind} {c.name} (lab {c.lab})" for c in left]
     assert not left, f"the Docker tests left lab objects behind: {', '.join(named)}"
+    dirs = janitor.leftover_dirs()
+    for d in dirs:
+        shutil.rmtree(d.name, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            Path(d.name).parent.rmdir()
+    named = [f"{d.name} (lab {d.lab})" for d in dirs]
+    assert not dirs, f"the Docker tests left agent directories behind: {', '.join(named)}"
 
 
 # ---- labs of the test modules --------------------------------------------------------------
@@ -235,15 +256,27 @@ def _renamed(path: str | Path, name: str) -> topology.Lab:
     return topology.load_text(text.replace(f"name: {original}", f"name: {name}", 1))
 
 
+def _containers_of(lab: str) -> list[str]:
+    client = docker_sdk.from_env()
+    try:
+        filters = {"label": f"{L.LAB}={lab}"}
+        return [c.name for c in client.containers.list(all=True, filters=filters)]
+    finally:
+        client.close()
+
+
 def _leftovers(lab: str) -> list[str]:
-    """The containers and networks (by name) still labelled as the lab's."""
+    """The containers and networks (by name) still labelled as the lab's, and its agents'
+    directory on the host (the default run directory's ``<lab>``) if it is still there."""
     client = docker_sdk.from_env()
     try:
         filters = {"label": f"{L.LAB}={lab}"}
         names = [c.name for c in client.containers.list(all=True, filters=filters)]
-        return names + [n.name for n in client.networks.list(filters=filters)]
+        names += [n.name for n in client.networks.list(filters=filters)]
     finally:
         client.close()
+    directory = agentdirs.lab_dir(agentdirs.default_root(), lab)
+    return names + ([f"directory {directory}"] if directory.exists() else [])
 
 
 def _checksum_errors(packet: Packet) -> list[str]:

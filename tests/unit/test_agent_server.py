@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import pytest
@@ -22,8 +25,9 @@ from wirelab.v1 import common_pb2, node_pb2, node_pb2_grpc
 from nodes.agent.config import Kind
 from nodes.agent.inprocess import memport_factory
 from nodes.agent.runtime import NodeRuntime
-from nodes.agent.server import AgentServer, start
+from nodes.agent.server import AgentServer, clear_stale_socket, start, unix_path
 from nodes.io.memport import MemPort, mem_link
+from orchestrator.wire.agent import AgentPool, Health
 
 T = 10.0
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -192,6 +196,95 @@ def test_the_entry_point_serves_and_stops_cleanly_on_sigterm() -> None:
                 health_pb2.HealthCheckRequest(), timeout=T
             )
             assert check.status == NOT_SERVING
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+# ---- on a Unix socket (how a docker node's agent listens: a directory the host mounts) ----
+
+
+def _health_at(address: str) -> int:
+    with grpc.insecure_channel(address) as channel:
+        check = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=T
+        )
+    return int(check.status)
+
+
+def test_the_agent_serves_on_a_unix_socket_anyone_behind_its_directory_may_use(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "node" / "agent.sock"  # the directory is made when missing
+    runtime = NodeRuntime(memport_factory({}), name="u1", kind=Kind.HOST)
+    server = start(runtime, f"unix://{path}")
+    try:
+        assert server.address == f"unix://{path}" and server.port == 0
+        assert stat.S_ISSOCK(path.stat().st_mode) and stat.S_IMODE(path.stat().st_mode) == 0o666
+        assert _health_at(server.address) == NOT_SERVING
+        pool = AgentPool()  # the orchestrator's client dials the same address
+        try:
+            assert pool.health(server.address, timeout=T) is Health.NOT_SERVING
+        finally:
+            pool.close()
+    finally:
+        server.stop(grace=0.2)
+        runtime.stop()
+
+
+def test_a_restarted_agent_replaces_the_socket_a_killed_one_left(tmp_path: Path) -> None:
+    path = tmp_path / "agent.sock"
+    dead = socket.socket(socket.AF_UNIX)  # what a SIGKILLed agent leaves: nobody listens
+    dead.bind(str(path))
+    dead.close()
+    assert unix_path(f"unix://{path}") == path and clear_stale_socket(path)
+    assert not path.exists() and not clear_stale_socket(path)
+    dead = socket.socket(socket.AF_UNIX)
+    dead.bind(str(path))
+    dead.close()
+    for round_ in range(2):  # a start on a stale socket, then a restart on the same path
+        runtime = NodeRuntime(memport_factory({}), name=f"u{round_}", kind=Kind.HOST)
+        server = start(runtime, f"unix://{path}")
+        try:
+            assert _health_at(f"unix://{path}") == NOT_SERVING
+        finally:
+            server.stop(grace=0.2)
+            runtime.stop()
+
+
+def test_the_agent_never_deletes_a_file_that_is_not_a_socket(tmp_path: Path) -> None:
+    path = tmp_path / "agent.sock"
+    path.write_text("mine")
+    runtime = NodeRuntime(memport_factory({}), name="u2", kind=Kind.HOST)
+    with pytest.raises(OSError, match="not a socket"):
+        start(runtime, f"unix://{path}")
+    assert path.read_text() == "mine"
+    with pytest.raises(OSError, match="absolute path"):
+        start(runtime, "unix:agent.sock")
+
+
+def test_the_entry_point_listens_on_a_unix_socket(tmp_path: Path) -> None:
+    address = f"unix://{tmp_path}/agent.sock"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nodes.agent", "--listen", address, "--name", "h8",
+         "--kind", "router", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert json.loads(proc.stdout.readline()) == {"listening": address, "port": 0}
+        with grpc.insecure_channel(address) as channel:
+            status = node_pb2_grpc.NodeAgentStub(channel).GetStatus(
+                node_pb2.GetStatusRequest(), timeout=T
+            )
+        assert status.name == "h8" and not status.ready
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import topology
-from bench.topologies import PathLabParts, fan_line, path_lab, router_line, three_nodes
+from bench.topologies import PathLabParts, fan_line, lan_line, path_lab, router_line, three_nodes
 from topology import NodeKind
 from topology.routes import forward_path
 
@@ -55,3 +55,20 @@ def test_generators_reject_nonsense() -> None:
         router_line("bt-x", 0)
     with pytest.raises(ValueError):
         fan_line("bt-y", 1)
+
+
+def test_lan_line_is_the_100_node_lab_of_issue_11() -> None:
+    lab = topology.load_text(lan_line("bt-n100"))
+    kinds = [n.kind for n in lab.nodes]
+    assert len(lab.nodes) == 100
+    assert kinds.count(NodeKind.ROUTER) == 20 and kinds.count(NodeKind.HOST) == 80
+    lans = [s for s in lab.segments if len(s.members) > 2]
+    assert len(lans) == 20 and all(len(s.members) == 5 for s in lans)
+    assert len(lab.segments) == 20 + 19  # the LANs and the links between the routers
+    # a host of the first LAN reaches one of the last across every router: 21 hops
+    path = forward_path(lab, "h1-1", lab.node("h20-1").interfaces[0].address)
+    assert path is not None and len(path) == 22
+    small = topology.load_text(lan_line("bt-n3", routers=1, hosts_per_lan=2))
+    assert [n.name for n in small.nodes] == ["r1", "h1-1", "h1-2"] and len(small.segments) == 1
+    with pytest.raises(ValueError):
+        lan_line("bt-z", 0)

@@ -47,6 +47,7 @@ def mixed() -> Lab:
 def assert_empty(backend: FakeBackend) -> None:
     assert backend.engine.nodes == {}
     assert backend.engine.networks == {}
+    assert backend.engine.dirs == set()  # the agents' socket directories on the host
 
 
 # ---- the happy path ------------------------------------------------------------------------
@@ -65,7 +66,7 @@ def test_deploy_runs_the_steps_in_order(quickstart: Lab) -> None:
     assert rpcs[:6] == ["health"] * 3 + ["configure"] * 3  # every agent up, then configured
     assert sorted(rpcs[6:]) == ["health"] * 3 + ["status"] * 3  # then ready
     assert [t for op, t in backend.calls if op == "create_network"] == [
-        "wl.quickstart._mgmt", "wl.quickstart.h1-r1", "wl.quickstart.r1-h2"
+        "wl.quickstart.h1-r1", "wl.quickstart.r1-h2"
     ]  # fmt: skip
     assert sorted(handle.agents) == ["h1", "h2", "r1"]
     configured = {n.spec.node: n.configured for n in backend.engine.nodes.values()}
@@ -196,9 +197,7 @@ def _failure_points(lab: Lab) -> list[tuple[str, str | None, bool]]:
     nodes = [n.name for n in lab.nodes]
     agents = [n.name for n in lab.nodes if n.kind.value != "linux"]
     linux = [n.name for n in lab.nodes if n.kind.value == "linux"]
-    networks = [L.management_network_name(lab.name)] + [
-        L.network_name(lab.name, s.name) for s in lab.segments
-    ]
+    networks = [L.network_name(lab.name, s.name) for s in lab.segments]
     points: list[tuple[str, str | None]] = [("image", None)]
     points += [("create_network", n) for n in networks]
     points += [("create_node", n) for n in nodes]
@@ -228,6 +227,16 @@ def test_a_failure_at_any_step_leaves_nothing_behind(
     if op != "image":
         assert any(e.step == "rollback" for e in events)
     assert backend.agents().closed >= 1
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_a_failing_management_network_leaves_nothing_behind(after: bool) -> None:
+    backend = FakeBackend(agent_sockets=False)  # agents on TCP: a management network
+    mgmt = L.management_network_name("mixed-linux")
+    backend.fail("create_network", mgmt, times=-1, after=after)
+    with pytest.raises(DeployError, match=r"network wl\.mixed-linux\._mgmt"):
+        deploy(load("mixed-linux"), backend, timeouts=FAST)
+    assert_empty(backend)
 
 
 def test_rollback_also_sweeps_objects_it_did_not_track(quickstart: Lab) -> None:
@@ -292,7 +301,10 @@ def test_a_node_that_exits_is_reported_with_its_logs(quickstart: Lab) -> None:
 def test_an_agent_that_never_answers_times_out_naming_the_node(quickstart: Lab) -> None:
     backend = FakeBackend()
     backend.fail("health", "h2", times=-1)
-    with pytest.raises(DeployError, match=r"agent h2: its agent did not answer at 172\.30\.250\."):
+    with pytest.raises(
+        DeployError,
+        match=r"agent h2: its agent did not answer at unix:///run/wirelab/quickstart/h2/",
+    ):
         deploy(quickstart, backend, timeouts=FAST)
     assert_empty(backend)
 
@@ -327,9 +339,32 @@ def test_destroy_finds_everything_by_label_from_another_orchestrator(quickstart:
     other = FakeBackend(engine)  # the first orchestrator "died"; only labels remain
     removed = destroy("quickstart", other)
     assert sorted(removed.nodes) == ["h1", "h2", "r1"]
-    assert len(removed.networks) == 3
-    assert engine.nodes == {} and engine.networks == {}
+    assert len(removed.networks) == 2
+    assert engine.nodes == {} and engine.networks == {} and engine.dirs == set()
+    assert ("remove_lab_files", "quickstart") in other.calls
     assert destroy("quickstart", other).nodes == ()  # nothing left is not an error
+
+
+def test_destroy_removes_the_labs_files_also_when_no_object_is_left(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    stray = "/run/wirelab/quickstart/h9"  # e.g. a node whose container was removed by hand
+    backend.engine.dirs.add(stray)
+    for node in ("h1", "h2", "r1"):
+        backend.remove_node("quickstart", node)
+    assert backend.engine.dirs == {stray}
+    destroy("quickstart", backend)
+    assert_empty(backend)
+
+
+def test_destroy_keeps_the_files_of_nodes_it_could_not_remove(quickstart: Lab) -> None:
+    backend = FakeBackend()
+    deploy(quickstart, backend)
+    backend.fail("remove_node", "r1", times=-1)
+    with pytest.raises(DeployError, match="node r1: injected failure"):
+        destroy("quickstart", backend)
+    assert backend.engine.dirs == {"/run/wirelab/quickstart/r1"}  # its agent still runs
+    assert ("remove_lab_files", "quickstart") not in backend.calls
 
 
 def test_destroy_leaves_other_labs_alone(quickstart: Lab, mixed: Lab) -> None:
@@ -360,7 +395,8 @@ def test_inspect_and_list_come_from_labels(mixed: Lab) -> None:
     info = inspect("mixed-linux", other)
     assert info.topology_hash == L.topology_hash(mixed) and info.running
     r1 = next(n for n in info.nodes if n.name == "r1")
-    assert r1.kind == "router" and r1.management.endswith(":50051")
+    assert r1.kind == "router"
+    assert r1.management == "unix:///run/wirelab/mixed-linux/r1/agent.sock"
     assert [(i.name, i.link, i.address, i.prefix_len) for i in r1.interfaces] == [
         ("eth0", "h1-r1", "10.134.1.3", 24),
         ("eth1", "lx1-r1", "10.134.2.3", 24),
@@ -368,11 +404,11 @@ def test_inspect_and_list_come_from_labels(mixed: Lab) -> None:
     ]
     lx2 = next(n for n in info.nodes if n.name == "lx2")
     assert lx2.management == "" and lx2.interfaces[0].address == "10.200.0.10"
-    assert {n.link for n in info.networks} == {"", "h1-r1", "lx1-r1", "r1-lx2"}
+    assert {n.link for n in info.networks} == {"h1-r1", "lx1-r1", "r1-lx2"}
     assert info.to_dict()["name"] == "mixed-linux"
     [summary] = list_labs(other)
     assert (summary.name, summary.nodes, summary.running, summary.networks) == (
-        "mixed-linux", 4, 4, 4
+        "mixed-linux", 4, 4, 3
     )  # fmt: skip
     with pytest.raises(LabNotFoundError, match="no lab 'nope'"):
         inspect("nope", other)
@@ -382,7 +418,17 @@ def test_the_deployed_lab_knows_its_agents(quickstart: Lab) -> None:
     backend = FakeBackend()
     deployed = deploy(quickstart, backend)
     assert deployed.lab is quickstart and deployed.backend is backend
-    assert deployed.agents["h1"] == "172.30.250.2:50051"
+    assert deployed.agents["h1"] == "unix:///run/wirelab/quickstart/h1/agent.sock"
     assert str(deployed.lab.node("h2").interfaces[0].address) == "10.173.2.3"
     assert inspect("quickstart", backend).running
     assert sorted(destroy("quickstart", backend).nodes) == ["h1", "h2", "r1"]
+
+
+def test_agents_on_a_management_network_are_reached_there(quickstart: Lab) -> None:
+    backend = FakeBackend(agent_sockets=False)
+    deployed = deploy(quickstart, backend)
+    assert deployed.agents["h1"] == "172.30.250.2:50051"
+    info = inspect("quickstart", backend)
+    assert {n.link for n in info.networks} == {"", "h1-r1", "r1-h2"}
+    destroy("quickstart", backend)
+    assert_empty(backend)

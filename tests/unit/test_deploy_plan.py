@@ -1,17 +1,21 @@
-"""The deploy plan (networks, node specs, labels, names), the topology hash and the Docker
-backend's pure helpers (management subnet choice, host routes)."""
+"""The deploy plan (networks, node specs, labels, mounts, names), the topology hash and the
+Docker backend's pure helpers: where each backend's agents listen (docker: Unix sockets in
+mounted host directories, no management network; sim: 127.0.0.1; a backend on TCP: a
+management network), the subnet clash check."""
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
 import topology
 from orchestrator.lab import labels as L
-from orchestrator.lab.backends.docker import host_routes, pick_subnet, subnet_clash
-from orchestrator.lab.backends.fake import MANAGEMENT_SUBNET, FakeBackend
+from orchestrator.lab.backends.base import Mount
+from orchestrator.lab.backends.docker import DockerBackend, subnet_clash
+from orchestrator.lab.backends.fake import FAKE_RUN_DIR, MANAGEMENT_SUBNET, FakeBackend
+from orchestrator.lab.backends.sim import SimBackend
 from orchestrator.lab.plan import AGENT_PYTHON, make_plan
 from topology import Lab, NodeKind
 from topology.plan import default_pool
@@ -21,33 +25,39 @@ def load(name: str) -> Lab:
     return topology.load_file(topology.example_path(name))
 
 
-def test_networks_follow_the_topology_with_the_management_network_first() -> None:
+def docker_backend(run_dir: Path) -> DockerBackend:
+    return DockerBackend(client=object(), run_dir=run_dir)  # planning makes no engine call
+
+
+def test_docker_plans_no_management_network_only_the_topologys_networks(tmp_path: Path) -> None:
     lab = load("mixed-linux")
-    plan = make_plan(lab, FakeBackend(), "img:1")
-    mgmt, *data = plan.networks
-    assert mgmt.management and mgmt.name == "wl.mixed-linux._mgmt"
-    assert mgmt.subnet == MANAGEMENT_SUBNET and mgmt.gateway == IPv4Address("172.30.250.1")
-    assert mgmt.labels[L.KIND] == L.KIND_MANAGEMENT and mgmt.labels[L.LINK] == ""
-    assert [(n.name, n.link, str(n.subnet), str(n.gateway)) for n in data] == [
+    plan = make_plan(lab, docker_backend(tmp_path), "img:1")
+    assert [(n.name, n.link, str(n.subnet), str(n.gateway)) for n in plan.networks] == [
         ("wl.mixed-linux.h1-r1", "h1-r1", "10.134.1.0/24", "10.134.1.1"),
         ("wl.mixed-linux.lx1-r1", "lx1-r1", "10.134.2.0/24", "10.134.2.1"),
         ("wl.mixed-linux.r1-lx2", "r1-lx2", "10.200.0.0/24", "10.200.0.1"),
     ]
-    assert all(n.labels[L.KIND] == L.KIND_DATA for n in data)
+    assert not any(n.management for n in plan.networks)
+    assert all(n.labels[L.KIND] == L.KIND_DATA for n in plan.networks)
+    assert all(s.management is None for s in plan.nodes)  # on their data networks only
+    assert not list(tmp_path.iterdir())  # planning makes no directory
 
 
-def test_agent_nodes_listen_on_their_management_address() -> None:
+def test_docker_agents_listen_on_a_unix_socket_in_a_mounted_host_directory(
+    tmp_path: Path,
+) -> None:
     lab = load("mixed-linux")
-    plan = make_plan(lab, FakeBackend(), "img:1")
+    plan = make_plan(lab, docker_backend(tmp_path), "img:1")
     specs = {s.node: s for s in plan.nodes}
-    h1, r1 = specs["h1"], specs["r1"]
-    assert h1.management is not None and h1.management.address == IPv4Address("172.30.250.2")
-    assert r1.management is not None and r1.management.address == IPv4Address("172.30.250.3")
+    r1 = specs["r1"]
+    assert r1.mounts == (Mount(str(tmp_path / "mixed-linux" / "r1"), "/run/wirelab"),)
     assert r1.command == (
-        AGENT_PYTHON, "-m", "nodes.agent.launch", "--listen", "172.30.250.3:50051",
+        AGENT_PYTHON, "-m", "nodes.agent.launch", "--listen", "unix:///run/wirelab/agent.sock",
         "--name", "r1", "--kind", "router",
     )  # fmt: skip
-    assert r1.labels[L.AGENT] == "172.30.250.3:50051"
+    # the label: the same socket as the host dials it (destroy and a re-attaching server)
+    assert r1.labels[L.AGENT] == f"unix://{tmp_path}/mixed-linux/r1/agent.sock"
+    assert specs["h1"].labels[L.AGENT] == f"unix://{tmp_path}/mixed-linux/h1/agent.sock"
     assert [(a.network, a.iface, str(a.address)) for a in r1.attachments] == [
         ("wl.mixed-linux.h1-r1", "eth0", "10.134.1.3"),
         ("wl.mixed-linux.lx1-r1", "eth1", "10.134.2.3"),
@@ -57,12 +67,65 @@ def test_agent_nodes_listen_on_their_management_address() -> None:
     assert r1.image == "img:1" and r1.name == "wl.mixed-linux.r1"
 
 
-def test_linux_nodes_idle_without_a_management_address() -> None:
-    plan = make_plan(load("mixed-linux"), FakeBackend(), "img:1")
-    lx2 = next(s for s in plan.nodes if s.node == "lx2")
-    assert lx2.kind is NodeKind.LINUX and not lx2.runs_agent
-    assert lx2.management is None and L.AGENT not in lx2.labels
-    assert "sleep" in lx2.command[-1]
+def test_linux_nodes_idle_without_an_agent_socket_or_mount(tmp_path: Path) -> None:
+    for backend in (docker_backend(tmp_path), FakeBackend(), FakeBackend(agent_sockets=False)):
+        plan = make_plan(load("mixed-linux"), backend, "img:1")
+        lx2 = next(s for s in plan.nodes if s.node == "lx2")
+        assert lx2.kind is NodeKind.LINUX and not lx2.runs_agent
+        assert lx2.management is None and lx2.mounts == () and L.AGENT not in lx2.labels
+        assert "sleep" in lx2.command[-1]
+
+
+def test_a_too_long_socket_path_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    from orchestrator.lab.backends.base import BackendError
+
+    deep = tmp_path / ("d" * 80)
+    with pytest.raises(BackendError, match=r"longer than 107 bytes.*WIRELAB_RUN_DIR"):
+        make_plan(load("mixed-linux"), docker_backend(deep), "img:1")
+
+
+def test_the_fake_backend_plans_like_docker() -> None:
+    plan = make_plan(load("quickstart"), FakeBackend(), "img:1")
+    assert [n.link for n in plan.networks] == ["h1-r1", "r1-h2"]
+    h1 = next(s for s in plan.nodes if s.node == "h1")
+    assert h1.mounts == (Mount(f"{FAKE_RUN_DIR}/quickstart/h1", "/run/wirelab"),)
+    assert h1.labels[L.AGENT] == f"unix://{FAKE_RUN_DIR}/quickstart/h1/agent.sock"
+
+
+def test_sim_agents_listen_on_tcp_without_network_or_mount() -> None:
+    plan = make_plan(load("quickstart"), SimBackend(), "")
+    assert [n.link for n in plan.networks] == ["h1-r1", "r1-h2"]
+    for spec in plan.nodes:
+        assert spec.management is None and spec.mounts == () and L.AGENT not in spec.labels
+        assert spec.command[spec.command.index("--listen") + 1] == "0.0.0.0:50051"
+
+
+# ---- a backend whose agents listen on TCP on a management network (the plan's other way) --
+
+
+def test_agents_on_tcp_get_a_management_network_listed_first() -> None:
+    lab = load("mixed-linux")
+    plan = make_plan(lab, FakeBackend(agent_sockets=False), "img:1")
+    mgmt, *data = plan.networks
+    assert mgmt.management and mgmt.name == "wl.mixed-linux._mgmt"
+    assert mgmt.subnet == MANAGEMENT_SUBNET and mgmt.gateway == IPv4Address("172.30.250.1")
+    assert mgmt.labels[L.KIND] == L.KIND_MANAGEMENT and mgmt.labels[L.LINK] == ""
+    assert [n.link for n in data] == ["h1-r1", "lx1-r1", "r1-lx2"]
+    assert all(n.labels[L.KIND] == L.KIND_DATA for n in data)
+
+
+def test_agents_on_tcp_listen_on_their_management_address() -> None:
+    lab = load("mixed-linux")
+    plan = make_plan(lab, FakeBackend(agent_sockets=False), "img:1")
+    specs = {s.node: s for s in plan.nodes}
+    h1, r1 = specs["h1"], specs["r1"]
+    assert h1.management is not None and h1.management.address == IPv4Address("172.30.250.2")
+    assert r1.management is not None and r1.management.address == IPv4Address("172.30.250.3")
+    assert r1.command == (
+        AGENT_PYTHON, "-m", "nodes.agent.launch", "--listen", "172.30.250.3:50051",
+        "--name", "r1", "--kind", "router",
+    )  # fmt: skip
+    assert r1.labels[L.AGENT] == "172.30.250.3:50051" and r1.mounts == ()
 
 
 def test_sysctls_keep_ipv6_and_forwarding_off() -> None:
@@ -92,31 +155,6 @@ def test_object_names_never_collide() -> None:
     }
     assert L.parse_interfaces_label("eth0=a,eth1=b-c") == {"eth0": "a", "eth1": "b-c"}
     assert L.parse_interfaces_label("") == {}
-
-
-def test_pick_subnet_skips_used_ones_and_grows_for_big_labs() -> None:
-    pool = IPv4Network("172.30.0.0/16")
-    first = pick_subnet(pool, 3, [], "lab")
-    assert first is not None and first.prefixlen == 24 and first.subnet_of(pool)
-    assert pick_subnet(pool, 3, [], "lab") == first  # deterministic per lab name
-    second = pick_subnet(pool, 3, [first], "lab")
-    assert second is not None and not second.overlaps(first)
-    assert pick_subnet(pool, 3, [IPv4Network("172.16.0.0/12")], "lab") is None
-    big = pick_subnet(pool, 600, [], "lab")
-    assert big is not None and big.prefixlen == 22
-    assert pick_subnet(IPv4Network("10.0.0.0/30"), 3, [], "x") is None
-
-
-def test_host_routes_parse_proc_net_route(tmp_path: Path) -> None:
-    route = tmp_path / "route"
-    route.write_text(
-        "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
-        "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
-        "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
-        "docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
-    )
-    assert host_routes(route) == [IPv4Network("192.0.2.0/24"), IPv4Network("172.17.0.0/16")]
-    assert host_routes(tmp_path / "missing") == []
 
 
 def test_backends_are_made_by_name_once_per_registry() -> None:

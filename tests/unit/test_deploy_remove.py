@@ -35,6 +35,7 @@ def star(n: int) -> Lab:
 def assert_empty(backend: FakeBackend) -> None:
     assert backend.engine.nodes == {}
     assert backend.engine.networks == {}
+    assert backend.engine.dirs == set()
 
 
 class BlockingBackend(FakeBackend):
@@ -83,7 +84,7 @@ def test_a_network_goes_as_soon_as_its_nodes_are_gone(monkeypatch: pytest.Monkey
     monkeypatch.setattr(remove_module, "OVERLAP_NETWORKS", True)
     lab = topology.load_text(PAIRS)
     engine = FakeEngine()
-    deploy(lab, FakeBackend(engine))
+    deploy(lab, FakeBackend(engine, agent_sockets=False))  # with a management network
     a_b_removed = threading.Event()
 
     class Slow(FakeBackend):
@@ -158,7 +159,7 @@ def test_progress_names_every_object_once_and_counts_up() -> None:
     events: list[ProgressEvent] = []
     removed = destroy("star", backend, progress=events.append)
     total = len(removed.nodes) + len(removed.networks)
-    assert total == 13 + 13  # the management network and one link per host
+    assert total == 13 + 12  # the nodes and one link per host
     assert [e.done for e in events] == list(range(1, total + 1))
     assert all(e.step == "remove" and e.total == total for e in events)
     assert sorted(e.node or "" for e in events) == sorted([*removed.nodes, *removed.networks])
@@ -171,5 +172,5 @@ def test_only_networks_left_are_removed() -> None:
     for node in "abcd":
         backend.remove_node("pairs", node)
     removed = destroy("pairs", backend)
-    assert removed.nodes == () and len(removed.networks) == 3
+    assert removed.nodes == () and len(removed.networks) == 2
     assert_empty(backend)

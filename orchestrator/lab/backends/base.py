@@ -1,9 +1,17 @@
 """The Backend protocol: what :mod:`orchestrator.lab.deploy` needs from a place that runs labs.
 
 A backend creates and removes two kinds of objects, networks (one per link or LAN, plus
-the lab's management network) and nodes, and finds them again by their labels
-(:mod:`orchestrator.labels`). Deploy drives it step by step and rolls back through it;
-it talks to the node agents through an :class:`AgentClient` the backend hands out.
+a management network when its agents listen on TCP) and nodes, and finds them again by
+their labels (:mod:`orchestrator.labels`). Deploy drives it step by step and rolls back
+through it; it talks to the node agents through an :class:`AgentClient` the backend hands
+out.
+
+Where node agents listen is the backend's choice, made per node when the lab is planned
+(:func:`orchestrator.lab.plan.make_plan`): :meth:`Backend.agent_socket` gives a Unix socket
+in a host directory mounted into the node (docker: no management network at all, and the
+agents are on no network but their data links); when it gives None, the agent listens on
+TCP, on the management network that :meth:`Backend.management_subnet` gives room for, or
+where the backend puts it (sim: 127.0.0.1, a port per node).
 
 Implementations: :mod:`.docker` (containers on bridge networks), :mod:`.sim` (every node in
 this process on the in-memory wire) and :mod:`.fake` (nothing real; unit tests).
@@ -52,6 +60,23 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Mount:
+    """A host directory bind-mounted into a node (read-write)."""
+
+    source: str  # the host's path
+    target: str  # the path inside the node
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSocket:
+    """Where a node's agent listens on a Unix socket, and how the orchestrator reaches it."""
+
+    listen: str  # the agent's gRPC address inside the node: "unix:///run/wirelab/agent.sock"
+    address: str  # the same socket seen from the host: "unix:///run/wirelab/<lab>/<node>/..."
+    mount: Mount  # the host directory holding the socket, mounted where the agent listens
+
+
+@dataclass(frozen=True, slots=True)
 class NodeSpec:
     lab: str
     node: str
@@ -59,10 +84,11 @@ class NodeSpec:
     name: str  # the object's name (labels.container_name)
     image: str
     command: tuple[str, ...]
-    management: Attachment | None  # None: the backend picks the agent's address itself
+    management: Attachment | None  # the management network (agents on TCP), if any
     attachments: tuple[Attachment, ...]  # data networks, in connect order
     sysctls: Mapping[str, str]
     labels: Mapping[str, str]
+    mounts: tuple[Mount, ...] = ()  # host directories (an agent's socket directory)
 
     @property
     def runs_agent(self) -> bool:
@@ -93,7 +119,7 @@ class NodeInfo:
     state: str  # created | running | exited | paused | ... (Docker's words)
     image: str = ""
     endpoints: tuple[EndpointInfo, ...] = ()
-    agent: str = ""  # "ip:port" of its agent; "" for linux nodes
+    agent: str = ""  # its agent's gRPC address (labels.AGENT); "" for linux nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +152,8 @@ class Removed:
 
 
 class AgentClient(Protocol):
-    """How deploy reaches node agents (``address`` is ``ip:port``)."""
+    """How deploy reaches node agents (``address``: a gRPC target, ``ip:port`` or
+    ``unix:///path``)."""
 
     def health(self, address: str, *, timeout: float) -> Health: ...
 
@@ -149,9 +176,15 @@ class Backend(Protocol):
     def image(self) -> str:
         """The node image (built if needed); backends without images return ""."""
 
+    def agent_socket(self, lab: str, node: str) -> AgentSocket | None:
+        """The Unix socket ``node``'s agent listens on (its directory mounted into the
+        node); None: the agent listens on TCP (the management network, or wherever the
+        backend puts it)."""
+
     def management_subnet(self, lab: Lab, hosts: int) -> IPv4Network | None:
-        """A free subnet for the lab's management network with room for ``hosts``
-        addresses; None when the backend needs no management network."""
+        """A free subnet for the lab's management network with room for ``hosts`` agents
+        (those without an :meth:`agent_socket`); None when the backend needs no
+        management network."""
 
     def lock(self, lab: str) -> AbstractContextManager[object]:
         """Held while a lab is deployed or destroyed (one actor per lab at a time)."""
@@ -165,7 +198,7 @@ class Backend(Protocol):
     def start_node(self, lab: str, node: str) -> None: ...
 
     def agent_address(self, lab: str, node: str) -> str:
-        """``ip:port`` of a started node's agent."""
+        """The gRPC address of a started node's agent (``ip:port`` or ``unix:///path``)."""
 
     def node_state(self, lab: str, node: str) -> str:
         """Docker's words: running, exited, ... ("missing" when it is gone)."""
@@ -185,6 +218,11 @@ class Backend(Protocol):
 
     def remove_network(self, lab: str, name: str) -> None:
         """Remove a network (no error when it is already gone)."""
+
+    def remove_lab_files(self, lab: str) -> None:
+        """Remove what the lab keeps outside its nodes and networks (docker: the agents'
+        socket directories on the host), once its nodes are gone; nothing to remove is
+        not an error."""
 
     # ---- discovery ------------------------------------------------------------------
     def find(self, lab: str) -> LabObjects:

@@ -4,9 +4,14 @@ networks (docker SDK, Docker 20.10 API 1.41).
 - Data networks: plain bridges with the planned subnet and gateway, IP masquerading off.
   Not ``--internal``: Docker then drops every bridged packet whose source or destination
   lies outside the bridge's subnet, which breaks routing through our nodes (DESIGN.md §4).
-- The management network (agents' gRPC) is ``--internal``: only its own subnet is
-  reachable on it, which is exactly its use (the host reaches the agents from the bridge's
-  address), and it gives containers no default route out of the lab.
+- No management network: each node agent listens on a Unix socket in a host directory
+  bind-mounted into its container (``<root>/<lab>/<node>`` at ``/run/wirelab``,
+  :mod:`.agentdirs`), and the host dials ``unix://<root>/<lab>/<node>/agent.sock`` (the
+  ``wirelab.agent`` label). So the agents are on no network but their data links, and a
+  destroy removes only the lab's data networks: a network that every node of the lab was
+  attached to was the one Docker 20.10 kept "active endpoints" of after every container
+  was gone (moby #42119), which only a dockerd restart cleared. A node's directory goes
+  with its container; destroy then removes the lab's directory.
 - Containers: NET_RAW + NET_ADMIN and nothing else (never privileged; every other
   capability is dropped, so e.g. ``tcpdump`` in a linux node cannot switch to its
   unprivileged user and fails: capture with our agents' Capture RPC), IPv6 off,
@@ -17,19 +22,16 @@ networks (docker SDK, Docker 20.10 API 1.41).
   ``pause``, ``unpause``), checked first against the state table of :mod:`.actions` (the
   same errors as the other backends) and waited for (bounded) until the container is in
   the state the action leads to. A started or restarted node's agent comes up
-  unconfigured (NOT_SERVING) on the same management address: its driver (the lab
-  service, orchestrator/labs.py) configures it again. Its data interfaces get the same
-  addresses and MACs back, and the agent finds them again through its take-over state
-  file (nodes/io/takeover.py).
+  unconfigured (NOT_SERVING) on the same socket (it replaces the stale one): its driver
+  (the lab session, orchestrator/lab/session.py) configures it again. Its data interfaces
+  get the same addresses and MACs back, and the agent finds them again through its
+  take-over state file (nodes/io/takeover.py, in the same mounted directory).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import socket
-import struct
 import subprocess
 import tempfile
 import threading
@@ -44,8 +46,10 @@ import docker.errors
 
 from orchestrator.domain.results import ExecResult
 from orchestrator.lab import labels as L
+from orchestrator.lab.backends import agentdirs
 from orchestrator.lab.backends.actions import transition
 from orchestrator.lab.backends.base import (
+    AgentSocket,
     BackendError,
     EndpointInfo,
     LabObjects,
@@ -58,51 +62,10 @@ from orchestrator.wire.agent import AgentPool
 from topology import Lab
 from topology.plan import default_pool
 
-MANAGEMENT_POOL = IPv4Network("172.30.0.0/16")
 CAPABILITIES = ("NET_RAW", "NET_ADMIN")
 LOCK_DIR = Path(tempfile.gettempdir())
-PROC_ROUTES = Path("/proc/net/route")
 STOP_TIMEOUT = 5  # s: ``stop``/``restart`` send SIGTERM, then SIGKILL after this
 STATE_WAIT = 15.0  # s: a container reaches the state its action leads to
-
-
-def host_routes(path: Path = PROC_ROUTES) -> list[IPv4Network]:
-    """The host's IPv4 routes (``/proc/net/route``), default route excluded."""
-    try:
-        lines = path.read_text().splitlines()[1:]
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 8:
-            continue
-        dst, mask = (
-            socket.inet_ntoa(struct.pack("<I", int(f, 16))) for f in (fields[1], fields[7])
-        )
-        net = IPv4Network(f"{dst}/{mask}", strict=False)
-        if net.prefixlen:
-            out.append(net)
-    return out
-
-
-def pick_subnet(
-    pool: IPv4Network, hosts: int, used: Sequence[IPv4Network], key: str
-) -> IPv4Network | None:
-    """A subnet of ``pool`` with room for ``hosts`` nodes plus the gateway, overlapping
-    nothing in ``used``; the search starts at a place derived from ``key`` (the lab's
-    name) so that labs deployed side by side rarely race for the same one."""
-    prefix = 24
-    while prefix > pool.prefixlen and (1 << (32 - prefix)) - 3 < hosts:
-        prefix -= 1
-    if (1 << (32 - prefix)) - 3 < hosts or prefix < pool.prefixlen:
-        return None
-    candidates = list(pool.subnets(new_prefix=prefix))
-    start = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(candidates)
-    for candidate in candidates[start:] + candidates[:start]:
-        if not any(candidate.overlaps(u) for u in used):
-            return candidate
-    return None
 
 
 def subnet_clash(lab: Lab, networks: Sequence[dict[str, Any]]) -> str | None:
@@ -149,14 +112,14 @@ class DockerBackend:
         self,
         *,
         image: str | None = None,
-        management_pool: IPv4Network = MANAGEMENT_POOL,
         client: Any = None,
         lock_dir: Path = LOCK_DIR,
+        run_dir: Path | None = None,
     ) -> None:
         self._image = image
-        self.management_pool = management_pool
         self._client = client
         self.lock_dir = lock_dir
+        self.run_dir = run_dir if run_dir is not None else agentdirs.default_root()
         self._init = threading.Lock()
 
     # ---- plumbing ----------------------------------------------------------------------
@@ -209,18 +172,12 @@ class DockerBackend:
                 ) from None
         return self._image
 
-    def management_subnet(self, lab: Lab, hosts: int) -> IPv4Network:
-        used = [lab.pool, *(s.subnet for s in lab.segments), *host_routes()]
-        for net in self.api.networks():
-            for config in (net.get("IPAM") or {}).get("Config") or []:
-                with contextlib.suppress(KeyError, ValueError):
-                    used.append(IPv4Network(config["Subnet"]))
-        subnet = pick_subnet(self.management_pool, hosts, used, lab.name)
-        if subnet is None:
-            raise BackendError(
-                f"no free management subnet for {hosts} nodes in {self.management_pool}"
-            )
-        return subnet
+    def agent_socket(self, lab: str, node: str) -> AgentSocket:
+        """``<run_dir>/<lab>/<node>/agent.sock``, the directory mounted at /run/wirelab."""
+        return agentdirs.agent_socket(self.run_dir, lab, node)
+
+    def management_subnet(self, lab: Lab, hosts: int) -> IPv4Network | None:
+        return None  # every agent listens on its Unix socket
 
     @contextlib.contextmanager
     def lock(self, lab: str) -> Iterator[object]:
@@ -258,11 +215,14 @@ class DockerBackend:
         api = self.api
         order = [a for a in (spec.management, *spec.attachments) if a is not None]
         first, rest = (order[0], order[1:]) if order else (None, [])
+        for mount in spec.mounts:
+            agentdirs.fresh_node_dir(mount.source)
         host_config = api.create_host_config(
             cap_drop=["ALL"],
             cap_add=list(CAPABILITIES),
             sysctls=dict(spec.sysctls),
             network_mode=first.network if first is not None else "none",
+            binds=[f"{m.source}:{m.target}:rw" for m in spec.mounts] or None,
         )
         networking = None
         if first is not None:
@@ -394,7 +354,14 @@ class DockerBackend:
         return ExecResult(done.returncode, done.stdout + done.stderr)
 
     def remove_node(self, lab: str, node: str) -> None:
+        """Remove the container, then its agent's directory (found by its label)."""
         name = L.container_name(lab, node)
+        try:
+            labels = self.api.inspect_container(name)["Config"].get("Labels") or {}
+        except docker.errors.NotFound:
+            labels = {}
+        except docker.errors.APIError as exc:
+            raise self._error(f"inspect {name}", exc) from None
         try:
             self.api.remove_container(name, force=True, v=True)
         except docker.errors.NotFound:
@@ -402,6 +369,12 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             if "already in progress" not in str(exc):
                 raise self._error(f"remove {name}", exc) from None
+            return  # another remover owns it (and its directory)
+        agentdirs.remove_node_dir(str(labels.get(L.AGENT, "")), lab, node)
+
+    def remove_lab_files(self, lab: str) -> None:
+        """The lab's agent directory (``<run_dir>/<lab>``), whatever is left in it."""
+        agentdirs.remove_lab_dir(self.run_dir, lab)
 
     def remove_network(self, lab: str, name: str) -> None:
         """Remove a network. Docker 20.10 sometimes still counts endpoints of containers

@@ -5,8 +5,9 @@ makes the next call(s) of an op fail (optionally only for one target), so a test
 a deploy at any step and check that nothing is left. Ops: ``image``, ``create_network``,
 ``create_node``, ``start_node``, ``agent_address``, ``exec``, ``remove_node``,
 ``remove_network``, the node actions ``kill_node``, ``stop_node``, ``restart_node``,
-``pause_node``, ``unpause_node`` and the agent's ``health`` (the agent never answers),
-``configure``, ``status``. :meth:`crash` makes a node exit at start with some log lines.
+``pause_node``, ``unpause_node``, ``remove_lab_files`` and the agent's ``health`` (the
+agent never answers), ``configure``, ``status``. :meth:`crash` makes a node exit at start
+with some log lines.
 
 Node actions follow Docker's state table (:mod:`.actions`): each is validated against the
 node's state (``unpause`` of a running node raises NodeStateError naming the node and its
@@ -16,6 +17,11 @@ NOT_SERVING until configured again); a paused node's agent does not answer.
 
 Objects live in a :class:`FakeEngine` that several backends can share: a second backend on
 the same engine is "another orchestrator" that finds labs by their labels only.
+
+Agents listen as on Docker, on Unix sockets in per-node directories under
+:data:`FAKE_RUN_DIR` (nothing is made on disk: the engine's ``dirs`` holds the directories
+that would exist); ``FakeBackend(agent_sockets=False)`` puts them on a management network
+instead (:data:`MANAGEMENT_SUBNET`), as a backend whose agents listen on TCP would.
 
 Linux nodes answer the three commands of orchestrator/linuxnode.py as a kernel would once
 set up as planned (the setup script itself is only recorded).
@@ -29,12 +35,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
+from pathlib import Path
 
 from orchestrator.domain.results import ExecResult, NodeStatus
 from orchestrator.lab import labels as L
+from orchestrator.lab.backends import agentdirs
 from orchestrator.lab.backends.actions import transition
 from orchestrator.lab.backends.base import (
     AGENT_PORT,
+    AgentSocket,
     BackendError,
     EndpointInfo,
     LabObjects,
@@ -47,6 +56,7 @@ from orchestrator.wire.agent import Health
 from topology import Lab, Node
 
 MANAGEMENT_SUBNET = IPv4Network("172.30.250.0/24")
+FAKE_RUN_DIR = Path("/run/wirelab")
 
 
 class InjectedFailure(BackendError):
@@ -62,9 +72,10 @@ class FakeNode:
 
     @property
     def address(self) -> str:
-        if self.spec.management is None:
-            return f"fake-{self.spec.lab}-{self.spec.node}:{AGENT_PORT}"
-        return f"{self.spec.management.address}:{AGENT_PORT}"
+        labelled = self.spec.labels.get(L.AGENT)
+        if labelled:
+            return labelled
+        return f"fake-{self.spec.lab}-{self.spec.node}:{AGENT_PORT}"
 
 
 @dataclass
@@ -74,6 +85,7 @@ class FakeEngine:
     networks: dict[str, NetworkSpec] = field(default_factory=dict)
     nodes: dict[str, FakeNode] = field(default_factory=dict)  # by object name
     labs: dict[str, Lab] = field(default_factory=dict)  # plans seen by check()
+    dirs: set[str] = field(default_factory=set)  # host directories mounted into nodes
     lock: threading.RLock = field(default_factory=threading.RLock)
     lab_lock: threading.RLock = field(default_factory=threading.RLock)  # Backend.lock
 
@@ -90,9 +102,16 @@ class _Failure:
 class FakeBackend:
     name = "fake"
 
-    def __init__(self, engine: FakeEngine | None = None, *, image: str = "fake-image:1") -> None:
+    def __init__(
+        self,
+        engine: FakeEngine | None = None,
+        *,
+        image: str = "fake-image:1",
+        agent_sockets: bool = True,
+    ) -> None:
         self.engine = engine or FakeEngine()
         self.image_tag = image
+        self.agent_sockets = agent_sockets
         self.calls: list[tuple[str, str]] = []
         self.transitions: list[tuple[str, str, str, str]] = []  # node, action, before, after
         self._failures: list[_Failure] = []
@@ -145,6 +164,9 @@ class FakeBackend:
         self._call("image", "")
         return self.image_tag
 
+    def agent_socket(self, lab: str, node: str) -> AgentSocket | None:
+        return agentdirs.agent_socket(FAKE_RUN_DIR, lab, node) if self.agent_sockets else None
+
     def management_subnet(self, lab: Lab, hosts: int) -> IPv4Network | None:
         return MANAGEMENT_SUBNET
 
@@ -170,6 +192,7 @@ class FakeBackend:
                 if a is not None and a.network not in self.engine.networks:
                     raise BackendError(f"{spec.node}: no network {a.network}")
             self.engine.nodes[spec.name] = FakeNode(spec)
+            self.engine.dirs.update(m.source for m in spec.mounts)
         self._call("create_node", spec.node, after=True)
 
     def start_node(self, lab: str, node: str) -> None:
@@ -249,7 +272,17 @@ class FakeBackend:
     def remove_node(self, lab: str, node: str) -> None:
         self._call("remove_node", node)
         with self.engine.lock:
-            self.engine.nodes.pop(L.container_name(lab, node), None)
+            found = self.engine.nodes.pop(L.container_name(lab, node), None)
+            if found is not None:
+                self.engine.dirs.difference_update(m.source for m in found.spec.mounts)
+
+    def remove_lab_files(self, lab: str) -> None:
+        self._call("remove_lab_files", lab)
+        with self.engine.lock:
+            self.engine.dirs = {
+                d for d in self.engine.dirs
+                if not Path(d).is_relative_to(agentdirs.lab_dir(FAKE_RUN_DIR, lab))
+            }  # fmt: skip
 
     def remove_network(self, lab: str, name: str) -> None:
         self._call("remove_network", name)

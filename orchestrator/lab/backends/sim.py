@@ -41,6 +41,7 @@ from nodes.io.memport import MemPort, connect
 from orchestrator.domain.results import ExecResult
 from orchestrator.lab.backends.actions import transition
 from orchestrator.lab.backends.base import (
+    AgentSocket,
     BackendError,
     EndpointInfo,
     LabObjects,
@@ -120,6 +121,9 @@ class SimBackend:
 
     def image(self) -> str:
         return ""
+
+    def agent_socket(self, lab: str, node: str) -> AgentSocket | None:
+        return None  # agents listen on TCP (below)
 
     def management_subnet(self, lab: Lab, hosts: int) -> IPv4Network | None:
         return None  # agents listen on 127.0.0.1, each on a port of its own
@@ -295,6 +299,9 @@ class SimBackend:
             for port in network.ports.values():
                 port.close()
         self._prune(lab)
+
+    def remove_lab_files(self, lab: str) -> None:
+        return None  # in-process nodes keep nothing on the host
 
     # ---- discovery ---------------------------------------------------------------------
     def find(self, lab: str) -> LabObjects:

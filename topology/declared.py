@@ -30,6 +30,7 @@ from pydantic import (
     create_model,
 )
 
+from nodes.apps.ref import REF_PATTERN, is_ref
 from nodes.faults.link import LinkProps
 from topology import fields as f
 from topology import values
@@ -165,24 +166,97 @@ class RouteFile(FileModel):
     )
 
 
-class AppItem(FileModel):
-    """An application started at deploy."""
+def _app_name(value: Any) -> AppKind | str:
+    """A built-in's name, or a user app as ``module:factory``."""
+    if isinstance(value, str) and is_ref(value):
+        return value
+    try:
+        return values.enum_choice(value, "app", AppKind)
+    except Problem as problem:
+        raise Problem(
+            f"{problem.message} (or your own app as module:factory, like kvstore.server:make)",
+            allowed=problem.allowed,
+            suggestion=problem.suggestion,
+        ) from None
 
-    app: Annotated[AppKind, f.choice("app", AppKind)] = Field(description="which app")
+
+def _arg_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise values.expected("a string, number or boolean", value)
+
+
+def _args(value: Any) -> tuple[tuple[str, str], ...]:
+    """``{k: v}`` with scalar values -> sorted (name, text) pairs (apps get strings)."""
+    if not isinstance(value, dict):
+        raise values.expected("a mapping of argument names to values", value)
+    out = []
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            hint = ""
+            if isinstance(key, bool):
+                hint = " (YAML reads on/off/yes/no as booleans: quote it)"
+            raise Problem(f"bad argument name {echo(key)}{hint}", at=(str(key),), at_key=True)
+        try:
+            out.append((key, _arg_value(item)))
+        except Problem as problem:
+            raise Problem(problem.message, at=(key,)) from None
+    return tuple(sorted(out))
+
+
+_BUILTIN_RE = "|".join(a.value for a in AppKind)
+APP_NAME = f.Notation(
+    _app_name,
+    {"anyOf": [{"enum": list(APP_KINDS)}, f.pattern(REF_PATTERN, "your own app: module:factory")]},
+)
+ARGS = f.Notation(
+    _args,
+    {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+        },
+        "description": "arguments the app gets (as strings)",
+    },
+)
+
+
+class AppItem(FileModel):
+    """An application started at deploy: a built-in, or your own as ``module:factory``."""
+
+    app: Annotated[AppKind | str, APP_NAME] = Field(
+        description="which app: http-server, echo, sink, udp-echo, forward, or module:factory"
+    )
     port: Annotated[int | None, f.PORT] = Field(
-        None, description="port (default: http-server 80, echo 7, sink 5001, udp-echo 7)"
+        None,
+        description="port (default: http-server 80, echo 7, sink 5001, udp-echo 7; forward: "
+        "the loopback port, required; your own app: none)",
+    )
+    args: Annotated[tuple[tuple[str, str], ...] | None, ARGS] = Field(
+        None, description="arguments: forward {to: HOST:PORT}; your own app: anything"
     )
 
+    def spec(self) -> AppSpec:
+        kind = self.app
+        port = self.port
+        if port is None:
+            port = kind.default_port if isinstance(kind, AppKind) else 0
+        return AppSpec(kind, port, self.args or ())
 
-_APP_RE = re.compile(r"^[0-9]{1,5}$")
+
+_APP_RE = re.compile(rf"^(?P<app>[^:]+(:{REF_PATTERN.rpartition(':')[2]})?)(:(?P<port>[^:]*))?$")
+_PORT_RE = re.compile(r"^[0-9]{1,5}$")
 
 
 def _app(value: Any) -> Any:
     if isinstance(value, str):
-        kind, colon, port = value.partition(":")
-        if colon and not _APP_RE.match(port):
-            raise Problem(f"bad app {echo(value)}: expected app[:port]")
-        return {"app": kind, "port": int(port)} if colon else {"app": kind}
+        m = _APP_RE.match(value)
+        port = m["port"] if m is not None else None
+        if m is None or (port is not None and not _PORT_RE.match(port)):
+            raise Problem(f"bad app {echo(value)}: expected app[:port] or module:factory[:port]")
+        return {"app": m["app"], "port": int(port)} if port is not None else {"app": m["app"]}
     if isinstance(value, dict):
         return value
     raise values.expected("an app like 'http-server:80' or {app: ..., port: ...}", value)
@@ -208,7 +282,8 @@ AppList = list[
     Annotated[
         AppItem,
         f.shorthand(
-            _app, Annotated[str, f.Notation(str, f.pattern(f"({'|'.join(APP_KINDS)})(:[0-9]+)?"))],
+            _app,
+            Annotated[str, f.Notation(str, f.pattern(f"({_BUILTIN_RE}|{REF_PATTERN})(:[0-9]+)?"))],
             AppItem,
         ),
     ]
@@ -220,7 +295,7 @@ AppPorts = Annotated[
         {"anyOf": [_PORT_SCHEMA, {"type": "null"}, {"type": "array", "items": _PORT_SCHEMA}]},
     ),
 ]
-AppMap = dict[Annotated[AppKind, f.choice("app", AppKind)], AppPorts]
+AppMap = dict[Annotated[AppKind | str, APP_NAME], AppPorts]
 Apps = Annotated[
     Annotated[AppList, Tag("<list>")] | Annotated[AppMap, Tag("<mapping>")],
     Discriminator(_list_or_mapping),
@@ -261,8 +336,14 @@ class NodeBase(_StackKeys):
     )
     apps: Apps | None = Field(
         None,
-        description="apps started at deploy: [http-server:80, echo] or [{app, port}] or "
-        "{sink: 5001, echo: [7, 7007]}",
+        description="apps started at deploy: [http-server:80, echo, kvstore:serve:7000] or "
+        "[{app, port, args}] or {sink: 5001, echo: [7, 7007]}",
+    )
+    code: Annotated[str | None, f.STRING] = Field(
+        None,
+        description="host and router nodes: a folder of your code (module:factory apps), "
+        "mounted read-only at /wirelab/code; relative to the topology file (default: the "
+        "lab's code)",
     )
     routes: NodeRoutes | None = Field(
         None,
@@ -281,14 +362,13 @@ class NodeBase(_StackKeys):
     def app_entries(self) -> list[tuple[str, AppSpec]]:
         """(key path below the node, app) in file order."""
         if isinstance(self.apps, list):
-            return [
-                (f"apps[{i}]", AppSpec(a.app, a.app.default_port if a.port is None else a.port))
-                for i, a in enumerate(self.apps)
-            ]
+            return [(f"apps[{i}]", a.spec()) for i, a in enumerate(self.apps)]
         out = []
         for kind, ports in (self.apps or {}).items():
+            name = kind.value if isinstance(kind, AppKind) else kind
+            default = kind.default_port if isinstance(kind, AppKind) else 0
             for port in ports:
-                out.append((f"apps.{kind.value}", AppSpec(kind, port or kind.default_port)))
+                out.append((f"apps.{name}", AppSpec(kind, port or default)))
         return out
 
 
@@ -382,6 +462,11 @@ class LabFile(FileModel):
     links: list[LinkFile] = Field([], description="point-to-point links")
     lans: dict[LanName, LanFile] = Field({}, description="multi-access segments by name")
     faults: list[FaultFile] = Field([], description="fault timeline, applied after deploy")
+    code: Annotated[str | None, f.STRING] = Field(
+        None,
+        description="a folder of your code for module:factory apps, mounted read-only at "
+        "/wirelab/code in every host and router; relative to the topology file",
+    )
     _written_nodes: frozenset[str] = PrivateAttr(default_factory=frozenset)
     _written_networks: frozenset[str] = PrivateAttr(default_factory=frozenset)
 

@@ -10,7 +10,7 @@ from typing import Any
 from nodes.faults.link import LinkProps
 from nodes.faults.match import Prefix
 from nodes.faults.model import EMPTY_EFFECTS
-from topology.model import FaultEntry, Lab, Node, Segment
+from topology.model import AppSpec, FaultEntry, Lab, Node, Segment
 
 
 def lab_to_dict(lab: Lab) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def lab_to_dict(lab: Lab) -> dict[str, Any]:
 
 
 def _node(node: Node) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "name": node.name,
         "kind": node.kind.value,
         "forward": node.forward,
@@ -51,10 +51,18 @@ def _node(node: Node) -> dict[str, Any]:
             for r in node.routes
         ],
         "route_mode": node.route_mode.value,
-        "apps": [
-            {"app": a.kind.value, "port": a.port, "transport": a.kind.transport} for a in node.apps
-        ],
+        "apps": [_app(a) for a in node.apps],
     }
+    if node.code is not None:  # only when set: the hash of a lab without code is unchanged
+        out["code"] = node.code
+    return out
+
+
+def _app(app: AppSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"app": app.name, "port": app.port, "transport": app.transport}
+    if app.args:
+        out["args"] = dict(app.args)
+    return out
 
 
 def _segment(segment: Segment) -> dict[str, Any]:

@@ -79,14 +79,18 @@ class StackOptions:
 
 
 class AppKind(StrEnum):
+    """The built-in apps (a user app is named ``module:factory`` instead)."""
+
     HTTP_SERVER = "http-server"
     ECHO = "echo"
     SINK = "sink"
     UDP_ECHO = "udp-echo"
+    FORWARD = "forward"  # the container's loopback -> our stack (args: to=HOST:PORT)
 
     @property
     def default_port(self) -> int:
-        return {"http-server": 80, "echo": 7, "sink": 5001, "udp-echo": 7}[self.value]
+        """0: the app has no default (forward: give the loopback port)."""
+        return {"http-server": 80, "echo": 7, "sink": 5001, "udp-echo": 7}.get(self.value, 0)
 
     @property
     def transport(self) -> str:
@@ -95,13 +99,27 @@ class AppKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AppSpec:
-    """An application a node starts at deploy."""
+    """An application a node starts at deploy: a built-in, or the user's ``module:factory``."""
 
-    kind: AppKind
-    port: int
+    kind: AppKind | str
+    port: int  # 0: none (a user app started without a port)
+    args: tuple[tuple[str, str], ...] = ()  # forward and user apps (strings, by name)
+
+    @property
+    def name(self) -> str:
+        return self.kind.value if isinstance(self.kind, AppKind) else self.kind
+
+    @property
+    def builtin(self) -> bool:
+        return isinstance(self.kind, AppKind)
+
+    @property
+    def transport(self) -> str:
+        return self.kind.transport if isinstance(self.kind, AppKind) else "tcp"
 
     def __str__(self) -> str:
-        return f"{self.kind.value}:{self.port}"
+        """The app's id on its node: ``kind:port`` (``module:factory`` without a port)."""
+        return f"{self.name}:{self.port}" if self.port else self.name
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -202,6 +220,7 @@ class Node:
     apps: tuple[AppSpec, ...]
     route_mode: RouteMode
     forward: bool = False  # linux nodes only: the kernel routes (net.ipv4.ip_forward=1)
+    code: str | None = None  # the user-code folder mounted into the node, as written
 
     @property
     def forwards(self) -> bool:

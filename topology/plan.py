@@ -34,6 +34,7 @@ from topology.model import (
     Lan,
     Link,
     Node,
+    NodeKind,
     StackOptions,
 )
 from topology.validate import min_prefix_for, what
@@ -91,6 +92,7 @@ def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...
             apps=tuple(app for _, app in n.app_entries()),
             route_mode=n.route_mode() or declared.routes,
             forward=bool(n.forward),
+            code=(n.code or declared.code) if n.kind is not NodeKind.LINUX else None,
         )
         for name, n in declared.nodes.items()
     )

@@ -18,7 +18,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from topology.declared import DeclaredSegment, EndpointFile, LabFile
 from topology.errors import Report, Where, did_you_mean
-from topology.model import AppSpec, Lab, NodeKind, TargetKind
+from topology.model import AppKind, AppSpec, Lab, NodeKind, TargetKind
 
 
 def what(segment: DeclaredSegment) -> str:
@@ -57,16 +57,70 @@ def _check_nodes(report: Report, lab: LabFile) -> None:
                 f"forward applies to linux nodes only; {name} is a {node.kind.value} node ({hint})",
                 at_key=True,
             )
+        if node.code is not None and node.kind is NodeKind.LINUX:
+            report.error(
+                node.where("code"),
+                f"code applies to host and router nodes (their agent runs your apps); {name} "
+                "is a linux node",
+                at_key=True,
+            )
         apps: list[AppSpec] = []
         for key, app in node.app_entries():
-            port = (app.port, app.kind.transport)
-            clash = next((a for a in apps if (a.port, a.kind.transport) == port), None)
-            if clash is not None:
-                report.error(
-                    node.where(key), f"{app} uses {app.kind.transport} port {app.port} like {clash}"
-                )
+            if not _check_app(report, lab, name, node.kind, node.where(key), app):
+                continue
+            if app.builtin and app.port:
+                port = (app.port, app.transport)
+                clash = next((a for a in apps if a.builtin and (a.port, a.transport) == port), None)
+                if clash is not None:
+                    report.error(
+                        node.where(key), f"{app} uses {app.transport} port {app.port} like {clash}"
+                    )
+                    continue
+            same = next((a for a in apps if str(a) == str(app)), None)
+            if same is not None:
+                report.error(node.where(key), f"{app} is listed twice")
                 continue
             apps.append(app)
+
+
+def _check_app(
+    report: Report, lab: LabFile, node: str, kind: NodeKind, where: Where, app: AppSpec
+) -> bool:
+    """Arguments and ports of forward and user apps; False after an error."""
+    builtin_server = app.builtin and app.kind is not AppKind.FORWARD
+    if builtin_server:
+        if app.args:
+            report.error(where, f"{app.name} takes no args (forward and your own apps do)")
+            return False
+        return True
+    if kind is NodeKind.LINUX:
+        report.error(
+            where, f"{app.name} runs in our nodes' agent; {node} is a linux node (it has none)"
+        )
+        return False
+    if app.kind is not AppKind.FORWARD:
+        return True
+    if not app.port:
+        report.error(where, "forward needs port: the loopback port it listens on")
+        return False
+    args = dict(app.args)
+    target = args.get("to", "")
+    host, colon, port = target.rpartition(":")
+    if set(args) != {"to"} or not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        report.error(where, f"forward needs args {{to: HOST:PORT}}, got {dict(args) or 'none'}")
+        return False
+    if host not in lab.nodes:
+        try:
+            IPv4Address(host)
+        except ValueError:
+            near = did_you_mean(host, list(lab.nodes))
+            hint = f" (did you mean {near}?)" if near else ""
+            report.error(
+                where,
+                f"forward to {target}: {host!r} is neither a node of the lab nor an address{hint}",
+            )
+            return False
+    return True
 
 
 def _check_names(report: Report, segments: tuple[DeclaredSegment, ...]) -> None:

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from nodes.apps.registry import app_id
 from nodes.faults import NO_LINK_PROPS, Direction, LinkProps
 from nodes.router.router import Router
 from nodes.stack.config import StackConfig
@@ -44,14 +45,15 @@ class RouteSpec:
 
 @dataclass(frozen=True, slots=True)
 class AppSpec:
-    kind: str
-    port: int
+    kind: str  # a built-in's name or module:factory
+    port: int  # 0: none (user apps only)
     seed: int | None = None  # http-server
     rcvbuf: int | None = None  # sink
+    args: tuple[tuple[str, str], ...] = ()  # forward and user apps, sorted by name
 
     @property
     def app_id(self) -> str:
-        return f"{self.kind}:{self.port}"
+        return app_id(self.kind, self.port)
 
     def options(self) -> dict[str, object]:
         out: dict[str, object] = {}
@@ -73,6 +75,7 @@ class NodeConfig:
     apps: tuple[AppSpec, ...] = ()
     seed: int | None = None
     lab: str = ""
+    hosts: tuple[tuple[str, str], ...] = ()  # the lab's node names -> address, sorted
 
     def interface(self, name: str) -> InterfaceSpec | None:
         return next((i for i in self.interfaces if i.name == name), None)

@@ -11,7 +11,8 @@ from wirelab.v1 import common_pb2, node_pb2
 
 from nodes.agent.config import AppSpec, InterfaceSpec, Kind, NodeConfig, RouteSpec
 from nodes.agent.errors import ArgumentError
-from nodes.apps.registry import APP_KINDS
+from nodes.apps.ref import is_ref
+from nodes.apps.registry import APP_KINDS, FORWARD
 from nodes.faults import (
     NO_LINK_PROPS,
     Codel,
@@ -187,11 +188,46 @@ def route(field: str, msg: node_pb2.RouteConfig, ifaces: Iterable[str]) -> Route
     return RouteSpec(net, length, gateway, iface, msg.metric)
 
 
+MAX_ARGS, MAX_ARG_BYTES = 64, 4096
+
+
+def app_args(field: str, kind: str, args: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    if args and kind != FORWARD and not is_ref(kind):
+        raise ArgumentError(field, f"apply to forward and your own apps, not {kind}")
+    if len(args) > MAX_ARGS:
+        raise ArgumentError(field, f"at most {MAX_ARGS} arguments, got {len(args)}")
+    for key, value in args.items():
+        if not key or len(key.encode()) + len(value.encode()) > MAX_ARG_BYTES:
+            raise ArgumentError(
+                f"{field}[{key[:32]!r}]", f"needs a name, at most {MAX_ARG_BYTES} bytes"
+            )
+    if kind == FORWARD:
+        to = args.get("to", "")
+        host, colon, port = to.rpartition(":")
+        if set(args) != {"to"} or not colon or not host or not port.isdigit():
+            raise ArgumentError(f"{field}[to]", f"forward needs to=HOST:PORT, got {to!r}")
+        check_range(f"{field}[to]", int(port), 1, 65535)
+    return tuple(sorted(args.items()))
+
+
 def app(field: str, msg: node_pb2.AppConfig) -> AppSpec:
-    if msg.kind not in APP_KINDS:
+    user = is_ref(msg.kind)
+    if msg.kind not in APP_KINDS and not user:
         raise ArgumentError(
-            f"{field}.kind", f"must be one of {', '.join(APP_KINDS)}, got {msg.kind!r}"
+            f"{field}.kind",
+            f"must be one of {', '.join(APP_KINDS)} or your own app as module:factory "
+            f"(like kvstore.server:make), got {msg.kind[:200]!r}",
         )
+    args = app_args(f"{field}.args", msg.kind, dict(msg.args))
+    if user:
+        for name in ("seed", "rcvbuf_bytes"):
+            if msg.HasField(name):
+                raise ArgumentError(f"{field}.{name}", "applies to a built-in, not your own app")
+        if msg.port:
+            check_range(f"{field}.port", msg.port, 1, 65535)
+        return AppSpec(kind=msg.kind, port=msg.port, args=args)
+    if msg.kind == FORWARD and not msg.port:
+        raise ArgumentError(f"{field}.port", "forward needs the loopback port to listen on")
     if msg.HasField("seed") and msg.kind != "http-server":
         raise ArgumentError(f"{field}.seed", f"applies to http-server only, not {msg.kind}")
     if msg.HasField("rcvbuf_bytes"):
@@ -200,9 +236,10 @@ def app(field: str, msg: node_pb2.AppConfig) -> AppSpec:
         check_range(f"{field}.rcvbuf_bytes", msg.rcvbuf_bytes, 1024, 1 << 30)
     return AppSpec(
         kind=msg.kind,
-        port=port(f"{field}.port", msg.port, default=DEFAULT_APP_PORTS[msg.kind]),
+        port=port(f"{field}.port", msg.port, default=DEFAULT_APP_PORTS.get(msg.kind)),
         seed=msg.seed if msg.HasField("seed") else None,
         rcvbuf=msg.rcvbuf_bytes if msg.HasField("rcvbuf_bytes") else None,
+        args=args,
     )
 
 
@@ -291,6 +328,8 @@ def configure(req: node_pb2.ConfigureRequest) -> NodeConfig:
         if app_id in ids[:i]:
             raise ArgumentError(f"apps[{i}]", f"{app_id} is listed twice")
     stack, tcp = stack_options("stack", req.stack, forwarding=kind is Kind.ROUTER)
+    for node_name, address in req.hosts.items():
+        ipv4(f"hosts[{node_name[:32]!r}]", address)
     return NodeConfig(
         name=name,
         kind=kind,
@@ -301,6 +340,7 @@ def configure(req: node_pb2.ConfigureRequest) -> NodeConfig:
         apps=apps,
         seed=req.seed if req.HasField("seed") else None,
         lab=req.lab,
+        hosts=tuple(sorted(req.hosts.items())),
     )
 
 

@@ -18,17 +18,30 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from nodes.agent.config import Kind, NodeConfig, build_node, fault_rng, link_layers, link_seed
+from nodes.agent.config import (
+    AppSpec,
+    Kind,
+    NodeConfig,
+    build_node,
+    fault_rng,
+    link_layers,
+    link_seed,
+)
 from nodes.agent.errors import ArgumentError, ConflictError, NotConfiguredError
 from nodes.agent.events import EventHub
 from nodes.agent.jobs import JobManager
-from nodes.apps.registry import ServerApp, make_app
+from nodes.apps.ref import CODE_DIR, AppLoadError, AppStartError
+from nodes.apps.registry import AppEnv, ServerApp, make_app
 from nodes.faults import FaultEngine
 from nodes.io.runner import Runner
 from nodes.stack.host import Host
 from nodes.stack.tcp.engine import TcpEngine
+from nodes.wire.addr import ip_to_str
+
+if TYPE_CHECKING:
+    from nodes.io.aio import AioBridge
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -76,9 +89,39 @@ class NodeState:
     events: EventHub
     jobs: JobManager
     apps: dict[str, RunningApp] = field(default_factory=dict)
+    code_paths: tuple[str, ...] = (CODE_DIR,)
+    bridge: AioBridge | None = None  # the node's asyncio loop, made on first use
 
     def now(self) -> float:
         return self.runner.now()
+
+    def aio(self) -> AioBridge:
+        """The node's asyncio loop (user apps, the forward relay), stepped by its loop."""
+        if self.bridge is None:
+            from nodes.io.aio import AioBridge
+
+            bridge = AioBridge(self.host, self.runner.now, dict(self.config.hosts))
+            self.runner.add_reader(bridge.fileno(), bridge.io_ready)
+            self.bridge = bridge
+        return self.bridge
+
+    def app_env(self) -> AppEnv:
+        addresses = tuple(ip_to_str(i.address) for i in self.host.interfaces)
+        return AppEnv(self.aio, self.code_paths, addresses)
+
+    def start_app(self, spec: AppSpec) -> RunningApp:
+        """Start ``spec`` (raises what :func:`make_app` raises)."""
+        app = make_app(spec.kind, spec.port, host=self.host, now=self.now(),
+                       env=self.app_env(), args=dict(spec.args), **spec.options())  # fmt: skip
+        running = RunningApp(spec.app_id, spec.kind, spec.port, app)
+        self.apps[spec.app_id] = running
+        return running
+
+    def close_asyncio(self) -> None:
+        bridge, self.bridge = self.bridge, None
+        if bridge is not None:
+            self.runner.remove_reader(bridge.fileno())
+            bridge.close()
 
 
 class NodeRuntime:
@@ -89,8 +132,10 @@ class NodeRuntime:
         name: str | None = None,
         kind: Kind | None = None,
         clock: Callable[[], float] = time.monotonic,
+        code_paths: tuple[str, ...] = (CODE_DIR,),
     ) -> None:
         self._port_factory = ports
+        self.code_paths = code_paths
         self.expected_name = name
         self.expected_kind = kind
         self.clock = clock
@@ -174,14 +219,19 @@ class NodeRuntime:
                             clock=self.clock)  # fmt: skip
             events = EventHub(config.name, runner, host, tcp, faults)
             jobs = JobManager(host)
-            state = NodeState(config, host, tcp, runner, faults, ports, events, jobs)
-            now = runner.now()
-            for i, spec in enumerate(config.apps):
-                try:
-                    app = make_app(spec.kind, spec.port, host=host, now=now, **spec.options())
-                except (ValueError, OSError) as exc:
-                    raise ArgumentError(f"apps[{i}]", str(exc)) from None
-                state.apps[spec.app_id] = RunningApp(spec.app_id, spec.kind, spec.port, app)
+            state = NodeState(config, host, tcp, runner, faults, ports, events, jobs,
+                              code_paths=self.code_paths)  # fmt: skip
+            try:
+                for i, spec in enumerate(config.apps):
+                    try:
+                        state.start_app(spec)
+                    except (ValueError, OSError, AppLoadError, AppStartError) as exc:
+                        raise ArgumentError(f"apps[{i}]", str(exc)) from None
+            except BaseException:
+                for running in state.apps.values():
+                    running.app.close(now=runner.now())
+                state.close_asyncio()
+                raise
             return state
         except BaseException:
             for p in ports.values():
@@ -217,6 +267,7 @@ class NodeRuntime:
             return
         state.events.close()
         state.jobs.cancel_all(state.runner.now())
+        state.close_asyncio()
         state.runner.close()
         for p in state.ports.values():
             p.port.close()

@@ -46,7 +46,7 @@ from nodes.agent.jobs import (
 from nodes.agent.runtime import NodeRuntime, NodeState, RunningApp
 from nodes.apps.bulk import BulkSender, BulkSink
 from nodes.apps.http import parse_url
-from nodes.apps.registry import make_app
+from nodes.apps.ref import AppLoadError, AppStartError
 from nodes.apps.udp import HEADER as UDP_HEADER
 from nodes.apps.udp import MAX_PAYLOAD as UDP_MAX
 from nodes.faults import DuplicateFaultError, FaultInfo, FaultSpecError, UnknownFaultError
@@ -164,6 +164,9 @@ def _versions() -> node_pb2.Versions:
 
 
 def _app_stats(app: object) -> dict[str, int]:
+    stats = getattr(app, "stats", None)
+    if callable(stats):  # forward and user apps say what they count
+        return {k: v for k, v in stats().items() if isinstance(v, int) and v >= 0}
     out = {}
     for name in ("accepted", "requests", "bytes_served", "bytes_echoed", "datagrams", "bytes",
                  "errors", "send_failures", "total_bytes"):  # fmt: skip
@@ -176,9 +179,23 @@ def _app_stats(app: object) -> dict[str, int]:
     return out
 
 
-def _app_info(app: RunningApp, running: bool = True) -> node_pb2.AppInfo:
-    return node_pb2.AppInfo(app_id=app.app_id, kind=app.kind, port=app.port, running=running,
-                            stats=_app_stats(app.app))  # fmt: skip
+def _app_info(app: RunningApp, stopped: bool = False) -> node_pb2.AppInfo:
+    state = "stopped" if stopped else str(getattr(app.app, "state", "running"))
+    if stopped and getattr(app.app, "state", "") in ("failed", "finished"):
+        state = str(getattr(app.app, "state", ""))
+    return node_pb2.AppInfo(
+        app_id=app.app_id, kind=app.kind, port=app.port, running=state == "running",
+        stats=_app_stats(app.app), state=state, error=str(getattr(app.app, "error", "") or ""),
+    )  # fmt: skip
+
+
+def _app_running(app: RunningApp) -> bool:
+    return str(getattr(app.app, "state", "running")) == "running"
+
+
+def _app_alive(app: RunningApp) -> bool:
+    """Running, or a user app that finished its work (not failed, not stopped)."""
+    return str(getattr(app.app, "state", "running")) in ("running", "finished")
 
 
 def _opt(msg: Any, name: str, default: T) -> T:
@@ -243,7 +260,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
             for iface in state.host.interfaces:
                 device = state.ports[iface.name].device if iface.name in state.ports else ""
                 msg.interfaces.append(topb.interface_status(iface, device))
-            msg.apps.extend(sorted(state.apps))
+            msg.apps.extend(sorted(k for k, a in state.apps.items() if _app_alive(a)))
             msg.faults = len(state.faults.list())
         return msg
 
@@ -509,14 +526,19 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
         self._iface_names()
 
         def start(s: NodeState) -> node_pb2.AppInfo:
-            if spec.app_id in s.apps:
-                raise AlreadyExistsError(f"app {spec.app_id} is already running")
+            old = s.apps.get(spec.app_id)
+            if old is not None:
+                if _app_running(old):
+                    raise AlreadyExistsError(f"app {spec.app_id} is already running")
+                del s.apps[spec.app_id]  # a failed or finished app: start it again
             try:
-                app = make_app(spec.kind, spec.port, host=s.host, now=s.now(), **spec.options())
+                running = s.start_app(spec)
+            except (AppLoadError, AppStartError) as exc:
+                raise ConflictError(f"app.kind: {exc}") from None
             except OSError as exc:
                 raise AlreadyExistsError(f"app.port: {exc.strerror or exc}") from None
-            running = RunningApp(spec.app_id, spec.kind, spec.port, app)
-            s.apps[spec.app_id] = running
+            except ValueError as exc:
+                raise ArgumentError("app", str(exc)) from None
             return _app_info(running)
 
         return self._loop(start, "StartApp")
@@ -532,7 +554,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
             if running is None:
                 raise NotFoundError(f"app_id: no app {request.app_id!r} (have {sorted(s.apps)})")
             running.app.close(now=s.now())
-            return _app_info(running, running=False)
+            return _app_info(running, stopped=True)
 
         return self._loop(stop, "StopApp")
 

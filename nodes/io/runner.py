@@ -189,10 +189,13 @@ class Runner:
         events = self._selector.select(timeout)
         now = self.clock()
         for key, _ in events:
-            if key.data is None:
+            data = key.data
+            if data is None:
                 self._run_commands()
+            elif data.__class__ is str:
+                self._read(data, now)
             else:
-                self._read(key.data, now)
+                data(now)  # a reader added with add_reader
         for hook in list(self._hooks):
             hook(now)
         # What the input made due (an app whose socket became readable, a timer that
@@ -242,6 +245,15 @@ class Runner:
     def remove_hook(self, hook: Hook) -> None:
         if hook in self._hooks:
             self._hooks.remove(hook)
+
+    def add_reader(self, fd: int, callback: Hook) -> None:
+        """Call ``callback(now)`` in the turn in which ``fd`` is readable (the node's asyncio
+        selector, :mod:`nodes.io.aio`); what it makes due runs in that same turn."""
+        self._selector.register(fd, selectors.EVENT_READ, callback)
+
+    def remove_reader(self, fd: int) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(fd)
 
     def add_mtu_listener(self, listener: MtuListener) -> None:
         """Call ``listener(changes, now)`` whenever MTU faults changed interface MTUs."""

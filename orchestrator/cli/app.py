@@ -82,6 +82,7 @@ app.command("exec", rich_help_panel=STATE, context_settings={"ignore_unknown_opt
     nodes.exec_
 )
 app.add_typer(nodes.app_app, rich_help_panel=STATE)
+app.command(rich_help_panel=STATE)(nodes.forward)
 
 
 def _usage_error(exc: UsageError) -> int:

@@ -21,10 +21,10 @@ from orchestrator.domain.events import EventKind
 from orchestrator.domain.values import duration as parse_duration
 
 LAB_INFO_JSON = (
-    "the LabInfo {name, backend, state, topology_hash, age_s, faults, source, nodes: [{name, "
-    "kind, state, agent, apps, interfaces: [{name, address, prefix_len, mac, mtu, planned_mtu, "
-    "link, up}]}], links: [{name, type, subnet, mtu, members}]} (mtu: in force now; "
-    "planned_mtu: the topology's)"
+    "the LabInfo {name, backend, state, topology_hash, age_s, faults, source, engine, nodes: "
+    "[{name, kind, state, agent, apps, container, interfaces: [{name, address, prefix_len, mac, "
+    "mtu, planned_mtu, link, up}]}], links: [{name, type, subnet, mtu, members}]} (mtu: in "
+    "force now; planned_mtu: the topology's; container, engine: docker only)"
 )
 
 

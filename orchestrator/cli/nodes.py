@@ -9,9 +9,11 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 
-from orchestrator.cli import common, render
+from nodes.apps.ref import is_ref
+from orchestrator.cli import common, render, shell
 from orchestrator.cli.common import LabArg, NodeArg, ServerOpt, TokenOpt
 from orchestrator.domain.errors import InvalidArgument
+from orchestrator.domain.requests import app_args
 from topology.model import AppKind
 
 ROUTES_JSON = "a list of RouteEntry {prefix, gateway, iface, kind (connected|static), metric}"
@@ -261,9 +263,20 @@ def exec_(
     lab: LabArg,
     node: NodeArg,
     argv: Annotated[
-        list[str],
-        typer.Argument(metavar="CMD", help="the command and its arguments", show_default=False),
-    ],
+        list[str] | None,
+        typer.Argument(
+            metavar="CMD",
+            help="the command and its arguments (with -i/-t: default a shell)",
+            show_default=False,
+        ),
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="keep stdin open (docker exec -i): no time limit"),
+    ] = False,
+    tty: Annotated[
+        bool, typer.Option("--tty", "-t", help="a terminal (docker exec -t): -it for a shell")
+    ] = False,
     timeout: Annotated[str, typer.Option(metavar="DURATION")] = "30s",
     as_json: Annotated[
         bool, common.json_opt("the ExecResult {exit_code, output} (stdout and stderr)")
@@ -271,10 +284,24 @@ def exec_(
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> int:
-    """Run a command in a linux-kind node.
+    """Run a command in a node's container (any node kind on docker).
 
-    `wirelab exec LAB NODE -- ip addr`; exits with the command's status.
+    `wirelab exec LAB NODE -- ip addr` runs through the server (at most --timeout) and exits
+    with the command's status. `wirelab exec -it LAB NODE [CMD]` is an interactive terminal
+    (a shell by default, no time limit): `docker exec -it` on the node's container, run here
+    when the lab's Docker engine is on this machine.
     """
+    if interactive or tty:
+        if as_json:
+            raise InvalidArgument("-i/-t is a terminal session: no --json", "--json")
+        with common.client(server, token) as c:
+            info = c.lab(lab).info
+            command = shell.docker_exec(
+                info, node, argv or [], interactive=interactive, tty=tty, server=c.address
+            )
+        return shell.run(command)
+    if not argv:
+        raise InvalidArgument("give a command (or -it for an interactive shell)", "CMD")
     with common.lab(server, token, lab) as handle:
         try:
             result = handle.exec(node, argv, timeout=timeout)
@@ -290,7 +317,27 @@ def exec_(
 # ---- apps ------------------------------------------------------------------------------------
 
 app_app = typer.Typer(name="app", help="Start, list and stop apps on nodes.", no_args_is_help=True)
-APP_JSON = "the AppInfo {app_id, kind, port, running, stats: {name: n}}"
+APP_JSON = (
+    "the AppInfo {app_id, kind, port, running, state (running|stopped|failed|finished), "
+    "error, stats: {name: n}}"
+)
+BUILTINS = ", ".join(k.value for k in AppKind)
+
+
+def split_app(text: str, port: int) -> tuple[str, int]:
+    """``echo:7`` / ``kvstore.server:make:7000`` -> (app, port); --port gives it otherwise."""
+    head, colon, tail = text.rpartition(":")
+    if colon and tail.isdigit() and (head in BUILTINS.split(", ") or is_ref(head)):
+        if port and port != int(tail):
+            raise InvalidArgument(f"{text} and --port {port} disagree", "--port")
+        return head, int(tail)
+    if text not in BUILTINS.split(", ") and not is_ref(text):
+        raise InvalidArgument(
+            f"unknown app {text[:100]!r}: one of {BUILTINS}, or your own as module:factory "
+            "(like kvstore.server:make)",
+            "APP",
+        )
+    return text, port
 
 
 @app_app.command("start")
@@ -298,16 +345,96 @@ APP_JSON = "the AppInfo {app_id, kind, port, running, stats: {name: n}}"
 def app_start(
     lab: LabArg,
     node: NodeArg,
-    kind: Annotated[AppKind, typer.Argument(help="the app", show_default=False)],
-    port: Annotated[int, typer.Option(help="default: the kind's port")] = 0,
+    app: Annotated[
+        str,
+        typer.Argument(
+            metavar="APP",
+            help=f"a built-in ({BUILTINS}) or your own app as module:factory, [:PORT]",
+            show_default=False,
+        ),
+    ],
+    port: Annotated[int, typer.Option(help="default: the kind's port (your own app: none)")] = 0,
+    arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arg", "-a", metavar="NAME=VALUE", help="an argument of the app (repeat it)"
+        ),
+    ] = None,
     as_json: Annotated[bool, common.json_opt(APP_JSON)] = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> int:
-    """Start an app (an HTTP server, an echo server, a sink, a UDP echo)."""
+    """Start an app: a built-in, or your own (module:factory from the lab's code folder or
+    the node image; see nodes/apps/api.py).
+
+    `wirelab app start LAB h2 kvstore:serve --port 7000 --arg size=100`
+    """
+    kind, port = split_app(app, port)
+    try:
+        args = app_args(arg or [])
+    except InvalidArgument as exc:
+        raise common.as_option(exc, {"args": "--arg"}) from None
     with common.lab(server, token, lab) as handle:
-        info = handle.start_app(node, kind.value, port)
+        try:
+            info = handle.start_app(node, kind, port, args)
+        except InvalidArgument as exc:
+            raise common.as_option(exc, {"args": "--arg", "port": "--port"}) from None
     common.print_json(info) if as_json else common.show(f"{node}: started {info.app_id}")
+    return common.EXIT_OK
+
+
+def split_forward(text: str) -> tuple[int, str]:
+    """``[LOCAL_PORT:]HOST:PORT`` -> (local port or 0, HOST:PORT)."""
+    head, colon, rest = text.partition(":")
+    if colon and head.isdigit() and ":" in rest:
+        local = int(head)
+        if not 0 < local < 65536:
+            raise InvalidArgument(f"local port {head} is not 1..65535", "TARGET")
+        return local, rest
+    _, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit():
+        raise InvalidArgument(
+            f"expected [LOCAL_PORT:]HOST:PORT (h2:80, 8080:h2:80), got {text[:100]!r}", "TARGET"
+        )
+    return 0, text
+
+
+@common.command
+def forward(
+    lab: LabArg,
+    node: NodeArg,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="[LOCAL_PORT:]HOST:PORT",
+            help="where to: a node (h2), node:iface or address, and a port",
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[bool, common.json_opt(APP_JSON)] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> int:
+    """Carry the TCP of programs in a node's container over wirelab's stack.
+
+    The node's agent listens on 127.0.0.1:LOCAL_PORT in its container (default: PORT) and
+    relays every connection over our TCP to HOST:PORT: `wirelab forward LAB h1 8080:h2:80`,
+    then `wirelab exec LAB h1 -- curl http://127.0.0.1:8080/`. Faults shape that TCP and
+    `show LAB h1 tcp` lists it. Stop it with `wirelab app stop LAB h1 forward:8080`.
+    """
+    local, to = split_forward(target)
+    with common.lab(server, token, lab) as handle:
+        try:
+            info = handle.forward(node, to, local)
+        except InvalidArgument as exc:
+            raise common.as_option(exc, {"to": "TARGET", "args": "TARGET"}) from None
+    if as_json:
+        common.print_json(info)
+    else:
+        common.show(
+            f"{node}: 127.0.0.1:{info.port} -> {to} over wirelab's TCP ({info.app_id}; "
+            f"stop: wirelab app stop {lab} {node} {info.app_id})"
+        )
     return common.EXIT_OK
 
 

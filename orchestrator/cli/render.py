@@ -252,7 +252,7 @@ def planned_lab(lab: Lab) -> RenderableType:
     if apps:
         t = table("NODE", "APP", "TRANSPORT")
         for name, a in apps:
-            t.add_row(name, str(a), a.kind.transport)
+            t.add_row(name, str(a), a.transport)
         parts.append(t)
     if lab.faults:
         t = table("AT", "TARGET", "FAULT")
@@ -576,7 +576,10 @@ def apps(by_node: dict[str, list[AppInfo]]) -> RenderableType:
     t = table("NODE", "APP", "STATE", "STATS")
     for node, a in rows:
         stats = " ".join(f"{k}={v}" for k, v in sorted(a.stats.items()))
-        t.add_row(node, a.app_id, state("running" if a.running else "stopped"), stats)
+        word = a.state or ("running" if a.running else "stopped")
+        if a.error:
+            stats = f"{stats}\n{a.error}" if stats else a.error
+        t.add_row(node, a.app_id, state(word, ("running", "finished")), stats)
     return t
 
 

@@ -95,20 +95,26 @@ class LabClient:
         skip_timeline: bool = False,
         progress: Callable[[DeployProgress], None] | None = None,
         timeout: float | None = 900.0,
+        base_dir: str | Path | None = None,
     ) -> Lab:
         """Deploy a topology (a path, a bundled example's name, or ``yaml=`` text) and
         return the running lab. ``backend`` "" is docker when the server has a Docker
-        engine, else sim. Deploying the same topology again returns the running lab."""
+        engine, else sim. Deploying the same topology again returns the running lab.
+        A relative ``code:`` folder is found next to the topology file (with ``yaml=``: in
+        ``base_dir``, default the current folder); the server mounts it into the nodes, so
+        it must be on the server's machine."""
         if (topology_ref is None) == (yaml is None):
             raise InvalidArgument("give a topology file (or yaml=text)", "topology")
         if yaml is not None:
             text, source = yaml, "<yaml>"
+            folder = Path(base_dir) if base_dir is not None else Path.cwd()
         else:
             assert topology_ref is not None
             text, source = read_topology(topology_ref)
+            folder = Path(base_dir) if base_dir is not None else Path(source).parent
         events = self.wire.deploy(
             text, source_name=source, name=name, backend=backend, replace=replace, seed=seed,
-            skip_timeline=skip_timeline, timeout=timeout,
+            skip_timeline=skip_timeline, timeout=timeout, base_dir=str(folder.resolve()),
         )  # fmt: skip
         for event in events:
             if isinstance(event, LabInfo):

@@ -14,10 +14,11 @@ The pytest plugin's ``wirelab_lab`` fixture hands out this same object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from orchestrator.domain import requests
+from orchestrator.domain.errors import InvalidArgument
 from orchestrator.domain.events import EventKind, LabEvent
 from orchestrator.domain.faults import FaultCounters, LabFault
 from orchestrator.domain.lab import InterfaceInfo, LabInfo, NodeActionResult
@@ -178,8 +179,21 @@ class Lab:
         return self._wire.delete_route(self.name, node, prefix)
 
     # ---- apps, shells, captures, events -------------------------------------------------------
-    def start_app(self, node: str, kind: str, port: int = 0) -> AppInfo:
-        return self._wire.start_app(self.name, node, kind, port)
+    def start_app(
+        self, node: str, kind: str, port: int = 0, args: Mapping[str, object] | None = None
+    ) -> AppInfo:
+        """Start a built-in (``echo``, ``sink`` ...) or your own app (``module:factory``,
+        loaded from the lab's code folder or the node image; ``args`` become strings)."""
+        return self._wire.start_app(self.name, node, kind, port, requests.app_args(args))
+
+    def forward(self, node: str, to: str, local_port: int = 0) -> AppInfo:
+        """Relay ``127.0.0.1:local_port`` in ``node``'s container over our stack to ``to``
+        (``h2:80``, ``h2:eth1:80`` or ``10.0.2.2:80``; local_port 0: ``to``'s port), so
+        that curl, iperf3 or nc there talk through our TCP. Stop it with ``stop_app``."""
+        _, colon, port = to.rpartition(":")
+        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidArgument(f"expected HOST:PORT, got {to[:100]!r}", "to")
+        return self.start_app(node, "forward", local_port or int(port), {"to": to})
 
     def stop_app(self, node: str, app_id: str) -> AppInfo:
         return self._wire.stop_app(self.name, node, app_id)

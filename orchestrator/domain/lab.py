@@ -34,6 +34,7 @@ class NodeInfo:
     agent: str = ""  # where its node agent listens ("" for linux nodes)
     interfaces: tuple[InterfaceInfo, ...] = ()
     apps: tuple[str, ...] = ()  # declared by the topology ("kind:port")
+    container: str = ""  # docker: the node's container ("" on other backends)
 
     def interface(self, name: str) -> InterfaceInfo:
         for iface in self.interfaces:
@@ -73,6 +74,7 @@ class LabInfo:
     age_s: float = 0.0
     faults: int = 0  # lab faults active
     source: str = ""  # where the topology came from
+    engine: str = ""  # docker: the engine the server uses (its DOCKER_HOST; "": the default)
 
     def node(self, name: str) -> NodeInfo:
         for node in self.nodes:

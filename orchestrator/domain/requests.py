@@ -423,6 +423,52 @@ def capture(
     return CaptureRequest((iface or "*").strip(), max_packets, seconds, snaplen)
 
 
+# ---- apps ----------------------------------------------------------------------------------
+
+MAX_APP_ARGS = 64
+MAX_APP_ARG_BYTES = 4096  # a name and its value (the node agent's limit)
+AppArgs = Mapping[str, object] | Sequence[str]
+
+
+def app_args(args: AppArgs | None) -> dict[str, str]:
+    """An app's arguments as the node gets them (strings by name) from a mapping of loose
+    values (``{"size": 100, "verbose": True}``: numbers and booleans become ``100`` and
+    ``true``, as in a topology's ``args:``) or ``NAME=VALUE`` items (the CLI's ``--arg``)."""
+    if args is None:
+        return {}
+    if isinstance(args, str):
+        raise InvalidArgument(f"expected NAME=VALUE items or a mapping, got {echo(args)}", "args")
+    items: list[tuple[object, object]] = []
+    if isinstance(args, Mapping):
+        items = list(args.items())
+    else:
+        for item in args:
+            key, eq, text = str(item).partition("=")
+            if not eq:
+                raise InvalidArgument(f"expected NAME=VALUE, got {echo(item)}", "args")
+            items.append((key.strip(), text))
+    out: dict[str, str] = {}
+    for name, value in items:
+        if not isinstance(name, str) or not name:
+            raise InvalidArgument(f"an argument needs a name, got {echo(name)}", "args")
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            text = str(value)
+        else:
+            raise InvalidArgument(
+                f"{name}: expected a string, number or boolean, got {echo(value)}", "args"
+            )
+        if len(name.encode()) + len(text.encode()) > MAX_APP_ARG_BYTES:
+            raise InvalidArgument(f"{name}: at most {MAX_APP_ARG_BYTES} bytes", "args")
+        if name in out:
+            raise InvalidArgument(f"{name} is given twice", "args")
+        out[name] = text
+    if len(out) > MAX_APP_ARGS:
+        raise InvalidArgument(f"at most {MAX_APP_ARGS} arguments, got {len(out)}", "args")
+    return out
+
+
 # ---- live configuration -------------------------------------------------------------------
 
 

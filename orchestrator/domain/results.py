@@ -131,11 +131,13 @@ class Connections:
 
 @dataclass(frozen=True, slots=True)
 class AppInfo:
-    app_id: str  # "kind:port"
-    kind: str
+    app_id: str  # "kind:port" ("module:factory" for a user app started without a port)
+    kind: str  # a built-in's name or module:factory
     port: int
     running: bool
     stats: dict[str, int] = field(default_factory=dict)
+    state: str = ""  # running | stopped | failed | finished ("": an agent that does not say)
+    error: str = ""  # failed: what the app raised and where
 
 
 # ---- measurements -------------------------------------------------------------------------

@@ -134,8 +134,10 @@ def deploy(
     progress: ProgressCallback | None = None,
     timeouts: Timeouts | None = None,
     seed: int | None = 1,
+    code: Mapping[str, str] | None = None,
 ) -> Deployed:
-    """Deploy ``lab`` (or find it deployed) once every node is ready."""
+    """Deploy ``lab`` (or find it deployed) once every node is ready. ``code``: node ->
+    the host folder of its user code (absolute; see :func:`~orchestrator.lab.plan.make_plan`)."""
     report = Reporter(progress)
     try:
         backend.check(lab)
@@ -164,7 +166,9 @@ def deploy(
             remove_objects(backend, existing, report)
             backend.remove_lab_files(lab.name)
             report("replace", None, 1, 1, why)
-        return _Deployment(lab, backend, digest, report, timeouts or Timeouts(), seed).run()
+        deployment = _Deployment(lab, backend, digest, report, timeouts or Timeouts(), seed)
+        deployment.code = dict(code or {})
+        return deployment.run()
 
 
 def _unusable(objects: LabObjects, lab: Lab) -> str | None:
@@ -202,6 +206,7 @@ class _Deployment:
         self.track = threading.Lock()
         self.agents = backend.agents()
         self.addresses: dict[str, str] = {}
+        self.code: dict[str, str] = {}  # node -> its code folder on the host
 
     def fail(self, step: str, node: str | None, exc: BaseException) -> DeployError:
         if isinstance(exc, DeployError):
@@ -247,7 +252,7 @@ class _Deployment:
         except Exception as exc:
             raise self.fail("image", None, exc) from exc
         self.report("image", None, 1, 1, image)
-        plan = make_plan(lab, backend, image)
+        plan = make_plan(lab, backend, image, self.code)
 
         def create_network(spec: NetworkSpec) -> None:
             with self.track:
@@ -338,7 +343,7 @@ class _Deployment:
                 ),
             )
         status = self.agents.status(address, timeout=self.timeouts.rpc)
-        wanted = {f"{a.kind.value}:{a.port}" for a in self.lab.node(spec.node).apps}
+        wanted = {str(a) for a in self.lab.node(spec.node).apps}
         missing = sorted(wanted - set(status.apps))
         if missing:
             raise self.fail(

@@ -2,7 +2,8 @@
 
 Every link and LAN is one network (its subnet and MTU from the plan); every node is one
 container created with its networks, sysctls, labels, mounts and command (our nodes run
-the agent, linux nodes idle).
+the agent, linux nodes idle). A host or router with a code folder (the topology's
+``code:``) gets it mounted read-only at ``/wirelab/code``.
 
 Where each agent listens is the backend's choice (base.py): a Unix socket in a host
 directory mounted into the node (docker; no management network, the agent is on no
@@ -13,9 +14,11 @@ backend puts it (sim). The agent's address goes into the node's ``wirelab.agent`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+from nodes.apps.ref import CODE_DIR
 from orchestrator.lab import labels as L
 from orchestrator.lab import linuxnode
 from orchestrator.lab.backends.base import (
@@ -78,7 +81,13 @@ def agent_command(node: Node, listen: str) -> tuple[str, ...]:
     )
 
 
-def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
+def make_plan(
+    lab: Lab, backend: Backend, image: str, code: Mapping[str, str] | None = None
+) -> DeployPlan:
+    """``code``: node -> the host folder of its user code (absolute), mounted read-only at
+    ``/wirelab/code`` (:data:`~nodes.apps.ref.CODE_DIR`), where its agent loads
+    ``module:factory`` apps from."""
+    code = code or {}
     digest = L.topology_hash(lab)
     agents = [n for n in lab.nodes if n.kind is not NodeKind.LINUX]
     sockets: dict[str, AgentSocket] = {}
@@ -138,6 +147,8 @@ def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
             command = agent_command(node, address)
         else:  # the backend finds the address itself (agent_address)
             command = agent_command(node, f"0.0.0.0:{AGENT_PORT}")
+        if node.name in code and node.kind is not NodeKind.LINUX:
+            mounts += (Mount(code[node.name], CODE_DIR, read_only=True),)
         attachments = tuple(
             Attachment(L.network_name(lab.name, i.segment), i.name, i.address)
             for i in node.interfaces

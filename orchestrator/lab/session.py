@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from ipaddress import IPv4Address
 from typing import Any
 
 from orchestrator.domain.errors import (
@@ -53,6 +54,7 @@ from orchestrator.domain.results import (
     NodeStatus,
     RouteEntry,
 )
+from orchestrator.lab import labels as L
 from orchestrator.lab import linuxnode
 from orchestrator.lab.backends.base import Backend
 from orchestrator.lab.deploy import Deployed
@@ -212,6 +214,7 @@ class LabSession:
             age_s=time.monotonic() - self.created,
             faults=self.faults.active_count(),
             source=self.source,
+            engine=str(getattr(self.backend, "engine", "") or ""),
         )
 
     def _directions(self, segment: Segment) -> tuple[LinkDirection, ...]:
@@ -255,6 +258,7 @@ class LabSession:
             agent=self._addresses.get(n.name, ""),
             interfaces=tuple(interfaces),
             apps=tuple(str(a) for a in n.apps),
+            container=L.container_name(self.name, n.name) if self.backend_name == "docker" else "",
         )
 
     def _live_interfaces(self, n: Node) -> dict[str, dict[str, Any]]:
@@ -435,8 +439,40 @@ class LabSession:
         self.faults.add(request, origin="timeline")
 
     # ---- apps ----------------------------------------------------------------------------
-    def start_app(self, node: str, kind: str, port: int = 0) -> AppInfo:
-        return self.agent(node).start_app(kind, port)
+    def start_app(
+        self, node: str, kind: str, port: int = 0, args: Mapping[str, str] | None = None
+    ) -> AppInfo:
+        """A built-in, ``forward`` or the user's ``module:factory`` on ``node``. Forward's
+        ``to`` may name a node (``h2:80``) or one of its interfaces (``h2:eth1:80``): the
+        node gets the planned address."""
+        args = dict(args or {})
+        if kind == "forward" and "to" in args:
+            args["to"] = self.forward_target(args["to"])
+        return self.agent(node).start_app(kind, port, args)
+
+    def forward_target(self, to: str) -> str:
+        """``h2:80`` / ``h2:eth1:80`` / ``10.0.2.2:80`` -> ``address:port``."""
+        where, colon, port = to.rpartition(":")
+        if not colon or not where or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidArgument(
+                f"expected HOST:PORT (h2:80, h2:eth1:80, 10.0.2.2:80), got {to[:100]!r}", "to"
+            )
+        name, _, iface = where.partition(":")
+        if name in {n.name for n in self.lab.nodes}:
+            try:
+                return f"{self.address(name, iface or None)}:{port}"
+            except KeyError as exc:
+                raise NotFound(str(exc.args[0]), "to") from None
+        try:
+            IPv4Address(where)
+        except ValueError:
+            have = ", ".join(n.name for n in self.lab.nodes)
+            raise InvalidArgument(
+                f"{where[:64]!r} is neither a node of lab {self.name} ({have[:200]}) nor an "
+                "IPv4 address",
+                "to",
+            ) from None
+        return to
 
     def stop_app(self, node: str, app_id: str) -> AppInfo:
         return self.agent(node).stop_app(app_id)

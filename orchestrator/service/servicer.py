@@ -18,6 +18,7 @@ from wirelab.v1 import lab_pb2, lab_pb2_grpc, node_pb2
 
 from orchestrator.domain.errors import Internal, InvalidArgument, LabError
 from orchestrator.domain.lab import DeployProgress
+from orchestrator.domain.requests import app_args
 from orchestrator.lab import measure
 from orchestrator.lab.session import LabSession
 from orchestrator.lab.transfer import run_transfer
@@ -107,6 +108,7 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
                     seed=request.seed if request.HasField("seed") else 1,
                     skip_timeline=request.skip_timeline,
                     progress=events.put,
+                    base_dir=request.base_dir,
                 )
             except BaseException as exc:
                 outcome["error"] = exc
@@ -263,7 +265,8 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
     @rpc
     def StartApp(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
-        info = session.start_app(request.node, request.app.kind, request.app.port)
+        args = app_args(dict(request.app.args))
+        info = session.start_app(request.node, request.app.kind, request.app.port, args)
         return _msg(info, node_pb2.AppInfo)
 
     @rpc

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import grpc
@@ -159,7 +159,10 @@ def configure_request(lab: Lab, node: Node, *, seed: int | None = None) -> Any:
             node_pb2.RouteConfig(prefix=str(r.dst), gateway=str(r.via), iface=r.dev)
             for r in node.routes
         ],
-        apps=[node_pb2.AppConfig(kind=a.kind.value, port=a.port) for a in node.apps],
+        apps=[
+            node_pb2.AppConfig(kind=a.name, port=a.port, args=dict(a.args)) for a in node.apps
+        ],
+        hosts={n.name: str(n.interfaces[0].address) for n in lab.nodes if n.interfaces},
     )  # fmt: skip
     if seed is not None:
         req.seed = seed
@@ -403,8 +406,9 @@ class AgentWire:
         return from_message(UdpReport, self._call("UdpSend", msg, timeout))
 
     # ---- apps ---------------------------------------------------------------------------
-    def start_app(self, kind: str, port: int = 0) -> AppInfo:
-        req = node_pb2.StartAppRequest(app=node_pb2.AppConfig(kind=kind, port=port))
+    def start_app(self, kind: str, port: int = 0, args: Mapping[str, str] | None = None) -> AppInfo:
+        app = node_pb2.AppConfig(kind=kind, port=port, args=dict(args or {}))
+        req = node_pb2.StartAppRequest(app=app)
         return from_message(AppInfo, self._call("StartApp", req, QUICK))
 
     def stop_app(self, app_id: str) -> AppInfo:

@@ -7,7 +7,7 @@ share one translation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -414,10 +414,11 @@ class LabWire:
         seed: int | None,
         skip_timeline: bool,
         timeout: float | None,
+        base_dir: str = "",
     ) -> Iterator[DeployProgress | LabInfo]:
         req = lab_pb2.DeployRequest(
             topology_yaml=text, source_name=source_name, name=name, backend=backend,
-            replace=replace, skip_timeline=skip_timeline,
+            replace=replace, skip_timeline=skip_timeline, base_dir=base_dir,
         )  # fmt: skip
         if seed is not None:
             req.seed = seed
@@ -511,10 +512,11 @@ class LabWire:
         return from_message(RouteEntry, self._call("DeleteRoute", msg, 60.0))
 
     # ---- apps, shells, streams ------------------------------------------------------------
-    def start_app(self, lab: str, node: str, kind: str, port: int) -> AppInfo:
-        msg = lab_pb2.LabStartAppRequest(
-            lab=lab, node=node, app=node_pb2.AppConfig(kind=kind, port=port)
-        )
+    def start_app(
+        self, lab: str, node: str, kind: str, port: int, args: Mapping[str, str] | None = None
+    ) -> AppInfo:
+        app = node_pb2.AppConfig(kind=kind, port=port, args=dict(args or {}))
+        msg = lab_pb2.LabStartAppRequest(lab=lab, node=node, app=app)
         return from_message(AppInfo, self._call("StartApp", msg, 30.0))
 
     def stop_app(self, lab: str, node: str, app_id: str) -> AppInfo:

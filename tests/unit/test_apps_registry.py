@@ -13,7 +13,7 @@ from nodes.apps.bulk import BulkSink
 from nodes.apps.data import BLOCK, PatternStream, pattern_bytes, pattern_sha256
 from nodes.apps.echo import TcpEchoServer, UdpEchoServer
 from nodes.apps.http import HttpServer
-from nodes.apps.registry import APP_KINDS, UnknownAppError, make_app
+from nodes.apps.registry import APP_KINDS, SERVER_KINDS, UnknownAppError, make_app
 from nodes.stack.host import Host
 from topology.model import AppKind
 
@@ -30,11 +30,13 @@ def test_registry_covers_the_topology_kinds() -> None:
 
 def test_make_app_starts_each_kind() -> None:
     h = host()
-    apps = [make_app(kind, 1000 + i, host=h, now=0.0) for i, kind in enumerate(APP_KINDS)]
+    apps = [make_app(kind, 1000 + i, host=h, now=0.0) for i, kind in enumerate(SERVER_KINDS)]
     kinds = {type(a) for a in apps}
     assert kinds == {HttpServer, TcpEchoServer, BulkSink, UdpEchoServer}
     assert [a.port for a in apps] == [1000, 1001, 1002, 1003]
-    assert all(a.next_deadline() is None for a in apps)  # idle: nothing to do
+    assert all(
+        isinstance(a, PolledApp) and a.next_deadline() is None for a in apps
+    )  # idle: nothing to do
     http = make_app("http-server", 80, host=h, now=0.0, seed=9)
     assert isinstance(http, HttpServer) and http.seed == 9
     with pytest.raises(OSError, match="EADDRINUSE"):
@@ -49,7 +51,8 @@ def test_unknown_kind_lists_the_allowed_ones() -> None:
         make_app("ftp", 21, host=host(), now=0.0)
     message = str(info.value)
     assert "'ftp'" in message
-    assert "http-server, echo, sink, udp-echo" in message
+    assert "http-server, echo, sink, udp-echo, forward" in message
+    assert "module:factory" in message
 
 
 def test_bad_port_and_every_host_has_tcp() -> None:

@@ -15,7 +15,7 @@ def test_path_lab_has_our_path_kernel_ends_and_linux_path() -> None:
     kinds = {n.name: n.kind for n in lab.nodes}
     assert kinds["r1"] is NodeKind.ROUTER and kinds["h1"] is NodeKind.HOST
     assert {kinds[n] for n in ("ka", "kb", "kc", "lx1", "lxr", "lx2")} == {NodeKind.LINUX}
-    assert {f"{a.kind.value}:{a.port}" for a in lab.node("h2").apps} == {"sink:5001", "echo:7"}
+    assert {str(a) for a in lab.node("h2").apps} == {"sink:5001", "echo:7"}
     # kernel ends route through our router, the linux ends through the Linux-kernel router
     assert [str(r.dst) for r in lab.node("ka").routes] == ["0.0.0.0/0"]
     assert lab.node("lxr").forwards and len(lab.node("lxr").interfaces) == 2

@@ -171,4 +171,4 @@ def test_apps_list_and_mapping_forms_are_equivalent() -> None:
     expected = ["http-server:80", "echo:7", "sink:5001", "udp-echo:7"]
     for lab in (as_list, as_map, as_items):
         assert [str(a) for a in lab.node("h").apps] == expected
-    assert [a.kind.transport for a in as_list.node("h").apps] == ["tcp", "tcp", "tcp", "udp"]
+    assert [a.transport for a in as_list.node("h").apps] == ["tcp", "tcp", "tcp", "udp"]

@@ -61,10 +61,13 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class Mount:
-    """A host directory bind-mounted into a node (read-write)."""
+    """A host directory bind-mounted into a node: read-write (the backend's own, made
+    fresh for the node: an agent's socket directory) or read-only (the user's: a code
+    folder, never touched)."""
 
     source: str  # the host's path
     target: str  # the path inside the node
+    read_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import subprocess
 import tempfile
 import threading
@@ -121,6 +122,12 @@ class DockerBackend:
         self.lock_dir = lock_dir
         self.run_dir = run_dir if run_dir is not None else agentdirs.default_root()
         self._init = threading.Lock()
+
+    @property
+    def engine(self) -> str:
+        """The engine this backend talks to as the docker CLI names it (its DOCKER_HOST;
+        "": the default socket), so that ``wirelab exec -it`` reaches the same one."""
+        return os.environ.get("DOCKER_HOST", "")
 
     # ---- plumbing ----------------------------------------------------------------------
     @property
@@ -216,13 +223,15 @@ class DockerBackend:
         order = [a for a in (spec.management, *spec.attachments) if a is not None]
         first, rest = (order[0], order[1:]) if order else (None, [])
         for mount in spec.mounts:
-            agentdirs.fresh_node_dir(mount.source)
+            if not mount.read_only:  # the user's folders (code) are mounted as they are
+                agentdirs.fresh_node_dir(mount.source)
         host_config = api.create_host_config(
             cap_drop=["ALL"],
             cap_add=list(CAPABILITIES),
             sysctls=dict(spec.sysctls),
             network_mode=first.network if first is not None else "none",
-            binds=[f"{m.source}:{m.target}:rw" for m in spec.mounts] or None,
+            binds=[f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts]
+            or None,
         )
         networking = None
         if first is not None:

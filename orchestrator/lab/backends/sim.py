@@ -37,6 +37,7 @@ from nodes.agent.config import Kind
 from nodes.agent.inprocess import memport_factory
 from nodes.agent.runtime import NodeRuntime
 from nodes.agent.server import AgentServer, start
+from nodes.apps.ref import CODE_DIR
 from nodes.io.memport import MemPort, connect
 from orchestrator.domain.results import ExecResult
 from orchestrator.lab.backends.actions import transition
@@ -167,7 +168,9 @@ class SimBackend:
     ) -> tuple[NodeRuntime, AgentServer, threading.Thread]:
         """A node's runtime and agent server (serving, not configured) and its loop's
         thread (not started)."""
-        runtime = NodeRuntime(memport_factory(ports), name=spec.node, kind=kind)
+        code = tuple(m.source for m in spec.mounts if m.target == CODE_DIR)  # user apps' code
+        runtime = NodeRuntime(memport_factory(ports), name=spec.node, kind=kind,
+                              code_paths=code or (CODE_DIR,))  # fmt: skip
         server = start(runtime, f"{self.bind}:0")
         thread = threading.Thread(
             target=runtime.run, name=f"sim-{spec.lab}-{spec.node}", daemon=True

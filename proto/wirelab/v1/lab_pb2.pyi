@@ -27,7 +27,7 @@ NODE_ACTION_PAUSE: NodeActionKind
 NODE_ACTION_UNPAUSE: NodeActionKind
 
 class DeployRequest(_message.Message):
-    __slots__ = ("topology_yaml", "name", "backend", "replace", "seed", "skip_timeline", "source_name")
+    __slots__ = ("topology_yaml", "name", "backend", "replace", "seed", "skip_timeline", "source_name", "base_dir")
     TOPOLOGY_YAML_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class DeployRequest(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     SKIP_TIMELINE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_NAME_FIELD_NUMBER: _ClassVar[int]
+    BASE_DIR_FIELD_NUMBER: _ClassVar[int]
     topology_yaml: str
     name: str
     backend: str
@@ -42,7 +43,8 @@ class DeployRequest(_message.Message):
     seed: int
     skip_timeline: bool
     source_name: str
-    def __init__(self, topology_yaml: _Optional[str] = ..., name: _Optional[str] = ..., backend: _Optional[str] = ..., replace: _Optional[bool] = ..., seed: _Optional[int] = ..., skip_timeline: _Optional[bool] = ..., source_name: _Optional[str] = ...) -> None: ...
+    base_dir: str
+    def __init__(self, topology_yaml: _Optional[str] = ..., name: _Optional[str] = ..., backend: _Optional[str] = ..., replace: _Optional[bool] = ..., seed: _Optional[int] = ..., skip_timeline: _Optional[bool] = ..., source_name: _Optional[str] = ..., base_dir: _Optional[str] = ...) -> None: ...
 
 class DeployProgress(_message.Message):
     __slots__ = ("step", "node", "done", "total", "message")
@@ -137,20 +139,22 @@ class LabInterface(_message.Message):
     def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ..., mac: _Optional[str] = ..., mtu: _Optional[int] = ..., link: _Optional[str] = ..., up: _Optional[bool] = ..., planned_mtu: _Optional[int] = ..., egress: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ..., ingress: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ...) -> None: ...
 
 class LabNode(_message.Message):
-    __slots__ = ("name", "kind", "state", "agent", "interfaces", "apps")
+    __slots__ = ("name", "kind", "state", "agent", "interfaces", "apps", "container")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
     INTERFACES_FIELD_NUMBER: _ClassVar[int]
     APPS_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: str
     state: str
     agent: str
     interfaces: _containers.RepeatedCompositeFieldContainer[LabInterface]
     apps: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., state: _Optional[str] = ..., agent: _Optional[str] = ..., interfaces: _Optional[_Iterable[_Union[LabInterface, _Mapping]]] = ..., apps: _Optional[_Iterable[str]] = ...) -> None: ...
+    container: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., state: _Optional[str] = ..., agent: _Optional[str] = ..., interfaces: _Optional[_Iterable[_Union[LabInterface, _Mapping]]] = ..., apps: _Optional[_Iterable[str]] = ..., container: _Optional[str] = ...) -> None: ...
 
 class LabLink(_message.Message):
     __slots__ = ("name", "type", "subnet", "mtu", "members", "directions")
@@ -179,7 +183,7 @@ class LinkDirection(_message.Message):
     def __init__(self, sender: _Optional[str] = ..., shaping: _Optional[_Union[_common_pb2.LinkShaping, _Mapping]] = ..., applied_at: _Optional[str] = ...) -> None: ...
 
 class LabInfo(_message.Message):
-    __slots__ = ("name", "backend", "state", "topology_hash", "nodes", "links", "age_s", "faults", "source")
+    __slots__ = ("name", "backend", "state", "topology_hash", "nodes", "links", "age_s", "faults", "source", "engine")
     NAME_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +193,7 @@ class LabInfo(_message.Message):
     AGE_S_FIELD_NUMBER: _ClassVar[int]
     FAULTS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
     name: str
     backend: str
     state: str
@@ -198,7 +203,8 @@ class LabInfo(_message.Message):
     age_s: float
     faults: int
     source: str
-    def __init__(self, name: _Optional[str] = ..., backend: _Optional[str] = ..., state: _Optional[str] = ..., topology_hash: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[LabNode, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[LabLink, _Mapping]]] = ..., age_s: _Optional[float] = ..., faults: _Optional[int] = ..., source: _Optional[str] = ...) -> None: ...
+    engine: str
+    def __init__(self, name: _Optional[str] = ..., backend: _Optional[str] = ..., state: _Optional[str] = ..., topology_hash: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[LabNode, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[LabLink, _Mapping]]] = ..., age_s: _Optional[float] = ..., faults: _Optional[int] = ..., source: _Optional[str] = ..., engine: _Optional[str] = ...) -> None: ...
 
 class NodeGroup(_message.Message):
     __slots__ = ("nodes",)

@@ -63,19 +63,35 @@ class RouteConfig(_message.Message):
     def __init__(self, prefix: _Optional[str] = ..., gateway: _Optional[str] = ..., iface: _Optional[str] = ..., metric: _Optional[int] = ...) -> None: ...
 
 class AppConfig(_message.Message):
-    __slots__ = ("kind", "port", "seed", "rcvbuf_bytes")
+    __slots__ = ("kind", "port", "seed", "rcvbuf_bytes", "args")
+    class ArgsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     KIND_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     RCVBUF_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ARGS_FIELD_NUMBER: _ClassVar[int]
     kind: str
     port: int
     seed: int
     rcvbuf_bytes: int
-    def __init__(self, kind: _Optional[str] = ..., port: _Optional[int] = ..., seed: _Optional[int] = ..., rcvbuf_bytes: _Optional[int] = ...) -> None: ...
+    args: _containers.ScalarMap[str, str]
+    def __init__(self, kind: _Optional[str] = ..., port: _Optional[int] = ..., seed: _Optional[int] = ..., rcvbuf_bytes: _Optional[int] = ..., args: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ConfigureRequest(_message.Message):
-    __slots__ = ("name", "kind", "interfaces", "routes", "stack", "apps", "seed", "lab")
+    __slots__ = ("name", "kind", "interfaces", "routes", "stack", "apps", "seed", "lab", "hosts")
+    class HostsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     INTERFACES_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +100,7 @@ class ConfigureRequest(_message.Message):
     APPS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     LAB_FIELD_NUMBER: _ClassVar[int]
+    HOSTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: NodeKind
     interfaces: _containers.RepeatedCompositeFieldContainer[InterfaceConfig]
@@ -92,7 +109,8 @@ class ConfigureRequest(_message.Message):
     apps: _containers.RepeatedCompositeFieldContainer[AppConfig]
     seed: int
     lab: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NodeKind, str]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceConfig, _Mapping]]] = ..., routes: _Optional[_Iterable[_Union[RouteConfig, _Mapping]]] = ..., stack: _Optional[_Union[_common_pb2.StackOptions, _Mapping]] = ..., apps: _Optional[_Iterable[_Union[AppConfig, _Mapping]]] = ..., seed: _Optional[int] = ..., lab: _Optional[str] = ...) -> None: ...
+    hosts: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NodeKind, str]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceConfig, _Mapping]]] = ..., routes: _Optional[_Iterable[_Union[RouteConfig, _Mapping]]] = ..., stack: _Optional[_Union[_common_pb2.StackOptions, _Mapping]] = ..., apps: _Optional[_Iterable[_Union[AppConfig, _Mapping]]] = ..., seed: _Optional[int] = ..., lab: _Optional[str] = ..., hosts: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ConfigureResponse(_message.Message):
     __slots__ = ("status", "already_configured")
@@ -487,7 +505,7 @@ class ListAppsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class AppInfo(_message.Message):
-    __slots__ = ("app_id", "kind", "port", "running", "stats")
+    __slots__ = ("app_id", "kind", "port", "running", "stats", "state", "error")
     class StatsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -500,12 +518,16 @@ class AppInfo(_message.Message):
     PORT_FIELD_NUMBER: _ClassVar[int]
     RUNNING_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     app_id: str
     kind: str
     port: int
     running: bool
     stats: _containers.ScalarMap[str, int]
-    def __init__(self, app_id: _Optional[str] = ..., kind: _Optional[str] = ..., port: _Optional[int] = ..., running: _Optional[bool] = ..., stats: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    state: str
+    error: str
+    def __init__(self, app_id: _Optional[str] = ..., kind: _Optional[str] = ..., port: _Optional[int] = ..., running: _Optional[bool] = ..., stats: _Optional[_Mapping[str, int]] = ..., state: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
 
 class ListAppsResponse(_message.Message):
     __slots__ = ("apps",)

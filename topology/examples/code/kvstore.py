@@ -60,6 +60,8 @@ async def serve(ctx: AppContext) -> None:
         ctx.count("errors_sent")
         return f"ERROR unknown command {' '.join(words)[:80]}"
 
+    for name in ("connections", "requests", "errors_sent"):
+        ctx.count(name, 0)
     server = await ctx.start_server(session)  # on the app's port
     ctx.log.info("kvstore serving on %s:%d", *server.address)
     await server.serve_forever()
@@ -70,6 +72,8 @@ async def load(ctx: AppContext) -> None:
     server = ctx.args.get("server", "h2")
     port = int(ctx.args.get("port", "7000"))
     requests = int(ctx.args.get("requests", "100"))
+    for name in ("ok", "bad"):
+        ctx.count(name, 0)  # listed from the start (wirelab app list)
     reader, writer = await connect(ctx, server, port)
     worst = 0.0
     for i in range(requests):

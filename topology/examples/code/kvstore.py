@@ -93,12 +93,13 @@ async def load(ctx: AppContext) -> None:
 async def connect(
     ctx: AppContext, server: str, port: int, patience: float = 10.0
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Connect, retrying while the server is not up yet (apps start together at deploy)."""
+    """Connect, retrying while the server or the path is not up yet (the nodes of a lab
+    start their apps together at deploy: refused, unreachable or timed out, try again)."""
     deadline = ctx.now() + patience
     while True:
         try:
             return await ctx.open_connection(server, port, nodelay=True)
-        except ConnectionRefusedError:
+        except OSError:
             if ctx.now() >= deadline:
                 raise
             ctx.count("connect_retries")

@@ -55,6 +55,11 @@ def test_importing_the_agent_pulls_in_no_heavy_module() -> None:
         assert control not in modules, control
     assert not {m for m in modules if m == "orchestrator" or m.startswith("orchestrator.")}
     assert not {m for m in modules if m == "topology" or m.startswith("topology.")}
+    # asyncio streams, user apps and the relay load when the first such app starts
+    lazy = ("nodes.io.aio", "nodes.io.forward", "nodes.apps.api", "nodes.apps.loader",
+            "nodes.apps.userapp")  # fmt: skip
+    assert not modules & set(lazy)
+    assert "nodes.apps.ref" in modules  # the names Configure checks: pure, tiny
 
 
 def test_apps_get_openssl_sha256_even_when_hashlib_loaded_without_it() -> None:

@@ -122,3 +122,21 @@ def test_removal_takes_the_container_then_its_directory_then_the_labs(
     assert (tmp_path / "mixed-linux").exists()
     backend.remove_lab_files("mixed-linux")
     assert list(tmp_path.iterdir()) == [] and api.containers == {}
+
+
+def test_a_code_folder_is_bound_read_only_and_never_made_fresh(
+    tmp_path: Path, lab: topology.Lab
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "kvstore.py").write_text("async def serve(ctx): ...\n")
+    api = RecordingApi()
+    backend = DockerBackend(client=Client(api), run_dir=tmp_path / "run")
+    plan = make_plan(lab, backend, "img:1", {"h1": str(code), "lx1": str(code)})
+    for spec in plan.nodes:
+        if spec.node in ("h1", "lx1"):
+            backend.create_node(spec)
+    binds = api.containers["wl.mixed-linux.h1"]["host_config"]["Binds"]
+    assert binds == [f"{tmp_path}/run/mixed-linux/h1:/run/wirelab:rw", f"{code}:/wirelab/code:ro"]
+    assert not api.containers["wl.mixed-linux.lx1"]["host_config"].get("Binds")  # no agent
+    assert [p.name for p in code.iterdir()] == ["kvstore.py"]  # the user's files stay

@@ -14,6 +14,7 @@ import pytest
 
 import topology
 from orchestrator.lab import labels as L
+from orchestrator.lab.backends.base import BackendError
 from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.lab.plan import make_plan
 
@@ -140,3 +141,23 @@ def test_a_code_folder_is_bound_read_only_and_never_made_fresh(
     assert binds == [f"{tmp_path}/run/mixed-linux/h1:/run/wirelab:rw", f"{code}:/wirelab/code:ro"]
     assert not api.containers["wl.mixed-linux.lx1"]["host_config"].get("Binds")  # no agent
     assert [p.name for p in code.iterdir()] == ["kvstore.py"]  # the user's files stay
+
+
+def test_the_node_image_may_be_yours(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    inspected: list[str] = []
+
+    class Images(RecordingApi):
+        def inspect_image(self, tag: str) -> dict[str, Any]:
+            inspected.append(tag)
+            if tag != "wirelab-node:mine":
+                raise docker.errors.ImageNotFound(f"no such image {tag}")
+            return {"Id": tag}
+
+    monkeypatch.setenv("WIRELAB_NODE_IMAGE", "wirelab-node:mine")
+    assert DockerBackend(client=Client(Images()), run_dir=tmp_path).image() == "wirelab-node:mine"
+    monkeypatch.setenv("WIRELAB_NODE_IMAGE", "wirelab-node:gone")
+    with pytest.raises(BackendError, match=r"no image wirelab-node:gone .*WIRELAB_NODE_IMAGE"):
+        DockerBackend(client=Client(Images()), run_dir=tmp_path).image()
+    given = DockerBackend(image="wirelab-node:mine", client=Client(Images()), run_dir=tmp_path)
+    assert given.image() == "wirelab-node:mine"  # an explicit image wins
+    assert inspected == ["wirelab-node:mine", "wirelab-node:gone", "wirelab-node:mine"]

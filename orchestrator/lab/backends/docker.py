@@ -103,6 +103,7 @@ def subnet_clash(lab: Lab, networks: Sequence[dict[str, Any]]) -> str | None:
     return None
 
 
+IMAGE_ENV = "WIRELAB_NODE_IMAGE"
 STALE_ENDPOINT_RETRIES = (0.2, 0.5, 1.0, 2.0)  # seconds between "active endpoints" retries
 
 
@@ -117,7 +118,9 @@ class DockerBackend:
         lock_dir: Path = LOCK_DIR,
         run_dir: Path | None = None,
     ) -> None:
-        self._image = image
+        # the node image: given, else $WIRELAB_NODE_IMAGE (one derived from wirelab-node with
+        # the user's packages installed), else the one built from these sources
+        self._image = image if image is not None else os.environ.get(IMAGE_ENV) or None
         self._client = client
         self.lock_dir = lock_dir
         self.run_dir = run_dir if run_dir is not None else agentdirs.default_root()
@@ -175,7 +178,8 @@ class DockerBackend:
                 self.api.inspect_image(self._image)
             except docker.errors.ImageNotFound:
                 raise BackendError(
-                    f"no image {self._image}: build it with `python -m orchestrator.image build`"
+                    f"no image {self._image} (the node image; {IMAGE_ENV} names yours): build "
+                    "it with `python -m orchestrator.image build`, or yours FROM wirelab-node"
                 ) from None
         return self._image
 

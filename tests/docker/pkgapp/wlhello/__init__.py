@@ -1,0 +1,1 @@
+"""A user app shipped as a package installed into the node image (not a code folder)."""

@@ -168,6 +168,36 @@ def test_show_app_capture_exec(wl: Runner, lab: Lab, tmp_path: Path) -> None:
     assert r.code == 1 and "shell" in r.err  # sim nodes have none
 
 
+def test_forward_and_user_apps_from_the_command_line(wl: Runner, lab: Lab) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a free port on this machine's loopback (sim)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    r = wl("forward", lab.name, "h1", f"{port}:h2:80", "--json")
+    assert r.code == 0, r.err
+    assert r.json()["app_id"] == f"forward:{port}" and r.json()["state"] == "running"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET /bytes/5 HTTP/1.0\r\n\r\n")  # h2's http-server, over our TCP
+        reply = b""
+        while chunk := conn.recv(4096):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.") and b" 200 " in reply.split(b"\r\n")[0]
+    r = wl("app", "list", lab.name, "h1")
+    assert r.code == 0 and f"forward:{port}" in r.out and "connections=1" in r.out
+    assert wl("app", "stop", lab.name, "h1", f"forward:{port}").code == 0
+    r = wl("forward", lab.name, "h1", "h2")
+    assert r.code == EXIT_USAGE and "[LOCAL_PORT:]HOST:PORT" in r.err
+    r = wl("app", "start", lab.name, "h1", "nosuch.mod:make", "-a", "size=1")
+    assert r.code == 1 and "cannot import nosuch.mod" in r.err
+    r = wl("app", "start", lab.name, "h1", "nosuch.mod:make", "-a", "size")
+    assert r.code == EXIT_USAGE and "--arg" in r.err and "NAME=VALUE" in r.err
+    r = wl("app", "start", lab.name, "h1", "ftp")
+    assert r.code == EXIT_USAGE and "module:factory" in r.err
+    r = wl("exec", "-it", lab.name, "h1")
+    assert r.code == 1 and "sim backend" in r.err  # no containers, no shell
+
+
 def test_events_stream_as_json_lines_until_ctrl_c(wl: Runner, lab: Lab, server: LabServer) -> None:
     argv = ["events", lab.name, "--node", "r1", "--kind", "link", "--json"]
     proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *argv, "--server",

@@ -39,6 +39,7 @@ from orchestrator.lab.backends.base import (
     Backend,
     BackendError,
     LabObjects,
+    Mount,
     NetworkInfo,
     NetworkSpec,
     NodeInfo,
@@ -134,10 +135,10 @@ def deploy(
     progress: ProgressCallback | None = None,
     timeouts: Timeouts | None = None,
     seed: int | None = 1,
-    code: Mapping[str, str] | None = None,
+    mounts: Mapping[str, tuple[Mount, ...]] | None = None,
 ) -> Deployed:
-    """Deploy ``lab`` (or find it deployed) once every node is ready. ``code``: node ->
-    the host folder of its user code (absolute; see :func:`~orchestrator.lab.plan.make_plan`)."""
+    """Deploy ``lab`` (or find it deployed) once every node is ready. ``mounts``: node ->
+    the user's host folders mounted into it (see :func:`~orchestrator.lab.plan.make_plan`)."""
     report = Reporter(progress)
     try:
         backend.check(lab)
@@ -167,7 +168,7 @@ def deploy(
             backend.remove_lab_files(lab.name)
             report("replace", None, 1, 1, why)
         deployment = _Deployment(lab, backend, digest, report, timeouts or Timeouts(), seed)
-        deployment.code = dict(code or {})
+        deployment.mounts = dict(mounts or {})
         return deployment.run()
 
 
@@ -206,7 +207,7 @@ class _Deployment:
         self.track = threading.Lock()
         self.agents = backend.agents()
         self.addresses: dict[str, str] = {}
-        self.code: dict[str, str] = {}  # node -> its code folder on the host
+        self.mounts: dict[str, tuple[Mount, ...]] = {}  # node -> the user's folders
 
     def fail(self, step: str, node: str | None, exc: BaseException) -> DeployError:
         if isinstance(exc, DeployError):
@@ -252,7 +253,7 @@ class _Deployment:
         except Exception as exc:
             raise self.fail("image", None, exc) from exc
         self.report("image", None, 1, 1, image)
-        plan = make_plan(lab, backend, image, self.code)
+        plan = make_plan(lab, backend, image, self.mounts)
 
         def create_network(spec: NetworkSpec) -> None:
             with self.track:
@@ -318,11 +319,26 @@ class _Deployment:
             time.sleep(POLL)
 
     def _configure_linux(self, node: Node) -> None:
+        """The plan on the node's kernel, then its ``exec:`` commands. A node of the user's
+        image is configured from the host, in its network namespace (the image needs
+        neither ip nor ethtool); the node image's own tools do it otherwise."""
+        own = node.container.image is not None
+        execute = self.backend.netns_exec if own else self.backend.exec
+
         def run(argv: Sequence[str]) -> tuple[int, str]:
-            result = self.backend.exec(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
+            result = execute(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
             return result.exit_code, result.output
 
         linuxnode.configure(node, run)
+        for command in node.container.exec:
+            result = self.backend.exec(
+                self.lab.name, node.name, ["/bin/sh", "-c", command], timeout=self.timeouts.exec
+            )
+            if result.exit_code != 0:
+                raise RuntimeError(
+                    f"exec {command!r} exited with {result.exit_code}: "
+                    f"{result.output.strip()[-500:]}"
+                )
 
     def _wait_ready(self, spec: NodeSpec) -> None:
         address = self.addresses[spec.node]

@@ -171,9 +171,7 @@ class LabJanitor:
         def node(backend: DockerBackend, spec: NodeSpec) -> None:
             with self._lock:
                 self.dirs += [  # the backend's own (a user's read-only code folder is not)
-                    Created("directory", m.source, "", spec.lab)
-                    for m in spec.mounts
-                    if not m.read_only
+                    Created("directory", m.source, "", spec.lab) for m in spec.mounts if not m.users
                 ]
             try:
                 create_node(backend, spec)

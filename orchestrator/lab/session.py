@@ -176,19 +176,18 @@ class LabSession:
             except Exception as exc:  # a courtesy: the kernel forgets by itself in 10 min
                 log.info("flushing %s's route cache: %s", n.name, exc)
 
-    def _kernel_exec(self, node: str, argv: Sequence[str]) -> ExecResult:
-        """``argv`` for a linux node's kernel: in its container, or, for a node of the
-        user's image (which need not have ip or ethtool), the host's tools in the
-        container's network namespace."""
-        if self.lab.node(node).container.image is None:
-            return self.exec(node, argv)
-        try:
-            return self.backend.netns_exec(self.name, node, argv, timeout=EXEC_TIMEOUT)
-        except Exception as exc:
-            raise FailedPrecondition(f"{node}: {exc}", "node") from None
-
     def _sh(self, node: str, script: str) -> str:
-        result = self._kernel_exec(node, ["sh", "-c", script])
+        """``script`` for a linux node's kernel: in its container, or, for a node of the
+        user's image (which need not have ip or ethtool), by the host's tools in the
+        container's network namespace."""
+        if self.lab.node(node).container.image is not None:
+            try:
+                result = self.backend.netns_exec(self.name, node, ["sh", "-c", script],
+                                                 timeout=EXEC_TIMEOUT)  # fmt: skip
+            except Exception as exc:
+                raise FailedPrecondition(f"{node}: {exc}", "node") from None
+        else:
+            result = self.exec(node, ["sh", "-c", script])
         if result.exit_code != 0:
             raise FailedPrecondition(
                 f"{node}: {result.output.strip()[-300:] or f'exit status {result.exit_code}'}",
@@ -402,7 +401,7 @@ class LabSession:
         up again (a restarted container gets fresh interfaces)."""
         planned = self.lab.node(node)
         if not self.has_agent(node):
-            linuxnode.configure(planned, lambda argv: _result(self._kernel_exec(node, argv)))
+            linuxnode.configure(planned, lambda argv: _result(self.exec(node, argv)))
             return
         address = self.backend.agent_address(self.name, node)
         old = self._addresses.get(node)

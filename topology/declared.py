@@ -38,7 +38,7 @@ from topology.errors import Where
 from topology.faultfile import FaultFile
 from topology.filebase import FileModel
 from topology.linkprops import LinkPropsFile
-from topology.model import AppKind, AppSpec, Bind, Container, NodeKind, RouteMode, StackOptions
+from topology.model import AppKind, AppSpec, NodeKind, RouteMode, StackOptions
 from topology.units import echo
 from topology.values import HostAddress, Problem
 
@@ -223,74 +223,6 @@ ARGS = f.Notation(
 )
 
 
-def _image(value: Any) -> str:
-    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
-        raise values.expected("an image name like myservice:1.0", value)
-    return value
-
-
-def _cmd(value: Any) -> tuple[str, ...]:
-    """A string runs with ``/bin/sh -c``; a list is the argv."""
-    if isinstance(value, str) and value.strip():
-        return ("/bin/sh", "-c", value)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise values.expected("a command: a string (run by /bin/sh -c) or a list of strings", value)
-
-
-def _env(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        raise values.expected("a mapping of variable names to values", value)
-    out = []
-    for key, item in value.items():
-        if not isinstance(key, str) or not key or "=" in key:
-            raise Problem(f"bad variable name {echo(key)}", at=(str(key),), at_key=True)
-        try:
-            out.append((key, _arg_value(item)))
-        except Problem as problem:
-            raise Problem(problem.message, at=(key,)) from None
-    return tuple(sorted(out))
-
-
-def _bind(value: Any) -> Bind:
-    parts = value.split(":") if isinstance(value, str) else []
-    mode = parts.pop() if len(parts) == 3 else "rw"
-    if (
-        len(parts) != 2
-        or not all(parts)
-        or mode not in ("ro", "rw")
-        or not parts[1].startswith("/")
-    ):
-        raise Problem(f"bad bind {echo(value)}: expected HOST_PATH:/CONTAINER/PATH[:ro|rw]")
-    return Bind(parts[0], parts[1], mode == "ro")
-
-
-def _commands(value: Any) -> tuple[str, ...]:
-    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
-        return tuple(value)
-    raise values.expected("a list of shell commands", value)
-
-
-IMAGE = f.Notation(_image, {"type": "string", "description": "a local image (never pulled)"})
-CMD = f.Notation(
-    _cmd, {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-)
-ENV = f.Notation(
-    _env,
-    {
-        "type": "object",
-        "additionalProperties": {
-            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
-        },
-    },
-)
-BINDS = f.Notation(
-    lambda v: tuple(_bind(b) for b in v) if isinstance(v, list) else _bind(v),
-    {"type": "array", "items": f.pattern(r"[^:]+:/[^:]*(:(ro|rw))?", "HOST:/PATH[:ro|rw]")},
-)
-COMMANDS = f.Notation(_commands, {"type": "array", "items": {"type": "string"}})
-
-
 class AppItem(FileModel):
     """An application started at deploy: a built-in, or your own as ``module:factory``."""
 
@@ -417,36 +349,6 @@ class NodeBase(_StackKeys):
         None,
         description="auto | none | a list of static routes (default: the lab's routes mode)",
     )
-    image: Annotated[str | None, IMAGE] = Field(
-        None,
-        description="linux nodes: your image instead of the node image (used if present on "
-        "the Docker engine, never pulled); wirelab addresses, names and routes its "
-        "interfaces from the host, so it needs neither iproute2 nor ethtool",
-    )
-    cmd: Annotated[tuple[str, ...] | None, CMD] = Field(
-        None,
-        description="linux nodes: the container's command, a string (run by /bin/sh -c) or "
-        "a list (default: the image's own with image:, else idle)",
-    )
-    env: Annotated[tuple[tuple[str, str], ...] | None, ENV] = Field(
-        None, description="linux nodes: environment variables of the container"
-    )
-    binds: Annotated[tuple[Bind, ...] | None, BINDS] = Field(
-        None,
-        description="linux nodes: host paths mounted into the container, "
-        "HOST:/PATH[:ro|rw] (HOST relative to the topology file)",
-    )
-    exec: Annotated[tuple[str, ...] | None, COMMANDS] = Field(
-        None,
-        description="linux nodes: shell commands run in the container after deploy, in order "
-        "(a failure fails the deploy)",
-    )
-
-    def container(self) -> Container:
-        return Container(
-            image=self.image, cmd=self.cmd, env=self.env or (), binds=self.binds or (),
-            exec=self.exec or (),
-        )  # fmt: skip
 
     def route_mode(self) -> RouteMode | None:
         """STATIC for a list of routes, the mode written, or None (the lab's)."""

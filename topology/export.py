@@ -55,12 +55,6 @@ def _node(node: Node) -> dict[str, Any]:
     }
     if node.code is not None:  # only when set: the hash of a lab without code is unchanged
         out["code"] = node.code
-    c = node.container
-    if not c.empty:  # likewise
-        out["container"] = {
-            "image": c.image, "cmd": list(c.cmd) if c.cmd is not None else None,
-            "env": dict(c.env), "binds": [str(b) for b in c.binds], "exec": list(c.exec),
-        }  # fmt: skip
     return out
 
 

@@ -211,37 +211,6 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
-class Bind:
-    """A host path bind-mounted into a linux node with its own image (``binds:``)."""
-
-    source: str  # the host's path, as written (relative: to the topology file)
-    target: str  # the path in the container
-    read_only: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.target}{':ro' if self.read_only else ''}"
-
-
-@dataclass(frozen=True, slots=True)
-class Container:
-    """What a linux node runs when it is the user's image (containerlab's image/cmd/env/
-    binds/exec): None fields keep the node image's."""
-
-    image: str | None = None  # a local image (never pulled); None: the node image
-    cmd: tuple[str, ...] | None = None  # None: idle (the node image) or the image's CMD
-    env: tuple[tuple[str, str], ...] = ()  # sorted by name
-    binds: tuple[Bind, ...] = ()
-    exec: tuple[str, ...] = ()  # shell commands run in the container after deploy
-
-    @property
-    def empty(self) -> bool:
-        return self == NO_CONTAINER
-
-
-NO_CONTAINER = Container()
-
-
-@dataclass(frozen=True, slots=True)
 class Node:
     name: str
     kind: NodeKind
@@ -252,7 +221,6 @@ class Node:
     route_mode: RouteMode
     forward: bool = False  # linux nodes only: the kernel routes (net.ipv4.ip_forward=1)
     code: str | None = None  # the user-code folder mounted into the node, as written
-    container: Container = NO_CONTAINER  # linux nodes: the user's image, command, env ...
 
     @property
     def forwards(self) -> bool:

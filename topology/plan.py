@@ -93,7 +93,6 @@ def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...
             route_mode=n.route_mode() or declared.routes,
             forward=bool(n.forward),
             code=(n.code or declared.code) if n.kind is not NodeKind.LINUX else None,
-            container=n.container(),
         )
         for name, n in declared.nodes.items()
     )

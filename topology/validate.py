@@ -57,15 +57,6 @@ def _check_nodes(report: Report, lab: LabFile) -> None:
                 f"forward applies to linux nodes only; {name} is a {node.kind.value} node ({hint})",
                 at_key=True,
             )
-        if node.kind is not NodeKind.LINUX:
-            for key in ("image", "cmd", "env", "binds", "exec"):
-                if getattr(node, key) is not None:
-                    report.error(
-                        node.where(key),
-                        f"{key} applies to linux nodes only (a container of your image); "
-                        f"{name} is a {node.kind.value} node: our stack runs in the node image",
-                        at_key=True,
-                    )
         if node.code is not None and node.kind is NodeKind.LINUX:
             report.error(
                 node.where("code"),

@@ -39,7 +39,6 @@ from orchestrator.lab.backends.base import (
     Backend,
     BackendError,
     LabObjects,
-    Mount,
     NetworkInfo,
     NetworkSpec,
     NodeInfo,
@@ -135,10 +134,10 @@ def deploy(
     progress: ProgressCallback | None = None,
     timeouts: Timeouts | None = None,
     seed: int | None = 1,
-    mounts: Mapping[str, tuple[Mount, ...]] | None = None,
+    code: Mapping[str, str] | None = None,
 ) -> Deployed:
-    """Deploy ``lab`` (or find it deployed) once every node is ready. ``mounts``: node ->
-    the user's host folders mounted into it (see :func:`~orchestrator.lab.plan.make_plan`)."""
+    """Deploy ``lab`` (or find it deployed) once every node is ready. ``code``: node ->
+    the host folder of its user code (absolute; see :func:`~orchestrator.lab.plan.make_plan`)."""
     report = Reporter(progress)
     try:
         backend.check(lab)
@@ -168,7 +167,7 @@ def deploy(
             backend.remove_lab_files(lab.name)
             report("replace", None, 1, 1, why)
         deployment = _Deployment(lab, backend, digest, report, timeouts or Timeouts(), seed)
-        deployment.mounts = dict(mounts or {})
+        deployment.code = dict(code or {})
         return deployment.run()
 
 
@@ -207,7 +206,7 @@ class _Deployment:
         self.track = threading.Lock()
         self.agents = backend.agents()
         self.addresses: dict[str, str] = {}
-        self.mounts: dict[str, tuple[Mount, ...]] = {}  # node -> the user's folders
+        self.code: dict[str, str] = {}  # node -> its code folder on the host
 
     def fail(self, step: str, node: str | None, exc: BaseException) -> DeployError:
         if isinstance(exc, DeployError):
@@ -253,7 +252,7 @@ class _Deployment:
         except Exception as exc:
             raise self.fail("image", None, exc) from exc
         self.report("image", None, 1, 1, image)
-        plan = make_plan(lab, backend, image, self.mounts)
+        plan = make_plan(lab, backend, image, self.code)
 
         def create_network(spec: NetworkSpec) -> None:
             with self.track:
@@ -319,26 +318,11 @@ class _Deployment:
             time.sleep(POLL)
 
     def _configure_linux(self, node: Node) -> None:
-        """The plan on the node's kernel, then its ``exec:`` commands. A node of the user's
-        image is configured from the host, in its network namespace (the image needs
-        neither ip nor ethtool); the node image's own tools do it otherwise."""
-        own = node.container.image is not None
-        execute = self.backend.netns_exec if own else self.backend.exec
-
         def run(argv: Sequence[str]) -> tuple[int, str]:
-            result = execute(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
+            result = self.backend.exec(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
             return result.exit_code, result.output
 
         linuxnode.configure(node, run)
-        for command in node.container.exec:
-            result = self.backend.exec(
-                self.lab.name, node.name, ["/bin/sh", "-c", command], timeout=self.timeouts.exec
-            )
-            if result.exit_code != 0:
-                raise RuntimeError(
-                    f"exec {command!r} exited with {result.exit_code}: "
-                    f"{result.output.strip()[-500:]}"
-                )
 
     def _wait_ready(self, spec: NodeSpec) -> None:
         address = self.addresses[spec.node]

@@ -2,10 +2,8 @@
 
 Every link and LAN is one network (its subnet and MTU from the plan); every node is one
 container created with its networks, sysctls, labels, mounts and command (our nodes run
-the agent, linux nodes idle). The user's folders (a host's or router's code folder,
-read-only at ``/wirelab/code``; a linux node's binds) are mounted as given. A linux node
-with its own ``image:`` runs that image with its ``cmd:`` (else the image's own command)
-and ``env:``.
+the agent, linux nodes idle). A host or router with a code folder (the topology's
+``code:``) gets it mounted read-only at ``/wirelab/code``.
 
 Where each agent listens is the backend's choice (base.py): a Unix socket in a host
 directory mounted into the node (docker; no management network, the agent is on no
@@ -84,13 +82,12 @@ def agent_command(node: Node, listen: str) -> tuple[str, ...]:
 
 
 def make_plan(
-    lab: Lab, backend: Backend, image: str, user: Mapping[str, tuple[Mount, ...]] | None = None
+    lab: Lab, backend: Backend, image: str, code: Mapping[str, str] | None = None
 ) -> DeployPlan:
-    """``user``: node -> the user's host folders mounted into it (absolute paths;
-    :func:`orchestrator.lab.code.user_mounts`): a code folder read-only at
-    ``/wirelab/code`` (:data:`~nodes.apps.ref.CODE_DIR`), where the agent loads
-    ``module:factory`` apps from, and a linux node's binds."""
-    user = user or {}
+    """``code``: node -> the host folder of its user code (absolute), mounted read-only at
+    ``/wirelab/code`` (:data:`~nodes.apps.ref.CODE_DIR`), where its agent loads
+    ``module:factory`` apps from."""
+    code = code or {}
     digest = L.topology_hash(lab)
     agents = [n for n in lab.nodes if n.kind is not NodeKind.LINUX]
     sockets: dict[str, AgentSocket] = {}
@@ -150,15 +147,8 @@ def make_plan(
             command = agent_command(node, address)
         else:  # the backend finds the address itself (agent_address)
             command = agent_command(node, f"0.0.0.0:{AGENT_PORT}")
-        for mount in user.get(node.name, ()):
-            if mount.target != CODE_DIR or node.kind is not NodeKind.LINUX:  # code: agents
-                mounts += (mount,)
-        node_image = image
-        if node.kind is NodeKind.LINUX and node.container.image is not None:
-            node_image = node.container.image
-            command = node.container.cmd or ()  # (): the image's own command
-        elif node.kind is NodeKind.LINUX and node.container.cmd is not None:
-            command = node.container.cmd
+        if node.name in code and node.kind is not NodeKind.LINUX:
+            mounts += (Mount(code[node.name], CODE_DIR, read_only=True),)
         attachments = tuple(
             Attachment(L.network_name(lab.name, i.segment), i.name, i.address)
             for i in node.interfaces
@@ -169,14 +159,13 @@ def make_plan(
                 node=node.name,
                 kind=node.kind,
                 name=L.container_name(lab.name, node.name),
-                image=node_image,
+                image=image,
                 command=command,
                 management=None if mgmt_ip is None else Attachment(mgmt_name, "", mgmt_ip),
                 attachments=attachments,
                 sysctls=sysctls(node),
                 labels=L.node_labels(lab, node, digest, address),
                 mounts=mounts,
-                env=node.container.env,
             )
         )
     return DeployPlan(lab, digest, tuple(networks), tuple(nodes))

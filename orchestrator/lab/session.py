@@ -177,17 +177,7 @@ class LabSession:
                 log.info("flushing %s's route cache: %s", n.name, exc)
 
     def _sh(self, node: str, script: str) -> str:
-        """``script`` for a linux node's kernel: in its container, or, for a node of the
-        user's image (which need not have ip or ethtool), by the host's tools in the
-        container's network namespace."""
-        if self.lab.node(node).container.image is not None:
-            try:
-                result = self.backend.netns_exec(self.name, node, ["sh", "-c", script],
-                                                 timeout=EXEC_TIMEOUT)  # fmt: skip
-            except Exception as exc:
-                raise FailedPrecondition(f"{node}: {exc}", "node") from None
-        else:
-            result = self.exec(node, ["sh", "-c", script])
+        result = self.exec(node, ["sh", "-c", script])
         if result.exit_code != 0:
             raise FailedPrecondition(
                 f"{node}: {result.output.strip()[-300:] or f'exit status {result.exit_code}'}",

@@ -25,8 +25,7 @@ from orchestrator.domain.errors import (
 )
 from orchestrator.domain.lab import DeployProgress, LabSummary
 from orchestrator.lab.backends import Backends
-from orchestrator.lab.backends.base import Mount
-from orchestrator.lab.code import user_mounts
+from orchestrator.lab.code import code_folders
 from orchestrator.lab.deploy import Deployed, deploy
 from orchestrator.lab.inspect import inspect_or_none
 from orchestrator.lab.labels import topology_hash
@@ -143,8 +142,7 @@ class LabRegistry:
         progress: Progress | None = None,
         base_dir: str = "",
     ) -> LabSession:
-        """``base_dir``: the folder relative ``code:`` and ``binds:`` paths are in (the
-        topology file's)."""
+        """``base_dir``: the folder a relative ``code:`` folder is in (the topology file's)."""
         report = progress or (lambda p: None)
         try:
             lab = load_text(text, file=source_name)
@@ -152,7 +150,7 @@ class LabRegistry:
                 lab = _renamed(text, name, source_name)
         except TopologyError as exc:
             raise topology_error(exc) from None
-        mounts = user_mounts(lab, base_dir)
+        code = code_folders(lab, base_dir)
         backend, why = self.backends.choose(backend)
         report(DeployProgress("backend", "", 1, 1, f"{backend} ({why})"))
         with self._lock:
@@ -176,7 +174,7 @@ class LabRegistry:
         try:
             if existing is not None:
                 self._forget(lab.name, destroy=True)
-            return self._deploy(lab, text, backend, replace, seed, skip_timeline, report, mounts)
+            return self._deploy(lab, text, backend, replace, seed, skip_timeline, report, code)
         finally:
             with self._lock:
                 self._deploying.discard(lab.name)
@@ -190,7 +188,7 @@ class LabRegistry:
         seed: int,
         skip_timeline: bool,
         report: Progress,
-        mounts: dict[str, tuple[Mount, ...]],
+        code: dict[str, str],
     ) -> LabSession:
         try:
             deployed = deploy(
@@ -199,7 +197,7 @@ class LabRegistry:
                 replace=replace,
                 progress=report,
                 seed=seed,
-                mounts=mounts,
+                code=code,
             )
         except LabConflictError as exc:
             raise AlreadyExists(str(exc), "name") from None

@@ -171,7 +171,9 @@ class LabJanitor:
         def node(backend: DockerBackend, spec: NodeSpec) -> None:
             with self._lock:
                 self.dirs += [  # the backend's own (a user's read-only code folder is not)
-                    Created("directory", m.source, "", spec.lab) for m in spec.mounts if not m.users
+                    Created("directory", m.source, "", spec.lab)
+                    for m in spec.mounts
+                    if not m.read_only
                 ]
             try:
                 create_node(backend, spec)

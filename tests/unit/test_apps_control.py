@@ -92,8 +92,7 @@ def test_code_folders_are_resolved_next_to_the_topology(tmp_path: Path) -> None:
 
 def test_the_plan_mounts_code_read_only_where_agents_load_it() -> None:
     lab = topology.load_text(KV)
-    code = Mount("/src/code", "/wirelab/code", read_only=True)
-    plan = make_plan(lab, FakeBackend(), "img", {"h1": (code,)})
+    plan = make_plan(lab, FakeBackend(), "img", {"h1": "/src/code"})
     h1 = next(s for s in plan.nodes if s.node == "h1")
     assert Mount("/src/code", "/wirelab/code", read_only=True) in h1.mounts
     assert all(not m.read_only for m in h1.mounts if m.target != "/wirelab/code")

@@ -14,7 +14,7 @@ import pytest
 
 import topology
 from orchestrator.lab import labels as L
-from orchestrator.lab.backends.base import BackendError, Mount
+from orchestrator.lab.backends.base import BackendError
 from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.lab.plan import make_plan
 
@@ -133,8 +133,7 @@ def test_a_code_folder_is_bound_read_only_and_never_made_fresh(
     (code / "kvstore.py").write_text("async def serve(ctx): ...\n")
     api = RecordingApi()
     backend = DockerBackend(client=Client(api), run_dir=tmp_path / "run")
-    mount = Mount(str(code), "/wirelab/code", read_only=True)
-    plan = make_plan(lab, backend, "img:1", {"h1": (mount,), "lx1": (mount,)})
+    plan = make_plan(lab, backend, "img:1", {"h1": str(code), "lx1": str(code)})
     for spec in plan.nodes:
         if spec.node in ("h1", "lx1"):
             backend.create_node(spec)

@@ -61,18 +61,13 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class Mount:
-    """A host path bind-mounted into a node: the backend's own (an agent's socket
-    directory, made fresh for the node) or the user's (a code folder, a linux node's
-    binds: mounted as they are, never touched)."""
+    """A host directory bind-mounted into a node: read-write (the backend's own, made
+    fresh for the node: an agent's socket directory) or read-only (the user's: a code
+    folder, never touched)."""
 
     source: str  # the host's path
     target: str  # the path inside the node
     read_only: bool = False
-    user: bool = False  # the user's (a read-only mount is always the user's)
-
-    @property
-    def users(self) -> bool:
-        return self.user or self.read_only
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +91,7 @@ class NodeSpec:
     attachments: tuple[Attachment, ...]  # data networks, in connect order
     sysctls: Mapping[str, str]
     labels: Mapping[str, str]
-    mounts: tuple[Mount, ...] = ()  # host directories (an agent's socket directory ...)
-    env: tuple[tuple[str, str], ...] = ()  # the container's environment (linux nodes' env:)
+    mounts: tuple[Mount, ...] = ()  # host directories (an agent's socket directory)
 
     @property
     def runs_agent(self) -> bool:

@@ -166,20 +166,6 @@ class DockerBackend:
         clash = subnet_clash(lab, networks)
         if clash is not None:
             raise BackendError(clash)
-        for node in lab.nodes:  # the user's images: used if present, never pulled
-            image = node.container.image
-            if image is None:
-                continue
-            try:
-                self.api.inspect_image(image)
-            except docker.errors.ImageNotFound:
-                raise BackendError(
-                    f"{node.name}: image {image} is not on this Docker engine (wirelab never "
-                    f"pulls): build it (`docker build -t {image} DIR`, e.g. FROM wirelab-node) "
-                    f"or load it (`docker load -i FILE.tar`)"
-                ) from None
-            except docker.errors.APIError as exc:
-                raise self._error(f"{node.name}: inspect image {image}", exc) from None
 
     def image(self) -> str:
         if self._image is None:
@@ -241,7 +227,7 @@ class DockerBackend:
         order = [a for a in (spec.management, *spec.attachments) if a is not None]
         first, rest = (order[0], order[1:]) if order else (None, [])
         for mount in spec.mounts:
-            if not mount.users:  # the user's folders (code, binds) are mounted as they are
+            if not mount.read_only:  # the user's folders (code) are mounted as they are
                 agentdirs.fresh_node_dir(mount.source)
         host_config = api.create_host_config(
             cap_drop=["ALL"],
@@ -258,8 +244,7 @@ class DockerBackend:
         try:
             api.create_container(
                 spec.image,
-                command=list(spec.command) or None,  # None: the image's own (a user's image)
-                environment=dict(spec.env) or None,
+                command=list(spec.command),
                 name=spec.name,
                 hostname=spec.node,
                 labels=dict(spec.labels),

@@ -192,7 +192,7 @@ class FakeBackend:
                 if a is not None and a.network not in self.engine.networks:
                     raise BackendError(f"{spec.node}: no network {a.network}")
             self.engine.nodes[spec.name] = FakeNode(spec)
-            self.engine.dirs.update(m.source for m in spec.mounts if not m.users)
+            self.engine.dirs.update(m.source for m in spec.mounts if not m.read_only)
         self._call("create_node", spec.node, after=True)
 
     def start_node(self, lab: str, node: str) -> None:
@@ -275,7 +275,7 @@ class FakeBackend:
             found = self.engine.nodes.pop(L.container_name(lab, node), None)
             if found is not None:
                 self.engine.dirs.difference_update(
-                    m.source for m in found.spec.mounts if not m.users
+                    m.source for m in found.spec.mounts if not m.read_only
                 )
 
     def remove_lab_files(self, lab: str) -> None:

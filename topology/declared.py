@@ -37,7 +37,8 @@ from topology.errors import Where
 from topology.faultfile import FaultFile
 from topology.filebase import FileModel
 from topology.linkprops import LinkPropsFile
-from topology.model import AppKind, AppSpec, NodeKind, RouteMode, StackOptions
+from topology.model import AppKind, AppSpec, NodeKind, RouteMode, Routing, StackOptions
+from topology.ripfile import RipFile, RipNodeFile
 from topology.units import echo
 from topology.values import HostAddress, Problem
 
@@ -268,6 +269,14 @@ class NodeBase(_StackKeys):
         None,
         description="auto | none | a list of static routes (default: the lab's routes mode)",
     )
+    routing: Annotated[Routing | None, f.choice("routing", Routing)] = Field(
+        None,
+        description="static | rip: RIPv2 (a router advertises, a host listens, a linux router "
+        "with forward: true runs FRR's ripd); default: the lab's for routers, else static",
+    )
+    rip: RipNodeFile | None = Field(
+        None, description="this node's RIP options over the lab's rip: (and passive interfaces)"
+    )
 
     def route_mode(self) -> RouteMode | None:
         """STATIC for a list of routes, the mode written, or None (the lab's)."""
@@ -374,6 +383,12 @@ class LabFile(FileModel):
         RouteMode.AUTO,
         description="auto: shortest-path static routes; none: connected routes only",
     )
+    routing: Annotated[Routing, f.choice("routing", Routing)] = Field(
+        Routing.STATIC,
+        description="static: the routes: mode, fixed at deploy; rip: every router runs RIPv2 "
+        "(routes: auto then computes routes for the hosts only)",
+    )
+    rip: RipFile | None = Field(None, description="RIP options of every node that runs RIP")
     nodes: Annotated[
         dict[NodeName, NodeFile],
         AfterValidator(f.checked(_some_nodes)),

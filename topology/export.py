@@ -10,11 +10,11 @@ from typing import Any
 from nodes.faults.link import LinkProps
 from nodes.faults.match import Prefix
 from nodes.faults.model import EMPTY_EFFECTS
-from topology.model import FaultEntry, Lab, Node, Segment
+from topology.model import FaultEntry, Lab, Node, Routing, Segment
 
 
 def lab_to_dict(lab: Lab) -> dict[str, Any]:
-    return {
+    data = {
         "name": lab.name,
         "source": lab.source,
         "mtu": lab.mtu,
@@ -26,10 +26,13 @@ def lab_to_dict(lab: Lab) -> dict[str, Any]:
         "lans": [_segment(s) for s in lab.lans],
         "faults": [_fault(f) for f in lab.faults],
     }
+    if lab.routing is not Routing.STATIC:  # left out when static: older labs hash the same
+        data["routing"] = lab.routing.value
+    return data
 
 
 def _node(node: Node) -> dict[str, Any]:
-    return {
+    data = {
         "name": node.name,
         "kind": node.kind.value,
         "forward": node.forward,
@@ -55,6 +58,10 @@ def _node(node: Node) -> dict[str, Any]:
             {"app": a.kind.value, "port": a.port, "transport": a.kind.transport} for a in node.apps
         ],
     }
+    if node.rip is not None:
+        data["routing"] = node.routing.value
+        data["rip"] = _plain(asdict(node.rip))
+    return data
 
 
 def _segment(segment: Segment) -> dict[str, Any]:

@@ -40,6 +40,16 @@ class RouteMode(StrEnum):
     STATIC = "static"  # the node's explicit list (node level only)
 
 
+class Routing(StrEnum):
+    STATIC = "static"  # the routes the node's ``routes`` mode gives it, fixed at deploy
+    RIP = "rip"  # RIPv2: our routers' engine, FRR's ripd on linux routers, hosts listen
+
+
+class Redistribute(StrEnum):
+    CONNECTED = "connected"
+    STATIC = "static"
+
+
 def _opt(default: Any, doc: str, **constraints: Any) -> Any:
     return field(default=default, metadata={"doc": doc, **constraints})
 
@@ -76,6 +86,27 @@ class StackOptions:
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+FRR_MIN_TIMER = 5.0  # FRR's ripd: timers basic takes 5..2147483647 whole seconds
+
+
+@dataclass(frozen=True, slots=True)
+class RipOptions:
+    """RIPv2 settings of a node (RFC 2453 defaults): the lab's ``rip:`` with the node's own
+    keys over it. Durations are seconds."""
+
+    update: float = 30.0  # regular updates (jittered by up to 5 s)
+    timeout: float = 180.0  # a route not refreshed for this long fails
+    garbage: float = 120.0  # a failed route is advertised as unreachable this long
+    triggered: bool = True  # changes go out after 1..5 s
+    split_horizon: bool = True
+    poisoned_reverse: bool = False  # with split horizon: metric 16 back instead of nothing
+    redistribute: tuple[Redistribute, ...] = (Redistribute.CONNECTED, Redistribute.STATIC)
+    default_route: bool = False  # originate 0.0.0.0/0
+    auth_key: str | None = None  # RFC 2082 keyed MD5
+    auth_key_id: int = 1
+    passive: tuple[str, ...] = ()  # interfaces that listen but never send
 
 
 class AppKind(StrEnum):
@@ -202,6 +233,8 @@ class Node:
     apps: tuple[AppSpec, ...]
     route_mode: RouteMode
     forward: bool = False  # linux nodes only: the kernel routes (net.ipv4.ip_forward=1)
+    routing: Routing = Routing.STATIC
+    rip: RipOptions | None = None  # with routing rip: its settings
 
     @property
     def forwards(self) -> bool:
@@ -282,6 +315,7 @@ class Lab:
     lans: tuple[Lan, ...]
     faults: tuple[FaultEntry, ...] = ()
     source: str = "<string>"
+    routing: Routing = Routing.STATIC  # the lab's default for its routers
 
     @property
     def segments(self) -> tuple[Segment, ...]:

@@ -16,6 +16,7 @@ import math
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
+from topology import ripfile
 from topology.declared import DeclaredSegment, EndpointFile, LabFile
 from topology.errors import Report, Where, did_you_mean
 from topology.model import AppSpec, Lab, NodeKind, TargetKind
@@ -43,6 +44,7 @@ def check_declared(report: Report, lab: LabFile) -> tuple[DeclaredSegment, ...]:
     _check_unique_macs(report, segments)
     _check_link_props(report, lab, segments)
     _check_fault_targets(report, lab)
+    ripfile.check_declared(report, lab)
     return segments
 
 
@@ -271,6 +273,7 @@ def _kind(lab: LabFile, node: str) -> NodeKind | None:
 def check_planned(report: Report, declared: LabFile, lab: Lab) -> None:
     _check_static_routes(report, declared, lab)
     _check_fault_interfaces(report, declared, lab)
+    ripfile.check_planned(report, declared, lab)
 
 
 def _check_static_routes(report: Report, declared: LabFile, lab: Lab) -> None:

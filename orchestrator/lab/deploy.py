@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from orchestrator.lab import hostnet, linuxnode
+from orchestrator.lab import frr, hostnet
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends.base import (
     Backend,
@@ -317,7 +317,7 @@ class _Deployment:
             result = self.backend.exec(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
             return result.exit_code, result.output
 
-        linuxnode.configure(node, run)
+        frr.configure(node, run)
 
     def _wait_ready(self, spec: NodeSpec) -> None:
         address = self.addresses[spec.node]

@@ -261,9 +261,12 @@ def live_interfaces(output: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+_ROUTE_KINDS = {"kernel": "connected", "rip": "rip"}
+
+
 def routes(output: str) -> list[dict[str, str]]:
-    """``ip -j -4 route show`` -> [{prefix, gateway, iface, kind}] ("kernel" routes are the
-    connected ones)."""
+    """``ip -j -4 route show`` -> [{prefix, gateway, iface, kind, metric}] ("kernel" routes
+    are the connected ones, "rip" those FRR's ripd installed through zebra)."""
     docs = _json_lines(output)
     if not docs or not isinstance(docs[0], list):
         return []
@@ -272,7 +275,7 @@ def routes(output: str) -> list[dict[str, str]]:
             "prefix": _route_dst(r),
             "gateway": str(r.get("gateway", "")),
             "iface": str(r.get("dev", "")),
-            "kind": "connected" if r.get("protocol") == "kernel" else "static",
+            "kind": _ROUTE_KINDS.get(str(r.get("protocol", "")), "static"),
             "metric": str(r.get("metric", 0)),
         }
         for r in docs[0]

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+from orchestrator.lab import frr, linuxnode
 from orchestrator.lab import labels as L
-from orchestrator.lab import linuxnode
 from orchestrator.lab.backends.base import (
     AGENT_PORT,
     AgentSocket,
@@ -155,6 +155,7 @@ def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
                 sysctls=sysctls(node),
                 labels=L.node_labels(lab, node, digest, address),
                 mounts=mounts,
+                capabilities=frr.CAPABILITIES if frr.runs_frr(node) else (),
             )
         )
     return DeployPlan(lab, digest, tuple(networks), tuple(nodes))

@@ -51,9 +51,10 @@ from orchestrator.domain.results import (
     ExecResult,
     NodeCounters,
     NodeStatus,
+    RipStatus,
     RouteEntry,
 )
-from orchestrator.lab import linuxnode
+from orchestrator.lab import frr, linuxnode
 from orchestrator.lab.backends.base import Backend
 from orchestrator.lab.deploy import Deployed
 from orchestrator.lab.events import EventHub, Pump, Subscription
@@ -294,6 +295,15 @@ class LabSession:
         return [RouteEntry(r["prefix"], r["gateway"], r["iface"], r["kind"], int(r["metric"]))
                 for r in rows]  # fmt: skip
 
+    def rip(self, node: str) -> RipStatus:
+        """RIP on the node: our engine's view, or FRR's ripd on a linux router."""
+        planned = self.node(node)
+        if self.has_agent(planned.name):
+            return self.agent(node).rip()
+        if not frr.runs_frr(planned) or planned.rip is None:
+            return RipStatus(enabled=False, daemon="")
+        return frr.rip_status(self._sh(node, frr.STATUS_SCRIPT), planned.rip)
+
     def arp(self, node: str) -> list[ArpEntry]:
         return self.agent(node).arp()
 
@@ -387,7 +397,7 @@ class LabSession:
         up again (a restarted container gets fresh interfaces)."""
         planned = self.lab.node(node)
         if not self.has_agent(node):
-            linuxnode.configure(planned, lambda argv: _result(self.exec(node, argv)))
+            frr.configure(planned, lambda argv: _result(self.exec(node, argv)))
             return
         address = self.backend.agent_address(self.name, node)
         old = self._addresses.get(node)

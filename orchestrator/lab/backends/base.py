@@ -89,6 +89,7 @@ class NodeSpec:
     sysctls: Mapping[str, str]
     labels: Mapping[str, str]
     mounts: tuple[Mount, ...] = ()  # host directories (an agent's socket directory)
+    capabilities: tuple[str, ...] = ()  # beyond NET_RAW and NET_ADMIN (FRR: orchestrator.lab.frr)
 
     @property
     def runs_agent(self) -> bool:

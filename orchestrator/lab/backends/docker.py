@@ -219,7 +219,7 @@ class DockerBackend:
             agentdirs.fresh_node_dir(mount.source)
         host_config = api.create_host_config(
             cap_drop=["ALL"],
-            cap_add=list(CAPABILITIES),
+            cap_add=[*CAPABILITIES, *spec.capabilities],
             sysctls=dict(spec.sysctls),
             network_mode=first.network if first is not None else "none",
             binds=[f"{m.source}:{m.target}:rw" for m in spec.mounts] or None,

@@ -106,7 +106,7 @@ class RipLab:
         self.sim.set_impairment(node, engine)
 
     def mend(self, link: str) -> None:
-        node, _ = self.links[link][0]
+        """The fault of :meth:`cut` cleared."""
         self.faults.pop(link).remove("cut")
 
     # ---- traffic ----------------------------------------------------------------------

@@ -3,8 +3,11 @@ triggered updates against the timeout, counting to infinity (RFC 2453 3.4 and 3.
 
 from __future__ import annotations
 
+import random
+
 from nodes.io.simulate import Simulation
 from nodes.router.fib import RouteKind
+from nodes.router.rip import RipEngine
 from nodes.wire.rip import INFINITY
 from tests.riplab import RipLab, rip_config
 
@@ -181,3 +184,25 @@ def test_split_horizon_with_poisoned_reverse_stops_the_count() -> None:
     lab.carrier("stub", False)
     seen = _watch_metric(lab, "r1", "10.9.2.0/24", 60.0)
     assert seen == [3, INFINITY], seen  # straight to unreachable
+
+
+def test_a_listening_host_learns_its_default_route_from_rip() -> None:
+    """h1 runs RIP silently (routing: rip on a host): r1 originates 0.0.0.0/0, h1 learns it
+    (and every subnet) and reaches h2 without a static route; it never sends updates."""
+    lab = RipLab(Simulation(), rip_config())
+    for name in ("h1", "r1", "r2", "h2"):
+        (lab.host if name.startswith("h") else lab.router)(name)
+    lab.link("h1", "h1", "r1")
+    lab.link("core", "r1", "r2")
+    lab.link("h2", "r2", "h2")
+    lab.nodes["h2"].add_route("0.0.0.0", 0, "10.9.2.1")
+    lab.start(r1=rip_config(originate_default=True))
+    host = RipEngine(lab.nodes["h1"], rip_config(silent=True), rng=random.Random(3), now=0.0)
+    assert lab.sim.run(lambda: lab.route("h1", "0.0.0.0/0") is not None, timeout=40.0)
+    assert lab.via("h1", "0.0.0.0/0") == "10.9.0.2"
+    assert lab.route("h1", "0.0.0.0/0").kind is RouteKind.RIP  # type: ignore[union-attr]
+    assert lab.ping_until_answered("h1", lab.address("h2"), limit=40.0) is not None
+    assert lab.sim.run(lambda: lab.route("h1", "10.9.2.0/24") is not None, timeout=40.0)
+    counters = lab.nodes["h1"].counters()
+    assert counters["rip_out_updates"] == counters["rip_out_triggered_updates"] == 0
+    assert host.status(lab.sim.now).next_update_in is None

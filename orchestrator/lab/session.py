@@ -58,6 +58,7 @@ from orchestrator.lab.backends.base import Backend
 from orchestrator.lab.deploy import Deployed
 from orchestrator.lab.events import EventHub, Pump, Subscription
 from orchestrator.lab.faults import FaultManager
+from orchestrator.lab.journal import Journal
 from orchestrator.lab.labels import topology_hash
 from orchestrator.wire.agent import AgentPool, AgentWire, Health, node_seeds
 from topology import Lab, Lan, Node, NodeKind, Segment
@@ -73,7 +74,14 @@ class LabSession:
     """A deployed lab, as the service drives it."""
 
     def __init__(
-        self, deployed: Deployed, *, source: str = "", seed: int = 1, text: str = ""
+        self,
+        deployed: Deployed,
+        *,
+        source: str = "",
+        seed: int = 1,
+        text: str = "",
+        timeline: bool = True,
+        attached: bool = False,
     ) -> None:
         self.lab: Lab = deployed.lab
         self.backend: Backend = deployed.backend
@@ -88,6 +96,14 @@ class LabSession:
         self.events = EventHub(self.name)
         self.faults = FaultManager(self.lab, self, self._lab_event, seed=seed)
         self._pumps: dict[str, Pump] = {}  # started with the first watcher or fault
+        self.journal = Journal.start(
+            lab=self.name, topology=text, source=self.source, seed=seed,
+            backend=self.backend_name, timeline=timeline, attached=attached,
+        )  # fmt: skip
+
+    def lab_time(self) -> float:
+        """Seconds since the lab was deployed (attached, for a lab an earlier server made)."""
+        return time.monotonic() - self.created
 
     @property
     def backend_name(self) -> str:

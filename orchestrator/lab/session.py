@@ -174,6 +174,19 @@ class LabSession:
         except Exception as exc:
             raise FailedPrecondition(f"exec on {node} failed: {exc}", "node") from None
 
+    def kernel_exec(
+        self, node: str, argv: Sequence[str], *, timeout: float = EXEC_TIMEOUT
+    ) -> ExecResult:
+        """A program acting on a linux node's kernel stack (``ip``, ``ping``, a python3
+        script), as :func:`orchestrator.lab.linuxnode.kernel_exec` runs it."""
+        planned = self.node(node)
+        try:
+            return linuxnode.kernel_exec(self.backend, self.name, planned, argv, timeout=timeout)
+        except LabError:
+            raise
+        except Exception as exc:
+            raise FailedPrecondition(f"exec on {node} failed: {exc}", "node") from None
+
     def flush_path_mtus(self) -> None:
         """Make the linux nodes' kernels forget the path MTUs they learned (``ip route flush
         cache``, from the host: a container's /proc/sys is read-only), after an MTU fault:
@@ -191,7 +204,7 @@ class LabSession:
                 log.info("flushing %s's route cache: %s", n.name, exc)
 
     def _sh(self, node: str, script: str) -> str:
-        result = self.exec(node, ["sh", "-c", script])
+        result = self.kernel_exec(node, ["sh", "-c", script])
         if result.exit_code != 0:
             raise FailedPrecondition(
                 f"{node}: {result.output.strip()[-300:] or f'exit status {result.exit_code}'}",
@@ -403,7 +416,7 @@ class LabSession:
         up again (a restarted container gets fresh interfaces)."""
         planned = self.lab.node(node)
         if not self.has_agent(node):
-            linuxnode.configure(planned, lambda argv: _result(self.exec(node, argv)))
+            linuxnode.configure(planned, lambda argv: _result(self.kernel_exec(node, argv)))
             return
         address = self.backend.agent_address(self.name, node)
         old = self._addresses.get(node)

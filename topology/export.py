@@ -10,7 +10,7 @@ from typing import Any
 from nodes.faults.link import LinkProps
 from nodes.faults.match import Prefix
 from nodes.faults.model import EMPTY_EFFECTS
-from topology.model import FaultEntry, Lab, Node, Routing, Segment
+from topology.model import NO_WORKLOAD, FaultEntry, Lab, Node, Routing, Segment, Workload
 
 
 def lab_to_dict(lab: Lab) -> dict[str, Any]:
@@ -36,6 +36,7 @@ def _node(node: Node) -> dict[str, Any]:
         "name": node.name,
         "kind": node.kind.value,
         "forward": node.forward,
+        **_workload(node.workload),
         "stack": asdict(node.stack),
         "interfaces": [
             {
@@ -108,3 +109,16 @@ def _fault(fault: FaultEntry) -> dict[str, Any]:
     defaults = _plain(asdict(EMPTY_EFFECTS))
     data["effects"] = {k: v for k, v in data["effects"].items() if v != defaults.get(k)}
     return data
+
+
+def _workload(w: Workload) -> dict[str, Any]:
+    """A linux node's own container, only when it has one (the hash of other labs stays)."""
+    if w == NO_WORKLOAD:
+        return {}
+    return {
+        "image": w.image,
+        "cmd": None if w.cmd is None else list(w.cmd),
+        "env": dict(w.env),
+        "binds": [str(b) for b in w.binds],
+        "exec": list(w.exec),
+    }

@@ -224,6 +224,38 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Bind:
+    """A host path bind-mounted into a linux node's container (``binds:``)."""
+
+    source: str  # absolute, on the host that runs the containers
+    target: str  # absolute, in the container
+    read_only: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.target}" + (":ro" if self.read_only else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """What a linux node's container runs, in containerlab's spirit: the user's ``image``
+    (empty: the lab's node image), its ``cmd`` (None: the image's own; on the lab's image,
+    an idle shell), ``env``, ``binds``, and ``exec``: commands run in it after deploy."""
+
+    image: str = ""
+    cmd: tuple[str, ...] | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    binds: tuple[Bind, ...] = ()
+    exec: tuple[str, ...] = ()
+
+    @property
+    def own_image(self) -> bool:
+        return bool(self.image)
+
+
+NO_WORKLOAD = Workload()
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     name: str
     kind: NodeKind
@@ -233,6 +265,7 @@ class Node:
     apps: tuple[AppSpec, ...]
     route_mode: RouteMode
     forward: bool = False  # linux nodes only: the kernel routes (net.ipv4.ip_forward=1)
+    workload: Workload = NO_WORKLOAD  # linux nodes only
     routing: Routing = Routing.STATIC
     rip: RipOptions | None = None  # with routing rip: its settings
 

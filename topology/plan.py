@@ -99,6 +99,7 @@ def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...
                 forward=bool(n.forward),
                 routing=routing,
                 rip=rip,
+                workload=n.workload(),
             )
         )
     return Lab(

@@ -16,7 +16,7 @@ import math
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
-from topology import ripfile
+from topology import ripfile, values
 from topology.declared import DeclaredSegment, EndpointFile, LabFile
 from topology.errors import Report, Where, did_you_mean
 from topology.model import AppSpec, Lab, NodeKind, TargetKind
@@ -59,6 +59,22 @@ def _check_nodes(report: Report, lab: LabFile) -> None:
                 f"forward applies to linux nodes only; {name} is a {node.kind.value} node ({hint})",
                 at_key=True,
             )
+        if node.kind is not NodeKind.LINUX:
+            for key in node.WORKLOAD_KEYS:
+                if getattr(node, key) is not None:
+                    report.error(
+                        node.where(key),
+                        f"{key} applies to linux nodes only; {name} is a {node.kind.value} "
+                        "node, which runs wirelab's own stack in the lab's node image (use "
+                        "apps: for our stack's apps, or kind: linux for your own container)",
+                        at_key=True,
+                    )
+        elif node.exec is not None:
+            for i, line in enumerate(node.exec):
+                try:
+                    values.command(line)
+                except values.Problem as problem:
+                    report.error(node.where(f"exec[{i}]"), problem.message)
         apps: list[AppSpec] = []
         for key, app in node.app_entries():
             port = (app.port, app.kind.transport)

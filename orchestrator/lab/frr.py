@@ -28,7 +28,6 @@ import shlex
 from collections.abc import Sequence
 
 from orchestrator.domain.results import RipNeighbor, RipRoute, RipStatus
-from orchestrator.lab import linuxnode
 from orchestrator.lab.linuxnode import Executor
 from topology import Node, NodeKind, Redistribute, RipOptions
 
@@ -238,10 +237,3 @@ def start(node: Node, run: Executor) -> None:
     code, output = run(["sh", "-c", start_script(node)])
     if code != 0:
         raise FrrError(f"{node.name}: FRR did not start: {output.strip()[-400:]}")
-
-
-def configure(node: Node, run: Executor) -> None:
-    """A linux node from its plan: the kernel (:func:`linuxnode.configure`), then ripd."""
-    linuxnode.configure(node, run)
-    if runs_frr(node):
-        start(node, run)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import grpc
+from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 from wirelab.v1 import common_pb2, lab_pb2, lab_pb2_grpc, node_pb2
 
@@ -54,11 +55,13 @@ from orchestrator.domain.results import (
     TransferReport,
 )
 from orchestrator.wire import agent
-from orchestrator.wire.generic import from_message, to_message
+from orchestrator.wire.generic import from_message, json_message, message_json, to_message
 from orchestrator.wire.status import from_rpc_error
 from topology.model import FaultTarget, TargetKind
 
 SERVICE_NAME = "wirelab.v1.LabService"
+_SERVICE = lab_pb2.DESCRIPTOR.services_by_name["LabService"]
+JOURNAL_TIMEOUT = 60.0
 ACTIONS = {
     "kill": lab_pb2.NODE_ACTION_KILL,
     "stop": lab_pb2.NODE_ACTION_STOP,
@@ -563,6 +566,23 @@ class LabWire:
             msg.types.append(_EVENT_TYPES[kind])
         for event in self._stream("WatchEvents", msg, None, on_start):
             yield event_from(event)
+
+    def journal(self, lab: str) -> list[str]:
+        """The lab's journal as JSON lines (orchestrator/lab/journal.py)."""
+        msg = lab_pb2.GetJournalRequest(lab=lab)
+        return [line.json for line in self._stream("GetJournal", msg, JOURNAL_TIMEOUT)]
+
+    def call_json(self, op: str, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """One unary LabService call from its request as JSON data (a journal's entry);
+        the answer as JSON data. InvalidArgument when ``op`` or ``request`` do not fit."""
+        method = _SERVICE.methods_by_name.get(op)
+        if method is None or method.server_streaming:
+            raise InvalidArgument(f"{op!r} is not a unary LabService call", "op")
+        try:
+            msg = json_message(request, message_factory.GetMessageClass(method.input_type)())
+        except ValueError as exc:
+            raise InvalidArgument(str(exc), "request") from None
+        return message_json(self._call(op, msg, timeout))
 
     def close(self) -> None:
         self.channel.close()

@@ -175,6 +175,11 @@ class LabServiceStub:
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.LabWatchEventsRequest.SerializeToString,
                 response_deserializer=wirelab_dot_v1_dot_lab__pb2.LabEvent.FromString,
                 _registered_method=True)
+        self.GetJournal = channel.unary_stream(
+                '/wirelab.v1.LabService/GetJournal',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.GetJournalRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_lab__pb2.JournalLine.FromString,
+                _registered_method=True)
 
 
 class LabServiceServicer:
@@ -356,6 +361,14 @@ class LabServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetJournal(self, request, context):
+        """The lab's journal (what was done to it, to replay: `wirelab journal`, `wirelab
+        replay`): the header line, then one line per operation, each one JSON text.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LabServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -498,6 +511,11 @@ def add_LabServiceServicer_to_server(servicer, server):
                     servicer.WatchEvents,
                     request_deserializer=wirelab_dot_v1_dot_lab__pb2.LabWatchEventsRequest.FromString,
                     response_serializer=wirelab_dot_v1_dot_lab__pb2.LabEvent.SerializeToString,
+            ),
+            'GetJournal': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetJournal,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.GetJournalRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_lab__pb2.JournalLine.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1256,6 +1274,33 @@ class LabService:
             '/wirelab.v1.LabService/WatchEvents',
             wirelab_dot_v1_dot_lab__pb2.LabWatchEventsRequest.SerializeToString,
             wirelab_dot_v1_dot_lab__pb2.LabEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJournal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/wirelab.v1.LabService/GetJournal',
+            wirelab_dot_v1_dot_lab__pb2.GetJournalRequest.SerializeToString,
+            wirelab_dot_v1_dot_lab__pb2.JournalLine.FromString,
             options,
             channel_credentials,
             insecure,

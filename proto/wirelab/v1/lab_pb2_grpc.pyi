@@ -38,6 +38,7 @@ class LabServiceStub:
     Exec: grpc.UnaryUnaryMultiCallable[_lab_pb2.ExecRequest, _lab_pb2.ExecResponse]
     Capture: grpc.UnaryStreamMultiCallable[_lab_pb2.LabCaptureRequest, _node_pb2.CaptureChunk]
     WatchEvents: grpc.UnaryStreamMultiCallable[_lab_pb2.LabWatchEventsRequest, _lab_pb2.LabEvent]
+    GetJournal: grpc.UnaryStreamMultiCallable[_lab_pb2.GetJournalRequest, _lab_pb2.JournalLine]
 
 
 class LabServiceServicer:
@@ -125,6 +126,9 @@ class LabServiceServicer:
     def WatchEvents(
         self, request: _lab_pb2.LabWatchEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[_lab_pb2.LabEvent]: ...
+    def GetJournal(
+        self, request: _lab_pb2.GetJournalRequest, context: grpc.ServicerContext
+    ) -> Iterator[_lab_pb2.JournalLine]: ...
 
 
 def add_LabServiceServicer_to_server(

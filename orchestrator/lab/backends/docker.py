@@ -247,7 +247,7 @@ class DockerBackend:
         # the lab configures its interfaces from the host (deploy.py), so it needs no more
         # a node that runs FRR adds the capabilities FRR insists on (orchestrator.lab.frr)
         caps: dict[str, Any] = (
-            ({"cap_add": list(spec.capabilities)} if spec.capabilities else {})
+            ({"cap_add": [*CAPABILITIES, *spec.capabilities]} if spec.capabilities else {})
             if spec.own_image
             else {"cap_drop": ["ALL"], "cap_add": [*CAPABILITIES, *spec.capabilities]}
         )

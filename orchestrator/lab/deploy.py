@@ -334,7 +334,7 @@ class _Deployment:
                     f"exec: {shlex.join(argv)!r} exited with status {done.exit_code}: {tail}"
                 )
 
-    def _container_run(self, node: Node) -> Callable[[Sequence[str]], tuple[int, str]]:
+    def _container_run(self, node: Node) -> linuxnode.Executor:
         def run(argv: Sequence[str]) -> tuple[int, str]:
             done = self.backend.exec(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
             return done.exit_code, done.output

@@ -15,7 +15,7 @@ from tests.clilab import Runner, serving
 TOPOLOGY = """name: riptest-cli
 pool: 10.66.0.0/16
 routing: rip
-rip: {update: 1s, timeout: 4s, garbage: 2s}
+rip: {update: 1s, timeout: 4s, garbage: 3s}
 nodes:
   h1: {kind: host}
   r1: {kind: router, rip: {poisoned_reverse: true}}
@@ -50,7 +50,7 @@ def test_show_rip_routes_and_validate(capsys: pytest.CaptureFixture[str], tmp_pa
             assert r.code == 0, r.err
             data = r.json()
             assert data["enabled"] and data["daemon"] == "wirelab" and data["poisoned_reverse"]
-            assert data["update_s"] == 1 and data["timeout_s"] == 4 and data["garbage_s"] == 2
+            assert data["update_s"] == 1 and data["timeout_s"] == 4 and data["garbage_s"] == 3
             assert [n["iface"] for n in data["neighbors"]] == ["eth1"]
             assert data["counters"]["rip_out_updates"] > 0
             assert {r["origin"] for r in data["routes"]} == {"connected", "rip"}
@@ -66,6 +66,17 @@ def test_show_rip_routes_and_validate(capsys: pytest.CaptureFixture[str], tmp_pa
             listening = wl.lab("show", lab.name, "h2", "rip").out
             assert "listening only" in listening  # a host with routing: rip
             assert "not running" in wl.lab("show", lab.name, "h1", "rip").out
+            # h2's link goes down at r2: r1 shows the route withdrawn (metric 16) until
+            # garbage collection (3 s) deletes it
+            lab.set_interface("r2", "eth1", up=False)
+
+            def withdrawn() -> bool:
+                return any(e.prefix == far and e.kind == "rip" and e.metric == 16
+                           for e in lab.routes("r1"))  # fmt: skip
+
+            assert wait(withdrawn, 4.0)
+            assert "16 unreachable" in wl.lab("show", lab.name, "r1", "routes").out
+            assert wait(lambda: all(e.prefix != far for e in lab.routes("r1")), 5.0)
         finally:
             lab.destroy()
     path = tmp_path / "rip.yaml"
@@ -73,4 +84,4 @@ def test_show_rip_routes_and_validate(capsys: pytest.CaptureFixture[str], tmp_pa
     r = wl("validate", str(path))
     assert r.code == 0, r.err
     assert "routing rip" in r.out and "rip (listens)" in r.out
-    assert "update 1 s, timeout 4 s, garbage 2 s" in r.out
+    assert "update 1 s, timeout 4 s, garbage 3 s" in r.out

@@ -28,6 +28,7 @@ from nodes.agent.config import (
     fault_rng,
     link_layers,
     link_seed,
+    start_rip,
 )
 from nodes.agent.errors import ArgumentError, ConflictError, NotConfiguredError
 from nodes.agent.events import EventHub
@@ -36,6 +37,7 @@ from nodes.apps.ref import CODE_DIR, AppLoadError, AppStartError
 from nodes.apps.registry import AppEnv, ServerApp, make_app
 from nodes.faults import FaultEngine
 from nodes.io.runner import Runner
+from nodes.router.rip import RipEngine
 from nodes.stack.host import Host
 from nodes.stack.tcp.engine import TcpEngine
 from nodes.wire.addr import ip_to_str
@@ -91,6 +93,7 @@ class NodeState:
     apps: dict[str, RunningApp] = field(default_factory=dict)
     code_paths: tuple[str, ...] = (CODE_DIR,)
     bridge: AioBridge | None = None  # the node's asyncio loop, made on first use
+    rip: RipEngine | None = None
 
     def now(self) -> float:
         return self.runner.now()
@@ -217,9 +220,11 @@ class NodeRuntime:
                 faults.set_link(iface, direction, props, seed=seed)
             runner = Runner(host, {n: p.port for n, p in ports.items()}, faults=faults,
                             clock=self.clock)  # fmt: skip
-            events = EventHub(config.name, runner, host, tcp, faults)
+            now = runner.now()
+            rip = start_rip(config, host, now)
+            events = EventHub(config.name, runner, host, tcp, faults, rip)
             jobs = JobManager(host)
-            state = NodeState(config, host, tcp, runner, faults, ports, events, jobs,
+            state = NodeState(config, host, tcp, runner, faults, ports, events, jobs, rip=rip,
                               code_paths=self.code_paths)  # fmt: skip
             try:
                 for i, spec in enumerate(config.apps):

@@ -11,7 +11,7 @@ from typer import rich_utils
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer._click.utils import PacifyFlushWrapper
 
-from orchestrator.cli import common, faults, labs, measure, nodes, topo
+from orchestrator.cli import common, faults, labs, measure, nodes, replay, topo
 from orchestrator.domain.errors import LabError
 
 _HELP_COLORS = rich_utils.COLOR_SYSTEM  # typer's colours for help and usage errors
@@ -69,6 +69,8 @@ app.command(rich_help_panel=LABS)(labs.destroy)
 app.command(rich_help_panel=LABS)(labs.inspect)
 app.command(rich_help_panel=LABS)(labs.events)
 app.add_typer(labs.image_app, rich_help_panel=LABS)
+app.command(rich_help_panel=LABS)(replay.journal)
+app.command(rich_help_panel=LABS)(replay.replay)
 app.command(rich_help_panel=MEASURE)(measure.ping)
 app.command(rich_help_panel=MEASURE)(measure.traceroute)
 app.command(rich_help_panel=MEASURE)(measure.transfer)

@@ -15,6 +15,7 @@ The pytest plugin's ``wirelab_lab`` fixture hands out this same object.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from orchestrator.domain import requests
@@ -32,6 +33,7 @@ from orchestrator.domain.results import (
     NodeCounters,
     NodeStatus,
     PingReport,
+    RipStatus,
     RouteEntry,
     TraceReport,
     TransferReport,
@@ -73,6 +75,17 @@ class Lab:
 
     def destroy(self) -> list[str]:
         return self.client.destroy(self.name)
+
+    def journal(self) -> list[str]:
+        """The lab's journal as JSON lines: a header (seed, topology, backend, clock), then
+        each operation with its lab time and result (orchestrator/lab/journal.py)."""
+        return self._wire.journal(self.name)
+
+    def write_journal(self, path: str | Path) -> Path:
+        """The journal into ``path`` (JSON lines, for ``wirelab replay``)."""
+        target = Path(path)
+        target.write_text("".join(line + "\n" for line in self.journal()), encoding="utf-8")
+        return target
 
     # ---- faults ----------------------------------------------------------------------------
     def add_fault(self, **kwargs: Any) -> LabFault:
@@ -146,6 +159,10 @@ class Lab:
 
     def routes(self, node: str) -> list[RouteEntry]:
         return self._wire.routes(self.name, node)
+
+    def rip(self, node: str) -> RipStatus:
+        """RIP on ``node``: timers, neighbours, the RIP table, counters (ours or FRR's)."""
+        return self._wire.rip(self.name, node)
 
     def arp(self, node: str) -> list[ArpEntry]:
         return self._wire.arp(self.name, node)

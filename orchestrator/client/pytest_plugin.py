@@ -23,18 +23,25 @@ Fixtures:
                           ``seed=``), destroyed after the module; faults are cleared after
                           each test that added some
     wirelab_lab_factory   module scope: ``factory(topology, backend=..., name=...)`` -> Lab
+                          (its ``made``: the labs it deployed)
     wirelab_client        session scope: a LabClient of the session's server
 
 The server: ``--wirelab-server ADDR`` (or $WIRELAB_SERVER) uses a running ``wirelab serve``;
 otherwise one is started in the test process (sim labs then run in-process, no Docker).
 ``--wirelab-backend docker`` runs every marked module on Docker instead.
+
+When a test that used a lab fails, each of the module's labs writes its journal (seed,
+topology, every operation with its lab time and result) to ``--wirelab-journals DIR``
+(default: beside ``--junitxml``, else ``./wirelab-journals``) and the report's
+"wirelab journals" section names the files: ``wirelab replay FILE`` runs them again.
 Registered with the ``pytest11`` entry point ``wirelab``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +57,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="ADDR",
         help="LabService to use (default: start one in the test process)",
+    )
+    group.addoption(
+        "--wirelab-journals",
+        default=None,
+        metavar="DIR",
+        help="where the journals of a failed test's labs go (default: beside --junitxml, "
+        "else ./wirelab-journals)",
     )
     group.addoption(
         "--wirelab-backend",
@@ -89,17 +103,18 @@ def wirelab_client(request: pytest.FixtureRequest) -> Iterator[LabClient]:
         server.stop(grace=0.5)
 
 
-Factory = Callable[..., Lab]
+class LabFactory:
+    """``factory(topology, backend=..., name=..., seed=..., skip_timeline=...)`` -> Lab;
+    ``made``: the labs it deployed, in order."""
 
+    def __init__(self, request: pytest.FixtureRequest, client: LabClient) -> None:
+        self._request = request
+        self._client = client
+        self._override = request.config.getoption("--wirelab-backend")
+        self.made: list[Lab] = []
 
-@pytest.fixture(scope="module")
-def wirelab_lab_factory(
-    request: pytest.FixtureRequest, wirelab_client: LabClient
-) -> Iterator[Factory]:
-    made: list[str] = []
-    override = request.config.getoption("--wirelab-backend")
-
-    def factory(
+    def __call__(
+        self,
         topology: str | Path,
         *,
         backend: str = "sim",
@@ -108,25 +123,86 @@ def wirelab_lab_factory(
         skip_timeline: bool = False,
     ) -> Lab:
         ref = Path(topology)
-        beside = Path(str(request.path)).parent / ref
+        beside = Path(str(self._request.path)).parent / ref
         if not ref.is_absolute() and beside.exists():
             ref = beside
-        lab = wirelab_client.deploy(
+        lab = self._client.deploy(
             ref if ref.exists() else str(topology),
-            backend=override or backend,
+            backend=self._override or backend,
             name=name,
             seed=seed,
             skip_timeline=skip_timeline,
         )
-        made.append(lab.name)
+        if all(m.name != lab.name for m in self.made):
+            self.made.append(lab)
         return lab
 
+
+Factory = Callable[..., Lab]
+
+
+@pytest.fixture(scope="module")
+def wirelab_lab_factory(
+    request: pytest.FixtureRequest, wirelab_client: LabClient
+) -> Iterator[LabFactory]:
+    factory = LabFactory(request, wirelab_client)
     yield factory
-    for name in reversed(made):
+    for lab in reversed(factory.made):
         try:
-            wirelab_client.destroy(name)
+            wirelab_client.destroy(lab.name)
         except Exception as exc:  # teardown: report, do not mask the test's outcome
-            print(f"wirelab: destroying {name}: {exc}")
+            print(f"wirelab: destroying {lab.name}: {exc}")
+
+
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
+
+
+def journal_dir(config: pytest.Config) -> Path:
+    """--wirelab-journals, else the folder of --junitxml, else ./wirelab-journals."""
+    chosen = config.getoption("--wirelab-journals")
+    if chosen:
+        return Path(chosen)
+    junit = config.getoption("xmlpath", None)
+    if junit:
+        return Path(junit).resolve().parent
+    return Path(str(config.rootpath)) / "wirelab-journals"
+
+
+@pytest.fixture(autouse=True)
+def _wirelab_journal_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a failed test that used a wirelab lab: write each lab's journal (replay it
+    with ``wirelab replay FILE --backend virtual``) and name the files in the report."""
+    yield
+    if "wirelab_lab_factory" not in request.fixturenames:
+        return
+    report = request.node.stash.get(_CALL_REPORT, None)
+    if report is None or not report.failed:
+        return
+    factory = request.getfixturevalue("wirelab_lab_factory")
+    folder = journal_dir(request.config)
+    test = re.sub(r"[^\w.-]+", "_", request.node.nodeid).strip("_")[:150]
+    written = []
+    for lab in factory.made:
+        target = folder / f"{test}.{lab.name}.jsonl"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            lab.write_journal(target)
+        except Exception as exc:  # the lab may be gone: say so, keep the test's own failure
+            written.append(f"{lab.name}: no journal ({exc})")
+            continue
+        written.append(f"{lab.name}: {target} (replay: wirelab replay {target})")
+    if written:
+        request.node.add_report_section("teardown", "wirelab journals", "\n".join(written))
 
 
 @pytest.fixture(scope="module")

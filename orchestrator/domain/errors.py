@@ -39,6 +39,10 @@ class LabError(Exception):
         self.message = cut(f"{field}: {message}" if field else message)
         super().__init__(self.message)
 
+    def as_json(self) -> dict[str, str]:
+        """``{"code": "not_found", "message": "node: ..."}`` (a journal's error entry)."""
+        return {"code": self.code, "message": self.message}
+
     def with_field_prefix(self, prefix: str) -> LabError:
         """The same error about ``prefix.field`` (a request nested in another)."""
         field = f"{prefix}.{self.field}" if self.field else prefix

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from nodes.apps.ref import CODE_DIR
+from orchestrator.lab import frr, linuxnode
 from orchestrator.lab import labels as L
-from orchestrator.lab import linuxnode
 from orchestrator.lab.backends.base import (
     AGENT_PORT,
     AgentSocket,
@@ -137,8 +137,11 @@ def make_plan(
         socket = sockets.get(node.name)
         mounts: tuple[Mount, ...] = ()
         address: str | None = None  # the agent's address as the orchestrator dials it
+        work = node.workload
         if node.kind is NodeKind.LINUX:
-            command: tuple[str, ...] = IDLE_COMMAND
+            command: tuple[str, ...] = (
+                work.cmd if work.cmd is not None else () if work.own_image else IDLE_COMMAND
+            )
         elif socket is not None:
             command = agent_command(node, socket.listen)
             address, mounts = socket.address, (socket.mount,)
@@ -159,13 +162,17 @@ def make_plan(
                 node=node.name,
                 kind=node.kind,
                 name=L.container_name(lab.name, node.name),
-                image=image,
+                image=work.image or image,
                 command=command,
                 management=None if mgmt_ip is None else Attachment(mgmt_name, "", mgmt_ip),
                 attachments=attachments,
                 sysctls=sysctls(node),
                 labels=L.node_labels(lab, node, digest, address),
                 mounts=mounts,
+                env=work.env,
+                binds=work.binds,
+                own_image=work.own_image,
+                capabilities=frr.CAPABILITIES if frr.runs_frr(node) else (),
             )
         )
     return DeployPlan(lab, digest, tuple(networks), tuple(nodes))

@@ -100,7 +100,9 @@ class LabRegistry:
             if topology_hash(lab) not in info.topology_hash.split(","):
                 return None
             agents = {n.name: n.management for n in info.nodes if n.management}
-            session = LabSession(Deployed(lab, backend, agents), source=str(saved), text=text)
+            session = LabSession(
+                Deployed(lab, backend, agents), source=str(saved), text=text, attached=True
+            )
         except Exception as exc:
             log.warning("cannot attach docker lab %s: %s", name, exc)
             return None
@@ -203,7 +205,9 @@ class LabRegistry:
             raise AlreadyExists(str(exc), "name") from None
         except DeployError as exc:
             raise FailedPrecondition(str(exc), "backend") from None
-        session = LabSession(deployed, source=lab.source, seed=seed, text=text)
+        session = LabSession(
+            deployed, source=lab.source, seed=seed, text=text, timeline=not skip_timeline
+        )
         with self._lock:
             self._labs[lab.name] = session
         saved = self._saved(lab.name)

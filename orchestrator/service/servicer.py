@@ -24,7 +24,7 @@ from orchestrator.lab.session import LabSession
 from orchestrator.lab.transfer import run_transfer
 from orchestrator.service.registry import LabRegistry
 from orchestrator.wire import lab as w
-from orchestrator.wire.generic import to_message
+from orchestrator.wire.generic import message_json, to_message
 from orchestrator.wire.status import status_code
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,26 @@ def rpc(method: Callable[[Self, Any, grpc.ServicerContext], T]) -> Callable[...,
             _abort(context, exc)
 
     return wrapper
+
+
+def journaled(method: Callable[[Self, Any, grpc.ServicerContext], T]) -> Callable[..., T]:
+    """An operation on one lab, recorded in its journal (orchestrator/lab/journal.py) with
+    the lab time it began at, and its answer or its error."""
+    op = method.__name__
+
+    def wrapper(self: Self, request: Any, context: grpc.ServicerContext) -> T:
+        session = self._session(request.lab)
+        began = session.lab_time()
+        try:
+            response = method(self, request, context)
+        except Exception as exc:
+            error = exc if isinstance(exc, LabError) else Internal(type(exc).__name__)
+            session.journal.record(op, began, message_json(request), error=error.as_json())
+            raise
+        session.journal.record(op, began, message_json(request), result=message_json(response))
+        return response
+
+    return functools.wraps(method)(wrapper)
 
 
 def stream(
@@ -148,6 +168,7 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
 
     # ---- faults ----------------------------------------------------------------------------
     @rpc
+    @journaled
     def AddFault(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         if not request.HasField("fault"):
@@ -159,17 +180,20 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         return w.lab_fault_to(fault)
 
     @rpc
+    @journaled
     def ClearFault(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         cleared = session.faults.clear(request.fault_id.strip(), all=request.all)
         return lab_pb2.ClearLabFaultResponse(cleared=[w.lab_fault_to(f) for f in cleared])
 
     @rpc
+    @journaled
     def ListFaults(self, request: Any, context: grpc.ServicerContext) -> Any:
         faults = self._session(request.lab).faults.list(active_only=request.active_only)
         return lab_pb2.ListLabFaultsResponse(faults=[w.lab_fault_to(f) for f in faults])
 
     @rpc
+    @journaled
     def NodeAction(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         action = w.ACTION_WORDS.get(request.action)
@@ -179,6 +203,7 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         return _msg(result, lab_pb2.NodeActionResponse)
 
     @rpc
+    @journaled
     def Partition(self, request: Any, context: grpc.ServicerContext) -> Any:
         from orchestrator.domain.requests import fault
 
@@ -193,12 +218,14 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
 
     # ---- measurements ----------------------------------------------------------------------
     @rpc
+    @journaled
     def Ping(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         report = measure.ping(session, request.node, w.ping_from(request.ping), cap=_cap(context))
         return _msg(report, node_pb2.PingResponse)
 
     @rpc
+    @journaled
     def Traceroute(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         req = w.trace_from(request.traceroute)
@@ -206,12 +233,14 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         return _msg(report, node_pb2.TracerouteResponse)
 
     @rpc
+    @journaled
     def Transfer(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         report = run_transfer(session, w.transfer_from(request), cap=_cap(context))
         return _msg(report, lab_pb2.TransferResponse)
 
     @rpc
+    @journaled
     def HttpGet(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         report = measure.http_get(
@@ -221,48 +250,63 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
 
     # ---- node state and live configuration ------------------------------------------------
     @rpc
+    @journaled
     def GetNodeStatus(self, request: Any, context: grpc.ServicerContext) -> Any:
         return _msg(self._session(request.lab).status(request.node), node_pb2.NodeStatus)
 
     @rpc
+    @journaled
     def GetRoutes(self, request: Any, context: grpc.ServicerContext) -> Any:
         routes = self._session(request.lab).routes(request.node)
         return node_pb2.ListRoutesResponse(routes=[_msg(r, node_pb2.RouteEntry) for r in routes])
 
     @rpc
+    @journaled
     def GetArpTable(self, request: Any, context: grpc.ServicerContext) -> Any:
         entries = self._session(request.lab).arp(request.node)
         return node_pb2.GetArpTableResponse(entries=[_msg(e, node_pb2.ArpEntry) for e in entries])
 
     @rpc
+    @journaled
     def GetConnections(self, request: Any, context: grpc.ServicerContext) -> Any:
         conns = self._session(request.lab).connections(request.node)
         return _msg(conns, node_pb2.GetConnectionsResponse)
 
     @rpc
+    @journaled
+    def GetRip(self, request: Any, context: grpc.ServicerContext) -> Any:
+        status = self._session(request.lab).rip(request.node)
+        return _msg(status, node_pb2.RipStatus)
+
+    @rpc
+    @journaled
     def GetCounters(self, request: Any, context: grpc.ServicerContext) -> Any:
         counters = self._session(request.lab).counters(request.node)
         return _msg(counters, node_pb2.GetCountersResponse)
 
     @rpc
+    @journaled
     def SetInterface(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         info = session.set_interface(request.node, w.interface_change_from(request))
         return _msg(info, lab_pb2.LabInterface)
 
     @rpc
+    @journaled
     def AddRoute(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         entry = session.add_route(request.node, w.route_from(request.route))
         return _msg(entry, node_pb2.RouteEntry)
 
     @rpc
+    @journaled
     def DeleteRoute(self, request: Any, context: grpc.ServicerContext) -> Any:
         entry = self._session(request.lab).delete_route(request.node, request.prefix)
         return _msg(entry, node_pb2.RouteEntry)
 
     # ---- apps and shells -------------------------------------------------------------------
     @rpc
+    @journaled
     def StartApp(self, request: Any, context: grpc.ServicerContext) -> Any:
         session = self._session(request.lab)
         args = app_args(dict(request.app.args))
@@ -270,11 +314,13 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         return _msg(info, node_pb2.AppInfo)
 
     @rpc
+    @journaled
     def StopApp(self, request: Any, context: grpc.ServicerContext) -> Any:
         info = self._session(request.lab).stop_app(request.node, request.app_id)
         return _msg(info, node_pb2.AppInfo)
 
     @rpc
+    @journaled
     def ListApps(self, request: Any, context: grpc.ServicerContext) -> Any:
         apps = self._session(request.lab).apps(request.node)
         return lab_pb2.LabListAppsResponse(
@@ -285,6 +331,7 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         )
 
     @rpc
+    @journaled
     def Exec(self, request: Any, context: grpc.ServicerContext) -> Any:
         timeout = w.duration_from(request, "timeout_ms") or 30.0
         if timeout > MAX_EXEC_TIMEOUT:
@@ -322,6 +369,11 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
                     return
         finally:
             session.events.unsubscribe(sub)
+
+    @stream
+    def GetJournal(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        for line in self._session(request.lab).journal.lines():
+            yield lab_pb2.JournalLine(json=line)
 
     def close(self) -> None:
         self.closed.set()

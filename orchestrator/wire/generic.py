@@ -122,11 +122,20 @@ def enum_number(enum_type: Any, word: str) -> int:
     return number
 
 
+@functools.cache
 def _enum_prefix(enum_type: Any) -> str:
-    """``NodeKind`` -> ``NODE_KIND_``."""
+    """``NodeKind`` -> ``NODE_KIND_``; an enum whose values do not carry its name's prefix
+    (``NodeActionKind``: ``NODE_ACTION_KILL``) -> the prefix its values share."""
     name: str = enum_type.name
     snake = "".join("_" + c if c.isupper() and i else c for i, c in enumerate(name)).upper()
-    return snake + "_"
+    names: list[str] = [v.name for v in enum_type.values]
+    if all(n.startswith(snake + "_") for n in names):
+        return snake + "_"
+    common: str = min(names)
+    for other in names:
+        while not other.startswith(common):
+            common = common[:-1]
+    return common[: common.rfind("_") + 1]
 
 
 def _value_from(f: _Field, raw: Any) -> Any:
@@ -184,3 +193,79 @@ def to_message(record: Any, msg: Message) -> Message:
             else:
                 target.update(value)
     return msg
+
+
+# ---- messages as plain JSON data (the lab journal) ---------------------------------------
+
+
+def message_json(msg: Message) -> dict[str, Any]:
+    """``msg`` as JSON data a jq user reads: the fields that are set, under their proto
+    names; 64-bit integers as numbers (protobuf's JSON writes them as strings); enums as
+    their words (``kill``, not ``NODE_ACTION_KILL``); bytes as hex."""
+    out: dict[str, Any] = {}
+    for field, value in msg.ListFields():
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            value_field = field.message_type.fields_by_name["value"]
+            out[field.name] = {str(k): _json_value(value_field, v) for k, v in value.items()}
+        elif field.is_repeated:
+            out[field.name] = [_json_value(field, v) for v in value]
+        else:
+            out[field.name] = _json_value(field, value)
+    return out
+
+
+def _json_value(field: Any, value: Any) -> Any:
+    if field.message_type is not None:
+        return message_json(value)
+    if field.enum_type is not None:
+        number = int(value)
+        if number not in field.enum_type.values_by_number:
+            return number  # a number this build does not know: kept as it is
+        return enum_word(field.enum_type, number) or "unspecified"
+    if field.type == field.TYPE_BYTES:
+        return bytes(value).hex()
+    return value
+
+
+def json_message(data: dict[str, Any], msg: Message) -> Message:
+    """The inverse of :func:`message_json`: fill ``msg`` from ``data`` (ValueError naming
+    the field when ``data`` does not fit the message)."""
+    fields = msg.DESCRIPTOR.fields_by_name
+    for name, value in data.items():
+        field = fields.get(name)
+        if field is None:
+            raise ValueError(f"{msg.DESCRIPTOR.name} has no field {name!r}")
+        try:
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
+                value_field = field.message_type.fields_by_name["value"]
+                target = getattr(msg, name)
+                for k, v in value.items():
+                    if value_field.message_type is not None:
+                        json_message(v, target[k])
+                    else:
+                        target[k] = _from_json(value_field, v)
+            elif field.is_repeated:
+                target = getattr(msg, name)
+                for v in value:
+                    if field.message_type is not None:
+                        json_message(v, target.add())
+                    else:
+                        target.append(_from_json(field, v))
+            elif field.message_type is not None:
+                getattr(msg, name).SetInParent()
+                json_message(value, getattr(msg, name))
+            else:
+                setattr(msg, name, _from_json(field, value))
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"{msg.DESCRIPTOR.name}.{name}: {exc}") from None
+    return msg
+
+
+def _from_json(field: Any, value: Any) -> Any:
+    if field.enum_type is not None:
+        if isinstance(value, int):
+            return value
+        return enum_number(field.enum_type, "" if value == "unspecified" else str(value))
+    if field.type == field.TYPE_BYTES:
+        return bytes.fromhex(value)
+    return value

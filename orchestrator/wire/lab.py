@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import grpc
+from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 from wirelab.v1 import common_pb2, lab_pb2, lab_pb2_grpc, node_pb2
 
@@ -48,16 +49,19 @@ from orchestrator.domain.results import (
     NodeCounters,
     NodeStatus,
     PingReport,
+    RipStatus,
     RouteEntry,
     TraceReport,
     TransferReport,
 )
 from orchestrator.wire import agent
-from orchestrator.wire.generic import from_message, to_message
+from orchestrator.wire.generic import from_message, json_message, message_json, to_message
 from orchestrator.wire.status import from_rpc_error
 from topology.model import FaultTarget, TargetKind
 
 SERVICE_NAME = "wirelab.v1.LabService"
+_SERVICE = lab_pb2.DESCRIPTOR.services_by_name["LabService"]
+JOURNAL_TIMEOUT = 60.0
 ACTIONS = {
     "kill": lab_pb2.NODE_ACTION_KILL,
     "stop": lab_pb2.NODE_ACTION_STOP,
@@ -71,6 +75,7 @@ _EVENT_TYPES = {
     EventKind.LINK: node_pb2.EVENT_TYPE_LINK,
     EventKind.TCP: node_pb2.EVENT_TYPE_TCP_STATE,
     EventKind.NODE_FAULT: node_pb2.EVENT_TYPE_FAULT,
+    EventKind.RIP_ROUTE: node_pb2.EVENT_TYPE_RIP_ROUTE,
 }
 _EVENT_KINDS = {v: k for k, v in _EVENT_TYPES.items()}
 
@@ -202,6 +207,8 @@ def event_to(event: LabEvent) -> Any:
             to_message(event.link, node.link)
         elif event.tcp is not None:
             to_message(event.tcp, node.tcp)
+        elif event.rip_route is not None:
+            to_message(event.rip_route, node.rip_route)
         elif event.node_fault is not None:
             change = {
                 "added": node_pb2.FaultEvent.CHANGE_ADDED,
@@ -487,6 +494,10 @@ class LabWire:
         reply = self._call("GetRoutes", lab_pb2.NodeRequest(lab=lab, node=node), 30.0)
         return [from_message(RouteEntry, r) for r in reply.routes]
 
+    def rip(self, lab: str, node: str) -> RipStatus:
+        reply = self._call("GetRip", lab_pb2.NodeRequest(lab=lab, node=node), 30.0)
+        return from_message(RipStatus, reply)
+
     def arp(self, lab: str, node: str) -> list[ArpEntry]:
         reply = self._call("GetArpTable", lab_pb2.NodeRequest(lab=lab, node=node), 30.0)
         return [from_message(ArpEntry, e) for e in reply.entries]
@@ -557,6 +568,23 @@ class LabWire:
             msg.types.append(_EVENT_TYPES[kind])
         for event in self._stream("WatchEvents", msg, None, on_start):
             yield event_from(event)
+
+    def journal(self, lab: str) -> list[str]:
+        """The lab's journal as JSON lines (orchestrator/lab/journal.py)."""
+        msg = lab_pb2.GetJournalRequest(lab=lab)
+        return [line.json for line in self._stream("GetJournal", msg, JOURNAL_TIMEOUT)]
+
+    def call_json(self, op: str, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """One unary LabService call from its request as JSON data (a journal's entry);
+        the answer as JSON data. InvalidArgument when ``op`` or ``request`` do not fit."""
+        method = _SERVICE.methods_by_name.get(op)
+        if method is None or method.server_streaming:
+            raise InvalidArgument(f"{op!r} is not a unary LabService call", "op")
+        try:
+            msg = json_message(request, message_factory.GetMessageClass(method.input_type)())
+        except ValueError as exc:
+            raise InvalidArgument(str(exc), "request") from None
+        return message_json(self._call(op, msg, timeout))
 
     def close(self) -> None:
         self.channel.close()

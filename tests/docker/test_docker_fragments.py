@@ -262,7 +262,7 @@ def test_deploy_says_what_it_changed_and_only_the_labs_data_bridges_skip_conntra
 ) -> None:
     messages = host_messages(wire.events)
     assert len(messages) == 1, [str(e) for e in wire.events]
-    assert f"{hostnet.WHERE} ({hostnet.WHAT})" in messages[0]
+    assert hostnet.WHERE in messages[0] and hostnet.WHAT in messages[0]  # maybe shared with a lab
     assert "lab's 1 bridge skip the host's conntrack" in messages[0]
     data, mgmt = data_and_management_bridges(wire.session.name)
     rule = our_rule(wire.session.name)

@@ -595,3 +595,15 @@ class LabEvent(_message.Message):
     node_state: NodeStateEvent
     destroyed: bool
     def __init__(self, unix_time_s: _Optional[float] = ..., lab: _Optional[str] = ..., node: _Optional[str] = ..., subscribed: _Optional[bool] = ..., node_event: _Optional[_Union[_node_pb2.Event, _Mapping]] = ..., fault: _Optional[_Union[LabFaultEvent, _Mapping]] = ..., node_state: _Optional[_Union[NodeStateEvent, _Mapping]] = ..., destroyed: _Optional[bool] = ...) -> None: ...
+
+class GetJournalRequest(_message.Message):
+    __slots__ = ("lab",)
+    LAB_FIELD_NUMBER: _ClassVar[int]
+    lab: str
+    def __init__(self, lab: _Optional[str] = ...) -> None: ...
+
+class JournalLine(_message.Message):
+    __slots__ = ("json",)
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    def __init__(self, json: _Optional[str] = ...) -> None: ...

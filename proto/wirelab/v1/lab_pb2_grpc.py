@@ -120,6 +120,11 @@ class LabServiceStub:
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
                 response_deserializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.FromString,
                 _registered_method=True)
+        self.GetRip = channel.unary_unary(
+                '/wirelab.v1.LabService/GetRip',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_node__pb2.RipStatus.FromString,
+                _registered_method=True)
         self.GetCounters = channel.unary_unary(
                 '/wirelab.v1.LabService/GetCounters',
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
@@ -169,6 +174,11 @@ class LabServiceStub:
                 '/wirelab.v1.LabService/WatchEvents',
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.LabWatchEventsRequest.SerializeToString,
                 response_deserializer=wirelab_dot_v1_dot_lab__pb2.LabEvent.FromString,
+                _registered_method=True)
+        self.GetJournal = channel.unary_stream(
+                '/wirelab.v1.LabService/GetJournal',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.GetJournalRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_lab__pb2.JournalLine.FromString,
                 _registered_method=True)
 
 
@@ -282,6 +292,12 @@ class LabServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRip(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCounters(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -341,6 +357,14 @@ class LabServiceServicer:
 
     def WatchEvents(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJournal(self, request, context):
+        """The lab's journal (what was done to it, to replay: `wirelab journal`, `wirelab
+        replay`): the header line, then one line per operation, each one JSON text.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -433,6 +457,11 @@ def add_LabServiceServicer_to_server(servicer, server):
                     request_deserializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.FromString,
                     response_serializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.SerializeToString,
             ),
+            'GetRip': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRip,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_node__pb2.RipStatus.SerializeToString,
+            ),
             'GetCounters': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCounters,
                     request_deserializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.FromString,
@@ -482,6 +511,11 @@ def add_LabServiceServicer_to_server(servicer, server):
                     servicer.WatchEvents,
                     request_deserializer=wirelab_dot_v1_dot_lab__pb2.LabWatchEventsRequest.FromString,
                     response_serializer=wirelab_dot_v1_dot_lab__pb2.LabEvent.SerializeToString,
+            ),
+            'GetJournal': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetJournal,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.GetJournalRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_lab__pb2.JournalLine.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -954,6 +988,33 @@ class LabService:
             _registered_method=True)
 
     @staticmethod
+    def GetRip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wirelab.v1.LabService/GetRip',
+            wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
+            wirelab_dot_v1_dot_node__pb2.RipStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetCounters(request,
             target,
             options=(),
@@ -1213,6 +1274,33 @@ class LabService:
             '/wirelab.v1.LabService/WatchEvents',
             wirelab_dot_v1_dot_lab__pb2.LabWatchEventsRequest.SerializeToString,
             wirelab_dot_v1_dot_lab__pb2.LabEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJournal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/wirelab.v1.LabService/GetJournal',
+            wirelab_dot_v1_dot_lab__pb2.GetJournalRequest.SerializeToString,
+            wirelab_dot_v1_dot_lab__pb2.JournalLine.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,6 +27,7 @@ class LabServiceStub:
     GetRoutes: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.ListRoutesResponse]
     GetArpTable: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetArpTableResponse]
     GetConnections: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetConnectionsResponse]
+    GetRip: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.RipStatus]
     GetCounters: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetCountersResponse]
     SetInterface: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabSetInterfaceRequest, _lab_pb2.LabInterface]
     AddRoute: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabAddRouteRequest, _node_pb2.RouteEntry]
@@ -37,6 +38,7 @@ class LabServiceStub:
     Exec: grpc.UnaryUnaryMultiCallable[_lab_pb2.ExecRequest, _lab_pb2.ExecResponse]
     Capture: grpc.UnaryStreamMultiCallable[_lab_pb2.LabCaptureRequest, _node_pb2.CaptureChunk]
     WatchEvents: grpc.UnaryStreamMultiCallable[_lab_pb2.LabWatchEventsRequest, _lab_pb2.LabEvent]
+    GetJournal: grpc.UnaryStreamMultiCallable[_lab_pb2.GetJournalRequest, _lab_pb2.JournalLine]
 
 
 class LabServiceServicer:
@@ -91,6 +93,9 @@ class LabServiceServicer:
     def GetConnections(
         self, request: _lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> _node_pb2.GetConnectionsResponse: ...
+    def GetRip(
+        self, request: _lab_pb2.NodeRequest, context: grpc.ServicerContext
+    ) -> _node_pb2.RipStatus: ...
     def GetCounters(
         self, request: _lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> _node_pb2.GetCountersResponse: ...
@@ -121,6 +126,9 @@ class LabServiceServicer:
     def WatchEvents(
         self, request: _lab_pb2.LabWatchEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[_lab_pb2.LabEvent]: ...
+    def GetJournal(
+        self, request: _lab_pb2.GetJournalRequest, context: grpc.ServicerContext
+    ) -> Iterator[_lab_pb2.JournalLine]: ...
 
 
 def add_LabServiceServicer_to_server(

@@ -143,8 +143,11 @@ class LabRegistry:
         skip_timeline: bool = False,
         progress: Progress | None = None,
         base_dir: str = "",
+        host_paths: bool = True,
     ) -> LabSession:
-        """``base_dir``: the folder a relative ``code:`` folder is in (the topology file's)."""
+        """``base_dir``: the folder a relative ``code:`` folder is in (the topology file's).
+        ``host_paths`` False (a caller on another machine): a topology that mounts folders of
+        this machine into its nodes (``code:``, ``binds:``) is refused."""
         report = progress or (lambda p: None)
         try:
             lab = load_text(text, file=source_name)
@@ -152,6 +155,12 @@ class LabRegistry:
                 lab = _renamed(text, name, source_name)
         except TopologyError as exc:
             raise topology_error(exc) from None
+        if not host_paths and any(n.code is not None or n.workload.binds for n in lab.nodes):
+            raise FailedPrecondition(
+                "code and binds mount folders of the server's machine into the lab's nodes: "
+                "only a client on that machine may deploy them (run it there)",
+                "topology",
+            )
         code = code_folders(lab, base_dir)
         backend, why = self.backends.choose(backend)
         report(DeployProgress("backend", "", 1, 1, f"{backend} ({why})"))

@@ -95,6 +95,18 @@ def _call(fn: Callable[[], object]) -> None:
     fn()
 
 
+def local_peer(peer: str) -> bool:
+    """Whether a gRPC peer (``ipv4:127.0.0.1:5000``, ``ipv6:[::1]:5000``, ``unix:...``)
+    is on this machine."""
+    if peer.startswith("unix:"):
+        return True
+    kind, _, rest = peer.partition(":")
+    host = rest.rsplit(":", 1)[0].strip("[]")
+    if kind == "ipv4":
+        return host.startswith("127.")
+    return kind == "ipv6" and (host in ("::1", "0:0:0:0:0:0:0:1") or host.startswith("::ffff:127."))
+
+
 def _cap(context: grpc.ServicerContext) -> float | None:
     """The caller's time left (None: no deadline)."""
     remaining = context.time_remaining()
@@ -129,6 +141,7 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
                     skip_timeline=request.skip_timeline,
                     progress=events.put,
                     base_dir=request.base_dir,
+                    host_paths=local_peer(context.peer()),
                 )
             except BaseException as exc:
                 outcome["error"] = exc

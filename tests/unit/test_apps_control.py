@@ -162,3 +162,21 @@ def test_which_servers_are_on_this_machine() -> None:
         assert server_is_local(local), local
     for remote in ("10.0.0.5:50050", "lab.example:50050"):
         assert not server_is_local(remote), remote
+
+
+def test_only_a_caller_on_the_servers_machine_may_mount_its_folders(tmp_path: Path) -> None:
+    from orchestrator.service.registry import LabRegistry
+    from orchestrator.service.servicer import local_peer
+
+    for peer in ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000", "unix:/run/w.sock",
+                 "ipv6:[::ffff:127.0.0.1]:5000"):  # fmt: skip
+        assert local_peer(peer), peer
+    for peer in ("ipv4:10.0.0.5:5000", "ipv6:[2001:db8::1]:5000", "ipv4:128.0.0.1:1"):
+        assert not local_peer(peer), peer
+    registry = LabRegistry(home=tmp_path)
+    (tmp_path / "code").mkdir()
+    with pytest.raises(FailedPrecondition, match="only a client on that machine"):
+        registry.deploy(KV, base_dir=str(tmp_path), host_paths=False)
+    binds = "name: b\nnodes:\n  lx: {kind: linux, binds: ['/etc:/host-etc']}\n"
+    with pytest.raises(FailedPrecondition, match="only a client on that machine"):
+        registry.deploy(binds, host_paths=False)

@@ -89,15 +89,17 @@ class EventHub:
     """Lives in the loop thread; subscribe/unsubscribe through ``runtime.call``."""
 
     def __init__(
-        self, node: str, runner: Runner, host: Host, tcp: TcpEngine, faults: FaultEngine
-    ) -> None:
+        self, node: str, runner: Runner, host: Host, tcp: TcpEngine, faults: FaultEngine,
+        *, wall_offset: float | None = None,
+    ) -> None:  # fmt: skip
         self.node = node
         self._runner, self._host, self._tcp, self._faults = runner, host, tcp, faults
         self._subs: list[Subscriber] = []
         self._links: dict[str, tuple[bool, int]] = {}
         self._hooked = False
         self._armed: float | None = None  # a fault timer due then may change things
-        self._wall_offset = time.time() - runner.now()
+        # event times: the loop clock plus this (wall time by default; virtual labs pass 0)
+        self._wall_offset = time.time() - runner.now() if wall_offset is None else wall_offset
         runner.add_mtu_listener(self._mtu_changed)
 
     @property

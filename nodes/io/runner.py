@@ -18,6 +18,12 @@ AddFault/ClearFault) and tells the MTU listeners (the agent's LinkChange events)
 Other threads (the gRPC agent) never touch the stack: they hand a callable to
 :meth:`Runner.call`, which runs it inside the loop and returns a Future of its result.
 A non-blocking eventfd wakes the loop for that and for :meth:`Runner.stop`.
+
+Driven mode (``driven=True``, the virtual-time backend): no thread, selector or eventfd.
+A :class:`~nodes.io.world.World` gives the runner turns: :meth:`Runner.turn` reads the
+ports that have frames pending, runs what is due at ``now`` and returns when it next
+needs a turn; :meth:`Runner.call` runs the callable at once (the caller holds the world's
+lock, through the node's :class:`~nodes.io.world.Seat`).
 """
 
 from __future__ import annotations
@@ -110,6 +116,7 @@ class Runner:
         faults: Impairment | None = None,
         clock: Callable[[], float] = time.monotonic,
         batch: int = 64,
+        driven: bool = False,
     ) -> None:
         self.node = node
         self.ports = dict(ports)
@@ -129,6 +136,10 @@ class Runner:
         self._stopped = False
         self._loop_thread: int | None = None
         self._closed = False
+        self.driven = driven
+        self._port_list = sorted(self.ports.items())  # driven: read in name order
+        if driven:
+            return
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_fd, selectors.EVENT_READ, None)
@@ -141,6 +152,12 @@ class Runner:
         must be quick (the node's traffic waits meanwhile) and must not block on another
         Future of this runner. From the loop thread itself it runs at once."""
         future: Future[T] = Future()
+        if self.driven:
+            if self._stopped or self._closed:
+                future.set_exception(RunnerStopped("the node's event loop has stopped"))
+            else:
+                _settle(future, fn)
+            return future
         if self._loop_thread == threading.get_ident():
             _settle(future, fn)
             return future
@@ -157,7 +174,9 @@ class Runner:
         no-op once :meth:`close` released the wake-up fd)."""
         self._stopping = True
         with self._lock:
-            if not self._closed:
+            if self.driven:
+                self._stopped = True
+            elif not self._closed:
                 os.eventfd_write(self._wake_fd, 1)
 
     def now(self) -> float:
@@ -166,6 +185,8 @@ class Runner:
     # ---- the loop --------------------------------------------------------------
     def run(self) -> None:
         """Run until :meth:`stop`. Commands still queued then fail with RunnerStopped."""
+        if self.driven:
+            raise RuntimeError("a driven runner takes turns from its world (turn(now))")
         self._loop_thread = threading.get_ident()
         try:
             while not self._stopping:
@@ -178,6 +199,18 @@ class Runner:
                 self._commands.clear()
             for _, future in pending:
                 future.set_exception(RunnerStopped("the node's event loop has stopped"))
+
+    def turn(self, now: float) -> float | None:
+        """Driven mode: one turn at ``now`` (read the ports with frames pending, run what
+        is due, write the output); returns when the runner next needs a turn."""
+        self.stats.turns += 1
+        for ifname, port in self._port_list:
+            while getattr(port, "pending", 0):  # MemPort (driven ports have no fd)
+                self._read(ifname, now)
+        for hook in list(self._hooks):
+            hook(now)
+        self._run_due(now)
+        return self.next_wakeup()
 
     def run_once(self, max_wait: float | None = None) -> None:
         """One turn; waits at most ``max_wait`` seconds (None: until something is due)."""
@@ -223,6 +256,8 @@ class Runner:
                 return
             self._closed = True
             self._stopped = True
+        if self.driven:
+            return
         self._selector.close()
         os.close(self._wake_fd)
 

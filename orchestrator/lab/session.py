@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+from nodes.io.world import WorldDeadline
 from orchestrator.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -55,6 +56,7 @@ from orchestrator.domain.results import (
 )
 from orchestrator.lab import linuxnode
 from orchestrator.lab.backends.base import Backend
+from orchestrator.lab.clock import LabClock
 from orchestrator.lab.deploy import Deployed
 from orchestrator.lab.events import EventHub, Pump, Subscription
 from orchestrator.lab.faults import FaultManager
@@ -89,12 +91,13 @@ class LabSession:
         self.source = source or self.lab.source
         self.text = text  # the topology file's text (saved for docker labs)
         self.seed = seed
-        self.created = time.monotonic()
+        self.clock: LabClock = self.backend.clock(self.name)
+        self.created = self.clock.now()
         self._addresses = dict(deployed.agents)
-        self._pool = AgentPool()
+        self._pool = AgentPool(self.backend.channel)
         self._lock = threading.RLock()
         self.events = EventHub(self.name)
-        self.faults = FaultManager(self.lab, self, self._lab_event, seed=seed)
+        self.faults = FaultManager(self.lab, self, self._lab_event, seed=seed, clock=self.clock)
         self._pumps: dict[str, Pump] = {}  # started with the first watcher or fault
         self.journal = Journal.start(
             lab=self.name, topology=text, source=self.source, seed=seed,
@@ -102,8 +105,29 @@ class LabSession:
         )  # fmt: skip
 
     def lab_time(self) -> float:
-        """Seconds since the lab was deployed (attached, for a lab an earlier server made)."""
-        return time.monotonic() - self.created
+        """Seconds since the lab was deployed (attached, for a lab an earlier server made):
+        virtual seconds in a virtual lab."""
+        return self.clock.now() - self.created
+
+    @property
+    def virtual(self) -> bool:
+        return self.clock.virtual
+
+    def wait(self, seconds: float, *, cap: float | None = None) -> float:
+        """Let ``seconds`` of lab time pass (in a virtual lab: everything due meanwhile
+        happens, as fast as the CPU allows; ``cap``: wall seconds the caller still has).
+        Returns the lab time after."""
+        if seconds < 0:
+            raise InvalidArgument("must not be negative", "duration")
+        deadline = None if cap is None else time.monotonic() + cap
+        try:
+            self.clock.sleep(seconds, deadline=deadline)
+        except WorldDeadline:
+            raise Unavailable(
+                f"lab {self.name}: {seconds:g} virtual s did not pass before the call's "
+                f"deadline (at lab time {self.lab_time():.3f} s)"
+            ) from None
+        return self.lab_time()
 
     @property
     def backend_name(self) -> str:
@@ -225,7 +249,7 @@ class LabSession:
             topology_hash=topology_hash(self.lab),
             nodes=nodes,
             links=links,
-            age_s=time.monotonic() - self.created,
+            age_s=self.lab_time(),
             faults=self.faults.active_count(),
             source=self.source,
         )
@@ -296,7 +320,7 @@ class LabSession:
             nodes=len(states),
             running=states.count("running"),
             faults=self.faults.active_count(),
-            age_s=time.monotonic() - self.created,
+            age_s=self.lab_time(),
         )
 
     # ---- node state ---------------------------------------------------------------------
@@ -395,7 +419,7 @@ class LabSession:
         )  # fmt: skip
         if duration is not None:
             undo = UNDO[action]
-            self.faults.scheduler.call_later(duration, lambda: self.node_action(node, undo))
+            self.clock.call_later(duration, lambda: self.node_action(node, undo))
         return NodeActionResult(node, state, reapplied)
 
     def _bring_up(self, node: str) -> None:
@@ -429,7 +453,7 @@ class LabSession:
 
     def schedule_timeline(self) -> int:
         """Schedule the topology's faults timeline (relative to now); returns the count."""
-        start = time.monotonic()
+        start = self.clock.now()
         for entry in self.lab.faults:
             if entry.action is not None:
                 action = entry.action.value
@@ -440,9 +464,9 @@ class LabSession:
                 ) -> None:
                     self.node_action(node, what, d)
 
-                self.faults.scheduler.call_at(start + entry.at, act)
+                self.clock.call_at(start + entry.at, act)
             else:
-                self.faults.scheduler.call_at(
+                self.clock.call_at(
                     start + entry.at, partial(self._timeline_fault, FaultRequest.from_entry(entry))
                 )
         return len(self.lab.faults)

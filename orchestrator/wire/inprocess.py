@@ -21,7 +21,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 
@@ -29,7 +29,7 @@ Serializer = Callable[[Any], bytes] | None
 Deserializer = Callable[[bytes], Any] | None
 
 
-class InProcessRpcError(grpc.RpcError, grpc.Call):  # type: ignore[misc]
+class InProcessRpcError(grpc.RpcError, grpc.Call):
     """A failed in-process call (what a network call's RpcError says)."""
 
     def __init__(self, code: grpc.StatusCode, details: str) -> None:
@@ -52,8 +52,8 @@ class InProcessRpcError(grpc.RpcError, grpc.Call):  # type: ignore[misc]
     def is_active(self) -> bool:
         return False
 
-    def time_remaining(self) -> float | None:
-        return None
+    def time_remaining(self) -> float:
+        return 0.0  # the call has ended
 
     def cancel(self) -> bool:
         return False
@@ -69,8 +69,8 @@ class _Aborted(Exception):
         self.details = details
 
 
-class _Context(grpc.ServicerContext):  # type: ignore[misc]
-    """What a handler sees of its call."""
+class _Context:
+    """What a handler sees of its call (a ``grpc.ServicerContext``)."""
 
     def __init__(self, timeout: float | None, metadata: Sequence[tuple[str, str]] | None) -> None:
         self._deadline = None if timeout is None else time.monotonic() + timeout
@@ -126,10 +126,10 @@ class _Context(grpc.ServicerContext):  # type: ignore[misc]
     def disable_next_message_compression(self) -> None:
         pass
 
-    def abort(self, code: grpc.StatusCode, details: str) -> None:
+    def abort(self, code: grpc.StatusCode, details: str) -> NoReturn:
         raise _Aborted(code, details)
 
-    def abort_with_status(self, status: Any) -> None:
+    def abort_with_status(self, status: Any) -> NoReturn:
         raise _Aborted(status.code, status.details)
 
     def set_code(self, code: grpc.StatusCode) -> None:
@@ -372,8 +372,9 @@ def _convert(message: Any, serialize: Serializer, deserialize: Deserializer) -> 
     return deserialize(data) if deserialize is not None else data
 
 
-class InProcessChannel(grpc.Channel):  # type: ignore[misc]
-    """A channel to an :class:`InProcessServer` (unary and server-streaming methods)."""
+class InProcessChannel:
+    """A channel to an :class:`InProcessServer` (unary and server-streaming methods): a
+    ``grpc.Channel`` to the generated stubs."""
 
     def __init__(self, server: InProcessServer) -> None:
         self._server = server

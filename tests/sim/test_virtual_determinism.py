@@ -34,7 +34,8 @@ def client() -> Iterator[LabClient]:
 
 @pytest.fixture(scope="module")
 def first(client: LabClient) -> dict[str, Any]:
-    return json.loads(json.dumps(virtualrun.run(client), sort_keys=True))
+    digest: dict[str, Any] = json.loads(json.dumps(virtualrun.run(client), sort_keys=True))
+    return digest
 
 
 def _differences(a: Any, b: Any, path: str = "") -> list[str]:
@@ -44,7 +45,8 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
             out += _differences(a.get(key), b.get(key), f"{path}.{key}")
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]")]
+        pairs = enumerate(zip(a, b, strict=True))
+        return [d for i, (x, y) in pairs for d in _differences(x, y, f"{path}[{i}]")]
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 

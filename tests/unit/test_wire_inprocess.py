@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -62,8 +62,9 @@ def test_messages_cross_as_bytes_so_the_sides_share_nothing() -> None:
     server = _server_with({"Check": _unary(check)})
     request = Req(service="mine")
     call = server.channel().unary_unary(
-        "/t.T/Check", request_serializer=Req.SerializeToString, response_deserializer=Resp.FromString
-    )
+        "/t.T/Check", request_serializer=Req.SerializeToString,
+        response_deserializer=Resp.FromString,
+    )  # fmt: skip
     assert call(request).status == Resp.SERVING
     assert request.service == "mine" and seen[0] is not request
     assert threading.current_thread() is threading.main_thread()
@@ -149,8 +150,8 @@ def test_a_stream_runs_as_the_caller_reads_and_cancel_ends_it() -> None:
 def test_the_node_agent_servicer_answers_through_its_generated_stub() -> None:
     runtime = NodeRuntime(lambda config: {}, name="n1")
     server = InProcessServer()
-    add_to_server(NodeAgentService(runtime), server)
-    stub = node_pb2_grpc.NodeAgentStub(server.channel())
+    add_to_server(NodeAgentService(runtime), cast(grpc.Server, server))
+    stub = node_pb2_grpc.NodeAgentStub(cast(grpc.Channel, server.channel()))
     status = stub.GetStatus(node_pb2.GetStatusRequest())
     assert status.name == "n1" and not status.ready
     with pytest.raises(grpc.RpcError) as info:

@@ -63,7 +63,12 @@ def test_control_timers_run_at_their_instant_before_the_members_and_can_be_cance
     world = World()
     seat = world.seat("n")
     seat.attach(Ticker("n", log, None))
-    world.call_at(2.0, lambda: (log.append((world.now(), "timer")), seat.mark()))
+
+    def timer() -> None:
+        log.append((world.now(), "timer"))
+        seat.mark()
+
+    world.call_at(2.0, timer)
     handle = world.call_later(1.0, lambda: log.append((world.now(), "cancelled")))
     world.cancel(handle)
     world.call_at(2.0, lambda: log.append((world.now(), "second")))

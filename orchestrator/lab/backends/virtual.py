@@ -36,6 +36,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
+from typing import cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
@@ -201,7 +202,7 @@ class VirtualBackend:
             seat=world.seat(spec.node), wall=world.now,
         )  # fmt: skip
         server = InProcessServer(f"the agent of {spec.node}")
-        add_to_server(NodeAgentService(runtime), server)
+        add_to_server(NodeAgentService(runtime), cast(grpc.Server, server))
         checker = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(checker, server)
         for service in ("", SERVICE_NAME):
@@ -372,7 +373,7 @@ class VirtualBackend:
         if server is None:
             server = InProcessServer(address)
             server.stop()  # nobody there: UNAVAILABLE
-        return server.channel()
+        return cast(grpc.Channel, server.channel())
 
     def clock(self, lab: str) -> LabClock:
         return VirtualClock(self.world(lab))

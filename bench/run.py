@@ -236,8 +236,10 @@ def run_virtual(figures: dict[str, Figure], sizes: Sizes, profile: Path | None) 
             return
         if not run.sha_ok:
             figure.notes.append("SHA MISMATCH")
-        log(f"  virtual {run.virtual_s:.3f} s, wall {run.wall_s:.2f} s, ratio {run.ratio:.3f}, "
-            f"virtual goodput {run.goodput_bps / 1e6:.1f} Mbit/s, {run.turns} node turns")  # fmt: skip
+        log(
+            f"  virtual {run.virtual_s:.3f} s, wall {run.wall_s:.2f} s, ratio {run.ratio:.3f}, "
+            f"virtual goodput {run.goodput_bps / 1e6:.1f} Mbit/s, {run.turns} node turns"
+        )
         figure.samples.append(run.ratio)
     figure.notes.append(
         f"{sizes.virtual_bytes / 1e6:g} MB over one 100 Mbit/s 10 ms link: wall time is our "

@@ -5,14 +5,17 @@ is doing, and the fault timeline plays out as lab time is let pass."""
 
 from __future__ import annotations
 
+import json
 import struct
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from orchestrator.client import FailedPrecondition, Lab, LabClient, LabError
 from orchestrator.service.server import LabServer, start_server
+from tests.clilab import Runner
 
 TIMELINE = """
 name: vtimeline
@@ -169,3 +172,33 @@ def test_linux_nodes_are_refused_by_name(client: LabClient) -> None:
         client.deploy("linux-router", backend="virtual")
     message = str(info.value)
     assert "lx1, lxr, lx2" in message and "virtual" in message and "docker" in message
+
+
+def test_the_cli_deploys_waits_and_replays_a_virtual_journal_identically(
+    server: LabServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("WIRELAB_SERVER", server.address)
+    monkeypatch.setenv("WIRELAB_HOME", str(tmp_path))
+    monkeypatch.delenv("WIRELAB_TOKEN", raising=False)
+    wl = Runner(server, capsys)
+    r = wl.lab("deploy", "wan", "--name", "vcli", "--backend", "virtual", "--seed", "3", "--json")
+    assert r.code == 0, r.err
+    assert r.json()["backend"] == "virtual"
+    r = wl("wait", "vcli", "2.5s", "--json")
+    assert r.code == 0 and r.json()["lab_time_s"] == pytest.approx(2.5, abs=1e-9)
+    assert wl("ping", "vcli", "home", "server", "-c", "2").code == 0
+    assert wl("fault", "add", "vcli", "--link", "r1:eth1", "--loss", "20%", "--seed", "4").code == 0
+    assert wl("ping", "vcli", "home", "server", "-c", "5").code in (0, 1)
+    out = tmp_path / "run.jsonl"
+    assert wl("journal", "vcli", "-o", str(out)).code == 0
+    ops = [json.loads(line).get("op") for line in out.read_text().splitlines()[1:]]
+    assert ops[0] == "Wait" and "Ping" in ops and "AddFault" in ops
+    assert wl("destroy", "vcli").code == 0
+    r = wl("replay", str(out), "--json")
+    assert r.code == 0, r.out[-2000:]
+    replay = r.json()
+    assert replay["backend"] == "virtual" and replay["differ"] == 0
+    assert replay["same"] == len(ops)

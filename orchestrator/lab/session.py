@@ -102,6 +102,7 @@ class LabSession:
         self.journal = Journal.start(
             lab=self.name, topology=text, source=self.source, seed=seed,
             backend=self.backend_name, timeline=timeline, attached=attached,
+            clock="virtual" if self.clock.virtual else "wall",
         )  # fmt: skip
 
     def lab_time(self) -> float:

@@ -194,7 +194,9 @@ def test_the_cli_deploys_waits_and_replays_a_virtual_journal_identically(
     assert wl("ping", "vcli", "home", "server", "-c", "5").code in (0, 1)
     out = tmp_path / "run.jsonl"
     assert wl("journal", "vcli", "-o", str(out)).code == 0
-    ops = [json.loads(line).get("op") for line in out.read_text().splitlines()[1:]]
+    header, *lines = out.read_text().splitlines()
+    assert json.loads(header)["clock"] == "virtual"
+    ops = [json.loads(line).get("op") for line in lines]
     assert ops[0] == "Wait" and "Ping" in ops and "AddFault" in ops
     assert wl("destroy", "vcli").code == 0
     r = wl("replay", str(out), "--json")

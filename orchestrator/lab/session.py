@@ -95,7 +95,10 @@ class LabSession:
         self.created = self.clock.now()
         self._addresses = dict(deployed.agents)
         self._pool = AgentPool(self.backend.channel)
-        self._lock = threading.RLock()
+        # A virtual lab's timeline actions run inside its world (holding the world's lock)
+        # and take this lock; API calls take it and then enter the world: one lock for
+        # both keeps the order the same.
+        self._lock = self.clock.lock if self.clock.virtual else threading.RLock()
         self.events = EventHub(self.name)
         self.faults = FaultManager(self.lab, self, self._lab_event, seed=seed, clock=self.clock)
         self._pumps: dict[str, Pump] = {}  # started with the first watcher or fault

@@ -37,6 +37,10 @@ class LabClock(Protocol):
     def now(self) -> float:
         """Lab seconds on a monotonic scale (differences are durations)."""
 
+    def stamp(self) -> float:
+        """An event's timestamp: Unix time, or a virtual lab's seconds since it began (as
+        its nodes' events and captures count)."""
+
     def call_at(self, when: float, fn: Callable[[], object]) -> None:
         """Run ``fn()`` at lab time ``when`` (errors are logged)."""
 
@@ -64,6 +68,9 @@ class RealClock:
 
     def now(self) -> float:
         return time.monotonic()
+
+    def stamp(self) -> float:
+        return time.time()
 
     def call_at(self, when: float, fn: Callable[[], object]) -> None:
         self._scheduler.call_at(when, fn)
@@ -96,6 +103,9 @@ class VirtualClock:
         return self.world.lock
 
     def now(self) -> float:
+        return self.world.now()
+
+    def stamp(self) -> float:
         return self.world.now()
 
     def call_at(self, when: float, fn: Callable[[], object]) -> None:

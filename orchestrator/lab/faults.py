@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -594,9 +593,8 @@ class FaultManager:
                         part.installed = False
 
     def _event(self, change: str, fault: LabFault) -> None:
-        self.publish(
-            LabEvent(EventKind.FAULT, time.time(), self.lab.name, fault=FaultChange(change, fault))
-        )
+        change_of = FaultChange(change, fault)
+        self.publish(LabEvent(EventKind.FAULT, self.clock.stamp(), self.lab.name, fault=change_of))
 
     def close(self) -> None:
         self.clock.close()

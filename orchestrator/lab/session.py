@@ -370,7 +370,8 @@ class LabSession:
         if not self.has_agent(node):  # our agents publish their own link events
             what = "mtu" if change.mtu is not None else ("up" if info.up else "down")
             link = LinkChange(change.iface, info.up, info.mtu, what)
-            self.events.publish(LabEvent(EventKind.LINK, time.time(), self.name, node, link=link))
+            event = LabEvent(EventKind.LINK, self.clock.stamp(), self.name, node, link=link)
+            self.events.publish(event)
         return info
 
     def add_route(self, node: str, route: RouteRequest) -> RouteEntry:
@@ -418,7 +419,7 @@ class LabSession:
                     reapplied = self.faults.reapply(node)
             state = self.state(node)
         self.events.publish(
-            LabEvent(EventKind.NODE_STATE, time.time(), self.name, node,
+            LabEvent(EventKind.NODE_STATE, self.clock.stamp(), self.name, node,
                      node_state=NodeStateChange(action, state))
         )  # fmt: skip
         if duration is not None:

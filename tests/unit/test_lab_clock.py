@@ -24,6 +24,7 @@ def test_the_virtual_clock_runs_actions_when_lab_time_reaches_them() -> None:
     assert seen == [0.5] and clock.now() == 1.0
     clock.sleep(5.0)
     assert seen == [0.5, 2.0] and clock.now() == 6.0
+    assert clock.stamp() == 6.0  # events carry lab time, as the nodes' own events do
 
 
 def test_a_failing_action_is_logged_and_the_lab_goes_on(caplog: pytest.LogCaptureFixture) -> None:
@@ -52,6 +53,7 @@ def test_the_real_clock_runs_actions_on_its_thread_in_wall_time() -> None:
     clock = RealClock("lab")
     try:
         assert not clock.virtual
+        assert abs(clock.stamp() - time.time()) < 5.0
         done = threading.Event()
         t0 = clock.now()
         clock.call_later(0.05, done.set)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -204,3 +205,20 @@ def test_the_cli_deploys_waits_and_replays_a_virtual_journal_identically(
     replay = r.json()
     assert replay["backend"] == "virtual" and replay["differ"] == 0
     assert replay["same"] == len(ops)
+
+
+def test_wait_on_a_real_time_lab_sleeps_and_a_bad_duration_is_refused(
+    client: LabClient, wan: Lab
+) -> None:
+    from orchestrator.client import InvalidArgument
+
+    lab = client.deploy("quickstart", backend="sim", name="vwait-sim")
+    try:
+        before = lab.wait(0)
+        started = time.monotonic()
+        after = lab.wait("300ms")
+        assert time.monotonic() - started >= 0.3 and after - before >= 0.3
+    finally:
+        lab.destroy()
+    with pytest.raises(InvalidArgument, match="duration"):
+        wan.client.wire.wait("wan", -1.0, 5.0)

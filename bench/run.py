@@ -24,6 +24,7 @@ from bench.results import Figure, Target, document, loadavg, render_table
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 DEFAULT_PROFILE = ROOT / "bench" / "profile-sim-bulk.txt"
+VIRTUAL_PROFILE = "profile-virtual-bulk.txt"  # beside the sim profile
 DEFAULT_NODE_PROFILE = ROOT / "bench" / "profile-docker-bulk.txt"
 
 
@@ -80,6 +81,10 @@ SPECS: tuple[Spec, ...] = (
          Target(">=", 1), docker=False),
     Spec("sim_wall_goodput", "MB/s", "sim: bytes moved per wall second (same transfer)", None,
          docker=False),
+    Spec("virtual_per_wall", "ratio",
+         "virtual backend: virtual seconds per wall second, TCP transfer over one "
+         "100 Mbit/s 10 ms link (h1 -> h2), as the lab service runs it",
+         Target(">=", 5), docker=False),
 )  # fmt: skip
 BY_NAME = {s.name: s for s in SPECS}
 
@@ -99,14 +104,15 @@ class Sizes:
     sim_bytes: int
     sim_delay: float
     profile_bytes: int
+    virtual_bytes: int
 
 
 # Bulk sizes: several seconds each (like iperf3's default 10 s), past the start-up; our
 # 50 MB runs (2 s) varied 21-27 MB/s with the ramp-up, 200 MB runs 27-31 MB/s.
 FULL = Sizes(3, 200_000_000, 400_000_000, 2_000_000_000, 2000, 3.0, 30, 10.0, 3, 10,
-             100_000_000, 0.001, 20_000_000)  # fmt: skip
+             100_000_000, 0.001, 20_000_000, 100_000_000)  # fmt: skip
 QUICK = Sizes(1, 2_000_000, 5_000_000, 20_000_000, 200, 1.0, 5, 2.0, 1, 1,
-              5_000_000, 0.001, 2_000_000)  # fmt: skip
+              5_000_000, 0.001, 2_000_000, 5_000_000)  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -119,6 +125,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT)
     p.add_argument("--bulk-mb", type=float, help="our TCP transfer size, MB")
     p.add_argument("--sim-mb", type=float, help="sim transfer size, MB (default 100)")
+    p.add_argument("--virtual-mb", type=float,
+                   help="virtual-backend transfer size, MB (default 100; --quick 5)")  # fmt: skip
     p.add_argument("--rr-count", type=int, help="round trips per request/response run")
     p.add_argument("--idle-seconds", type=float)
     p.add_argument("--deploy-repeat", type=int)
@@ -158,6 +166,8 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         s.bulk = int(args.bulk_mb * 1e6)
     if args.sim_mb is not None:
         s.sim_bytes = int(args.sim_mb * 1e6)
+    if args.virtual_mb is not None:
+        s.virtual_bytes = int(args.virtual_mb * 1e6)
     if args.rr_count is not None:
         s.rr_count = args.rr_count
     if args.idle_seconds is not None:
@@ -202,9 +212,43 @@ def run_sim(figures: dict[str, Figure], sizes: Sizes, profile: Path | None) -> N
         for name in ("sim_virtual_per_wall", "sim_wall_goodput"):
             if name in figures:
                 figures[name].notes.append(note)
-    if profile is not None:
+    sim_figures = "sim_virtual_per_wall" in figures or "sim_wall_goodput" in figures
+    if profile is not None and sim_figures:
         log(f"profiling the sim bulk path ({sizes.profile_bytes / 1e6:g} MB) -> {profile}")
         _, text = profile_transfer(sizes.profile_bytes, delay=sizes.sim_delay)
+        profile.write_text(text)
+    run_virtual(figures, sizes, None if profile is None else profile.with_name(VIRTUAL_PROFILE))
+
+
+def run_virtual(figures: dict[str, Figure], sizes: Sizes, profile: Path | None) -> None:
+    """The virtual backend's figure (and its profile beside the sim one)."""
+    from bench.simbench import profile_virtual, virtual_transfer
+
+    figure = figures.get("virtual_per_wall")
+    if figure is None:
+        return
+    for k in range(sizes.repeat):
+        log(f"virtual: run {k + 1}/{sizes.repeat} ({sizes.virtual_bytes / 1e6:g} MB)")
+        try:
+            run = virtual_transfer(sizes.virtual_bytes)
+        except Exception as exc:
+            figure.error = f"{type(exc).__name__}: {exc}"
+            return
+        if not run.sha_ok:
+            figure.notes.append("SHA MISMATCH")
+        log(
+            f"  virtual {run.virtual_s:.3f} s, wall {run.wall_s:.2f} s, ratio {run.ratio:.3f}, "
+            f"virtual goodput {run.goodput_bps / 1e6:.1f} Mbit/s, {run.turns} node turns"
+        )
+        figure.samples.append(run.ratio)
+    figure.notes.append(
+        f"{sizes.virtual_bytes / 1e6:g} MB over one 100 Mbit/s 10 ms link: wall time is our "
+        "per-packet Python stack work at both ends (the world's own share is in the profile)"
+    )
+    if profile is not None:
+        size = min(sizes.virtual_bytes, sizes.profile_bytes)
+        log(f"profiling the virtual backend ({size / 1e6:g} MB) -> {profile}")
+        _, text = profile_virtual(size)
         profile.write_text(text)
 
 
@@ -224,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile is None
         and not args.quick
         and not args.no_profile
-        and "sim_virtual_per_wall" in figures
+        and ("sim_virtual_per_wall" in figures or "virtual_per_wall" in figures)
     ):
         profile = DEFAULT_PROFILE
     node_profile = None

@@ -34,9 +34,11 @@ class CaptureSession:
     @classmethod
     def for_clock(
         cls, loop_now: float, iface: str | None, direction: Direction, max_packets: int | None,
-        snaplen: int = pcap.DEFAULT_SNAPLEN,
+        snaplen: int = pcap.DEFAULT_SNAPLEN, *, wall_now: float | None = None,
     ) -> CaptureSession:  # fmt: skip
-        return cls(iface, direction, max_packets, snaplen, time.time() - loop_now)
+        """Timestamps: the loop clock shifted to ``wall_now`` (the wall clock by default)."""
+        wall = time.time() if wall_now is None else wall_now
+        return cls(iface, direction, max_packets, snaplen, wall - loop_now)
 
     def header(self) -> bytes:
         return pcap.global_header(self.snaplen)

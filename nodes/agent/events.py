@@ -100,6 +100,8 @@ class EventHub:
         tcp: TcpEngine,
         faults: FaultEngine,
         rip: RipEngine | None = None,
+        *,
+        wall_offset: float | None = None,
     ) -> None:
         self.node = node
         self._runner, self._host, self._tcp, self._faults = runner, host, tcp, faults
@@ -108,7 +110,8 @@ class EventHub:
         self._links: dict[str, tuple[bool, int]] = {}
         self._hooked = False
         self._armed: float | None = None  # a fault timer due then may change things
-        self._wall_offset = time.time() - runner.now()
+        # event times: the loop clock plus this (wall time by default; virtual labs pass 0)
+        self._wall_offset = time.time() - runner.now() if wall_offset is None else wall_offset
         runner.add_mtu_listener(self._mtu_changed)
 
     @property

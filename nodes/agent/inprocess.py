@@ -23,6 +23,10 @@ class _Borrowed:
         self.send = port.send
 
     @property
+    def pending(self) -> int:
+        return self.port.pending
+
+    @property
     def counters(self) -> MemPortCounters:
         return self.port.counters
 

@@ -26,11 +26,7 @@ from nodes.apps.udp import UdpSender
 from nodes.stack.host import Host
 
 T = TypeVar("T")
-_IDENTS = itertools.count(0x5700)  # ICMP idents of agent pings/traceroutes (per process)
-
-
-def next_ident() -> int:
-    return next(_IDENTS) & 0xFFFF
+FIRST_IDENT = 0x5700  # ICMP idents of a node's agent pings/traceroutes count up from here
 
 
 class Job(ABC, Generic[T]):
@@ -67,7 +63,14 @@ class Job(ABC, Generic[T]):
 class JobManager:
     def __init__(self, host: Host) -> None:
         self._jobs: list[Job[Any]] = []
+        # Per node, not per process: a process-wide counter would give a node different
+        # idents depending on what else ran in the process (and break bit-exact replay).
+        self._idents = itertools.count(FIRST_IDENT)
         host.attach(self)
+
+    def next_ident(self) -> int:
+        """An ICMP ident for the next ping or traceroute of this node."""
+        return next(self._idents) & 0xFFFF
 
     @property
     def active(self) -> int:
@@ -129,12 +132,12 @@ class PingOutcome:
 class PingJob(Job[PingOutcome]):
     def __init__(
         self, host: Host, dst: int, *, count: int, interval: float, size: int, timeout: float,
-        ttl: int | None = None, df: bool = False, record_route: bool = False,
+        ident: int, ttl: int | None = None, df: bool = False, record_route: bool = False,
     ) -> None:  # fmt: skip
         super().__init__(host, (count - 1) * interval + timeout)
         self.count = count
         self.interval = interval
-        self.ping = Ping(host, dst, ident=next_ident(), size=size, df=df, ttl=ttl,
+        self.ping = Ping(host, dst, ident=ident, size=size, df=df, ttl=ttl,
                          record_route=record_route)  # fmt: skip
 
     def start(self, now: float) -> None:
@@ -170,11 +173,12 @@ class TracerouteOutcome:
 
 class TracerouteJob(Job[TracerouteOutcome]):
     def __init__(
-        self, host: Host, dst: int, *, method: str, max_hops: int, probes: int, wait: float
-    ) -> None:
+        self, host: Host, dst: int, *, method: str, max_hops: int, probes: int, wait: float,
+        ident: int,
+    ) -> None:  # fmt: skip
         super().__init__(host, max_hops * probes * wait + 1.0)
         self.trace = Traceroute(host, dst, method=method, max_hops=max_hops, probes=probes,
-                                wait=wait, ident=next_ident())  # fmt: skip
+                                wait=wait, ident=ident)  # fmt: skip
 
     def start(self, now: float) -> None:
         super().start(now)

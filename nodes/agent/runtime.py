@@ -8,10 +8,18 @@ the :class:`NodeState` to :meth:`NodeRuntime.call` and get a Future of its resul
 Where the ports come from is a :data:`PortFactory`: raw sockets on interfaces taken from
 the kernel in a container (:mod:`nodes.agent.__main__`), in-memory links in tests
 (:mod:`nodes.agent.inprocess`).
+
+Virtual time (``seat=``, the virtual backend): the node has no thread of its own. Its
+runner is driven by the lab's :class:`~nodes.io.world.World` (attached at Configure,
+detached at stop), every call runs at once under the world's lock through the node's
+:class:`~nodes.io.world.Seat`, and :meth:`NodeRuntime.wait` lets virtual time pass until
+a job is done. ``clock`` is then the world's clock and ``wall`` too (events and pcap
+timestamps are virtual seconds since the lab began).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import threading
 import time
@@ -36,7 +44,8 @@ from nodes.agent.jobs import JobManager
 from nodes.apps.ref import CODE_DIR, AppLoadError, AppStartError
 from nodes.apps.registry import AppEnv, ServerApp, make_app
 from nodes.faults import FaultEngine
-from nodes.io.runner import Runner
+from nodes.io.runner import Runner, RunnerStopped
+from nodes.io.world import Seat, SeatPaused, WorldDeadline
 from nodes.router.rip import RipEngine
 from nodes.stack.host import Host
 from nodes.stack.tcp.engine import TcpEngine
@@ -136,9 +145,14 @@ class NodeRuntime:
         kind: Kind | None = None,
         clock: Callable[[], float] = time.monotonic,
         code_paths: tuple[str, ...] = (CODE_DIR,),
+        seat: Seat | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._port_factory = ports
         self.code_paths = code_paths
+        self.seat = seat
+        self._seat_closed = False
+        self.wall = wall  # what event and pcap timestamps count from (the loop clock + offset)
         self.expected_name = name
         self.expected_kind = kind
         self.clock = clock
@@ -199,6 +213,8 @@ class NodeRuntime:
                     f"this agent runs a {self.expected_kind.value}, not a {config.kind.value}"
                 )
             self._state = self._build(config)
+            if self.seat is not None:
+                self.seat.attach(self._state.runner)
             callbacks, self._ready_callbacks = self._ready_callbacks, []
             self._wake.set()
         for callback in callbacks:
@@ -219,10 +235,11 @@ class NodeRuntime:
             for iface, direction, props in link_layers(config):  # beneath every fault
                 faults.set_link(iface, direction, props, seed=seed)
             runner = Runner(host, {n: p.port for n, p in ports.items()}, faults=faults,
-                            clock=self.clock)  # fmt: skip
+                            clock=self.clock, driven=self.seat is not None)  # fmt: skip
             now = runner.now()
             rip = start_rip(config, host, now)
-            events = EventHub(config.name, runner, host, tcp, faults, rip)
+            events = EventHub(config.name, runner, host, tcp, faults, rip,
+                              wall_offset=self.wall() - now)  # fmt: skip
             jobs = JobManager(host)
             state = NodeState(config, host, tcp, runner, faults, ports, events, jobs, rip=rip,
                               code_paths=self.code_paths)  # fmt: skip
@@ -245,7 +262,9 @@ class NodeRuntime:
 
     def run(self) -> None:
         """Wait until configured (or stopped), then run the event loop until :meth:`stop`.
-        Closes the ports when the loop ends."""
+        Closes the ports when the loop ends. (Not for a seated node: its world drives it.)"""
+        if self.seat is not None:
+            raise RuntimeError(f"{self.name} runs in virtual time: its world drives it")
         while not self._wake.wait(0.5):
             pass
         state = self._state
@@ -266,6 +285,12 @@ class NodeRuntime:
         state = self._state
         if state is not None:
             state.runner.stop()
+        if self.seat is not None:
+            with self.seat.world.lock:
+                self.seat.detach()
+                if state is not None and not self._seat_closed:
+                    self._seat_closed = True
+                    self._close(state)
 
     def _close(self, state: NodeState | None) -> None:
         if state is None:
@@ -284,9 +309,49 @@ class NodeRuntime:
         state = self._state
         if state is None:
             raise NotConfiguredError(what)
-        return state.runner.call(lambda: fn(state))
+        seat = self.seat
+        if seat is None:
+            return state.runner.call(lambda: fn(state))
+        if self._stopping:
+            stopped: Future[T] = Future()
+            stopped.set_exception(RunnerStopped("the node's event loop has stopped"))
+            return stopped
+        try:
+            return seat.call(lambda: fn(state))
+        except SeatPaused:
+            raise ConflictError(f"{self.name} is paused: unpause it first") from None
+
+    def wait(
+        self,
+        future: Future[T],
+        timeout: float | None = None,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> T:
+        """The result of a Future the loop completes. ``timeout``: wall seconds (the
+        caller's deadline). In virtual time this drives the node's world until the future
+        is done (a job's own timeout is virtual: it always ends); a real-time node's loop
+        runs by itself, so this only waits."""
+        seat = self.seat
+        if seat is None:
+            return future.result(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            return seat.wait(future, deadline=deadline, cancelled=cancelled)
+        except WorldDeadline as exc:
+            raise concurrent.futures.TimeoutError(str(exc)) from None
+
+    def sleep(self, seconds: float, *, timeout: float | None = None) -> None:
+        """Let ``seconds`` of this node's time pass: virtual time in a world (everything
+        due meanwhile happens), else a plain wait."""
+        seat = self.seat
+        if seat is None:
+            time.sleep(seconds)
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seat.world.sleep(seconds, deadline=deadline)
 
     def run_in_loop(self, fn: Callable[[NodeState], T], *, timeout: float = 10.0,
                     what: str = "this call") -> T:  # fmt: skip
         """:meth:`call` and wait for the result (exceptions re-raised here)."""
-        return self.call(fn, what).result(timeout)
+        return self.call(fn, what).result(timeout)  # a seated call is done already

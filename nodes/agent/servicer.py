@@ -249,7 +249,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
         remaining = context.time_remaining()
         timeout = None if remaining is None or remaining > 1e7 else remaining
         try:
-            return job.future.result(timeout)
+            return runtime.wait(job.future, timeout, cancelled=lambda: not context.is_active())
         except concurrent.futures.TimeoutError:
             cancel()
             raise
@@ -510,7 +510,8 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
         outcome = self._wait_job(
             context,
             lambda s: PingJob(s.host, dst, count=count, interval=interval, size=size,
-                              timeout=timeout, ttl=ttl, df=request.dont_fragment,
+                              timeout=timeout, ident=s.jobs.next_ident(), ttl=ttl,
+                              df=request.dont_fragment,
                               record_route=request.record_route),
             "Ping",
         )  # fmt: skip
@@ -532,7 +533,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
         outcome = self._wait_job(
             context,
             lambda s: TracerouteJob(s.host, dst, method=method, max_hops=max_hops,
-                                    probes=probes, wait=wait),
+                                    probes=probes, wait=wait, ident=s.jobs.next_ident()),
             "Traceroute",
         )  # fmt: skip
         return topb.traceroute_response(outcome)
@@ -695,10 +696,14 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
             deadline = None
             if request.HasField("duration_ms"):
                 deadline = self.runtime.clock() + request.duration_ms / 1000.0
+            virtual = self.runtime.seat is not None
             while context.is_active() and not self.runtime.stopping:
                 wait = _STREAM_POLL
                 if deadline is not None:
                     wait = min(wait, max(0.0, deadline - self.runtime.clock()))
+                    if virtual:  # a timed capture lets its own (virtual) time pass
+                        self.runtime.sleep(wait)
+                        wait = 0.0
                 records, ended = session.take(wait)
                 if records:
                     yield node_pb2.CaptureChunk(
@@ -727,8 +732,9 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
 
         def start(s: NodeState) -> CaptureSession:
             session = CaptureSession.for_clock(
-                s.now(), None if iface == "*" else iface, direction, max_packets, snaplen
-            )
+                s.now(), None if iface == "*" else iface, direction, max_packets, snaplen,
+                wall_now=self.runtime.wall(),
+            )  # fmt: skip
             s.runner.add_tap(session.tap)
             return session
 

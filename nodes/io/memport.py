@@ -9,6 +9,10 @@ a real one, and the agent, faults, taps and timers run exactly as on raw sockets
     a, b = mem_link()                       # a point-to-point link
     ports = mem_lan(3)                      # a learning switch with three ports
 
+Driven ports (``evented=False``, the virtual-time backend: :mod:`nodes.io.world`) have no
+eventfd: a delivered frame calls the port's ``on_frame`` callback instead (the world marks
+the receiving node ready), and the driven runner reads ports that have frames pending.
+
 A port's inbox holds at most ``queue_limit`` frames; more are dropped and counted
 (``tx_dropped_full`` at the sender, like a full device queue). Thread safety: one thread
 sends on a port (its runner) while another reads the peer; deque append/popleft are
@@ -21,6 +25,7 @@ import contextlib
 import os
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 DEFAULT_QUEUE_LIMIT = 4096
@@ -63,23 +68,35 @@ class _Medium:
 class MemPort:
     """One end of an in-memory link; a :class:`~nodes.io.runner.Port`."""
 
-    def __init__(self, name: str = "mem", *, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+    def __init__(
+        self,
+        name: str = "mem",
+        *,
+        queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        evented: bool = True,
+        on_frame: Callable[[], None] | None = None,
+    ) -> None:
         self.name = name
         self.queue_limit = queue_limit
         self.counters = MemPortCounters()
+        self.evented = evented
+        self.on_frame = on_frame  # called after a frame was queued (driven ports)
         self._inbox: deque[bytes] = deque()
-        self._fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC) if evented else -1
         self._medium: _Medium | None = None
         self._lock = threading.Lock()  # close() vs. a sender signalling the fd
         self.closed = False
 
     # ---- Port ------------------------------------------------------------------
     def fileno(self) -> int:
+        if not self.evented:
+            raise ValueError(f"port {self.name} is driven: it has no file descriptor")
         return self._fd
 
     def recv_batch(self, limit: int) -> list[bytes]:
-        with contextlib.suppress(BlockingIOError):
-            os.eventfd_read(self._fd)  # first: a frame queued from now on signals again
+        if self.evented:
+            with contextlib.suppress(BlockingIOError):
+                os.eventfd_read(self._fd)  # first: a frame queued from now on signals again
         inbox = self._inbox
         frames: list[bytes] = []
         while inbox and len(frames) < limit:
@@ -120,6 +137,9 @@ class MemPort:
                 return False
             self._inbox.append(frame)
             self._signal()
+        on_frame = self.on_frame
+        if on_frame is not None:
+            on_frame()
         return True
 
     @property
@@ -132,10 +152,11 @@ class MemPort:
             if not self.closed:
                 self.closed = True
                 self._inbox.clear()
-                os.close(self._fd)
+                if self.evented:
+                    os.close(self._fd)
 
     def _signal(self) -> None:
-        if not self.closed:
+        if not self.closed and self.evented:
             os.eventfd_write(self._fd, 1)
 
     def _join(self, medium: _Medium) -> None:

@@ -18,6 +18,12 @@ AddFault/ClearFault) and tells the MTU listeners (the agent's LinkChange events)
 Other threads (the gRPC agent) never touch the stack: they hand a callable to
 :meth:`Runner.call`, which runs it inside the loop and returns a Future of its result.
 A non-blocking eventfd wakes the loop for that and for :meth:`Runner.stop`.
+
+Driven mode (``driven=True``, the virtual-time backend): no thread, selector or eventfd.
+A :class:`~nodes.io.world.World` gives the runner turns: :meth:`Runner.turn` reads the
+ports that have frames pending, runs what is due at ``now`` and returns when it next
+needs a turn; :meth:`Runner.call` runs the callable at once (the caller holds the world's
+lock, through the node's :class:`~nodes.io.world.Seat`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import contextlib
 import heapq
 import logging
 import os
+import select
 import selectors
 import threading
 import time
@@ -110,6 +117,7 @@ class Runner:
         faults: Impairment | None = None,
         clock: Callable[[], float] = time.monotonic,
         batch: int = 64,
+        driven: bool = False,
     ) -> None:
         self.node = node
         self.ports = dict(ports)
@@ -129,6 +137,11 @@ class Runner:
         self._stopped = False
         self._loop_thread: int | None = None
         self._closed = False
+        self.driven = driven
+        self._port_list = sorted(self.ports.items())  # driven: read in name order
+        self._readers: dict[int, Hook] = {}  # driven: polled at each turn
+        if driven:
+            return
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_fd, selectors.EVENT_READ, None)
@@ -141,6 +154,12 @@ class Runner:
         must be quick (the node's traffic waits meanwhile) and must not block on another
         Future of this runner. From the loop thread itself it runs at once."""
         future: Future[T] = Future()
+        if self.driven:
+            if self._stopped or self._closed:
+                future.set_exception(RunnerStopped("the node's event loop has stopped"))
+            else:
+                _settle(future, fn)
+            return future
         if self._loop_thread == threading.get_ident():
             _settle(future, fn)
             return future
@@ -157,7 +176,9 @@ class Runner:
         no-op once :meth:`close` released the wake-up fd)."""
         self._stopping = True
         with self._lock:
-            if not self._closed:
+            if self.driven:
+                self._stopped = True
+            elif not self._closed:
                 os.eventfd_write(self._wake_fd, 1)
 
     def now(self) -> float:
@@ -166,6 +187,8 @@ class Runner:
     # ---- the loop --------------------------------------------------------------
     def run(self) -> None:
         """Run until :meth:`stop`. Commands still queued then fail with RunnerStopped."""
+        if self.driven:
+            raise RuntimeError("a driven runner takes turns from its world (turn(now))")
         self._loop_thread = threading.get_ident()
         try:
             while not self._stopping:
@@ -178,6 +201,21 @@ class Runner:
                 self._commands.clear()
             for _, future in pending:
                 future.set_exception(RunnerStopped("the node's event loop has stopped"))
+
+    def turn(self, now: float) -> float | None:
+        """Driven mode: one turn at ``now`` (read the ports with frames pending, run what
+        is due, write the output); returns when the runner next needs a turn."""
+        self.stats.turns += 1
+        for ifname, port in self._port_list:
+            while getattr(port, "pending", 0):  # MemPort (driven ports have no fd)
+                self._read(ifname, now)
+        if self._readers:  # an app's asyncio loop: readable kernel sockets, thread-safe calls
+            for fd in select.select(list(self._readers), [], [], 0)[0]:
+                self._readers[fd](now)
+        for hook in list(self._hooks):
+            hook(now)
+        self._run_due(now)
+        return self.next_wakeup()
 
     def run_once(self, max_wait: float | None = None) -> None:
         """One turn; waits at most ``max_wait`` seconds (None: until something is due)."""
@@ -226,6 +264,8 @@ class Runner:
                 return
             self._closed = True
             self._stopped = True
+        if self.driven:
+            return
         self._selector.close()
         os.close(self._wake_fd)
 
@@ -249,9 +289,15 @@ class Runner:
     def add_reader(self, fd: int, callback: Hook) -> None:
         """Call ``callback(now)`` in the turn in which ``fd`` is readable (the node's asyncio
         selector, :mod:`nodes.io.aio`); what it makes due runs in that same turn."""
+        if self.driven:  # no selector: turn() polls it
+            self._readers[fd] = callback
+            return
         self._selector.register(fd, selectors.EVENT_READ, callback)
 
     def remove_reader(self, fd: int) -> None:
+        if self.driven:
+            self._readers.pop(fd, None)
+            return
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(fd)
 

@@ -31,6 +31,7 @@ LAB_INFO_JSON = (
 class BackendChoice(StrEnum):
     SIM = "sim"
     DOCKER = "docker"
+    VIRTUAL = "virtual"
 
 
 @common.command
@@ -40,8 +41,10 @@ def deploy(
     backend: Annotated[
         BackendChoice | None,
         typer.Option(
-            help="docker: containers on bridge networks; sim: every node in the server process "
-            "(default: docker when a Docker engine answers the server, else sim)",
+            help="docker: containers on bridge networks; sim: every node in the server process, "
+            "real time; virtual: every node in the server process, virtual time (deterministic, "
+            "faster than real time; time passes only while an operation waits: see `wirelab "
+            "wait`) (default: docker when a Docker engine answers the server, else sim)",
             show_default=False,
         ),
     ] = None,
@@ -139,6 +142,32 @@ class EventChoice(StrEnum):
     TCP = "tcp"
     NODE_FAULT = "node_fault"
     RIP_ROUTE = "rip_route"
+
+
+@common.command
+def wait(
+    lab: common.LabArg,
+    duration: Annotated[str, typer.Argument(help="lab time to let pass, e.g. 30s, 1.5s, 200ms")],
+    as_json: Annotated[
+        bool, common.json_opt("{lab_time_s, virtual}: the lab's time after the wait")
+    ] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> int:
+    """Let a lab's time pass.
+
+    In a virtual lab nothing happens between operations: this moves its clock on (the
+    topology's timeline faults fire, fault durations end, apps and timers run) as fast as
+    the CPU allows. In a real-time lab (docker, sim) it just sleeps.
+    """
+    seconds = parse_duration(duration, "DURATION", low=0.0, high=7 * 86400.0)
+    with common.lab(server, token, lab) as handle:
+        after = handle.wait(seconds)
+    if as_json:
+        common.print_json({"lab_time_s": after})
+    else:
+        common.show(f"{lab}: lab time {after:.3f} s")
+    return common.EXIT_OK
 
 
 @common.command

@@ -223,6 +223,18 @@ class Lab:
 
         return self._wire.exec(self.name, node, argv, seconds(timeout, "timeout", low=0.001))
 
+    def wait(self, duration: Duration, *, timeout: Duration | None = None) -> float:
+        """Let ``duration`` of lab time pass and return the lab's time after it (seconds
+        since deploy). In a virtual lab this is how its clock moves on between operations
+        (timeline faults fire, fault durations end, apps run), as fast as the CPU allows;
+        in a real-time lab it sleeps. ``timeout``: the wall-clock bound of the call
+        (default: none)."""
+        from orchestrator.domain.values import duration as seconds
+
+        wanted = seconds(duration, "duration", low=0.0)
+        bound = None if timeout is None else seconds(timeout, "timeout", low=0.001)
+        return self._wire.wait(self.name, wanted, bound)
+
     def capture_stream(
         self,
         node: str,

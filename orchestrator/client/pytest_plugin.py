@@ -30,6 +30,12 @@ The server: ``--wirelab-server ADDR`` (or $WIRELAB_SERVER) uses a running ``wire
 otherwise one is started in the test process (sim labs then run in-process, no Docker).
 ``--wirelab-backend docker`` runs every marked module on Docker instead.
 
+``backend="virtual"`` (or ``--wirelab-backend virtual``) runs the same topology in
+virtual time in the server's process: deterministic (the same seed and operations give the
+same frames, counters and results, run after run) and faster than real time. Time passes
+only while an operation waits (ping, transfer ...): ``wirelab_lab.wait("5s")`` lets the
+topology's timeline and fault durations play out.
+
 When a test that used a lab fails, each of the module's labs writes its journal (seed,
 topology, every operation with its lab time and result) to ``--wirelab-journals DIR``
 (default: beside ``--junitxml``, else ``./wirelab-journals``) and the report's
@@ -68,8 +74,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--wirelab-backend",
         default=None,
-        choices=("sim", "docker"),
-        help="override the backend of every wirelab_topology marker",
+        choices=("sim", "docker", "virtual"),
+        help="override the backend of every wirelab_topology marker (virtual: the same "
+        "topologies in virtual time, deterministic and faster than real time)",
     )
 
 

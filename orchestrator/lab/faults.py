@@ -29,8 +29,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -55,7 +53,7 @@ from orchestrator.domain.faults import (
 )
 from orchestrator.domain.requests import fault_id_of
 from orchestrator.domain.results import ExecResult
-from orchestrator.lab.scheduler import Scheduler
+from orchestrator.lab.clock import LabClock, RealClock
 from orchestrator.wire.agent import AgentWire
 from topology import IfRef, Lab, NodeKind, TargetKind
 
@@ -95,7 +93,7 @@ class _Fault:
     request: FaultRequest
     origin: str
     seed: int
-    created: float  # monotonic
+    created: float  # lab time (the lab's clock)
     parts: list[_Part]
     cleared: bool = False
 
@@ -355,13 +353,16 @@ Publish = Callable[[LabEvent], None]
 class FaultManager:
     """Every fault of one lab (thread-safe)."""
 
-    def __init__(self, lab: Lab, nodes: Nodes, publish: Publish, *, seed: int = 1) -> None:
+    def __init__(
+        self, lab: Lab, nodes: Nodes, publish: Publish, *, seed: int = 1,
+        clock: LabClock | None = None,
+    ) -> None:  # fmt: skip
         self.lab = lab
         self.nodes = nodes
         self.publish = publish
         self.seed = seed
-        self.scheduler = Scheduler(lab.name)
-        self._lock = threading.RLock()
+        self.clock: LabClock = clock if clock is not None else RealClock(lab.name)
+        self._lock = self.clock.lock  # a virtual lab's: its world's (one lock order)
         self._faults: dict[str, _Fault] = {}
         self._ids = itertools.count(1)
         self._expander = Expander(lab)
@@ -396,7 +397,7 @@ class FaultManager:
                 _Part(node, f"{fault_id}.{i}", replace(spec, seed=seed), linux)
                 for i, (node, spec, linux) in enumerate(expanded)
             ]
-            fault = _Fault(fault_id, request, origin, seed, time.monotonic(), parts)
+            fault = _Fault(fault_id, request, origin, seed, self.clock.now(), parts)
             installed: list[_Part] = []
             try:
                 for part in parts:
@@ -408,9 +409,9 @@ class FaultManager:
                 raise
             self._faults[fault_id] = fault
             if request.duration is not None and any(p.linux for p in parts):
-                self.scheduler.call_at(fault.created + request.duration,
+                self.clock.call_at(fault.created + request.duration,
                                        lambda: self._expire_linux(fault))  # fmt: skip
-            view = fault.view(self.lab.name, time.monotonic())
+            view = fault.view(self.lab.name, self.clock.now())
         self._event("added", view)
         return view
 
@@ -447,7 +448,7 @@ class FaultManager:
                 if part.linux:
                     self._remove(part)
             expired = not fault.cleared and not any(p.installed for p in fault.parts)
-            view = fault.view(self.lab.name, time.monotonic())
+            view = fault.view(self.lab.name, self.clock.now())
         if expired:
             self.nodes.flush_path_mtus()
             self._event("expired", view)
@@ -471,7 +472,7 @@ class FaultManager:
             targets = (
                 [f for f in self._faults.values() if not f.cleared] if all else [self.get(fault_id)]
             )
-            now = time.monotonic()
+            now = self.clock.now()
             out = []
             for fault in targets:
                 was_active = fault.state(now) is FaultState.ACTIVE
@@ -515,17 +516,17 @@ class FaultManager:
     def list(self, *, active_only: bool = False) -> list[LabFault]:
         self.refresh()
         with self._lock:
-            now = time.monotonic()
+            now = self.clock.now()
             out = [f.view(self.lab.name, now) for f in self._faults.values()]
         return [f for f in out if f.active] if active_only else out
 
     def describe(self, fault_id: str) -> LabFault:
         self.refresh()
         with self._lock:
-            return self.get(fault_id).view(self.lab.name, time.monotonic())
+            return self.get(fault_id).view(self.lab.name, self.clock.now())
 
     def active_count(self) -> int:
-        now = time.monotonic()
+        now = self.clock.now()
         with self._lock:
             return sum(f.state(now) is FaultState.ACTIVE for f in self._faults.values())
 
@@ -547,7 +548,7 @@ class FaultManager:
             for part in fault.parts:
                 if part.node == event.node and part.agent_id == info.fault_id:
                     part.info, part.installed = info, False
-            now = time.monotonic()
+            now = self.clock.now()
             if (
                 change.change == "expired"
                 and fault.state(now) is FaultState.EXPIRED
@@ -565,7 +566,7 @@ class FaultManager:
         lost them); returns how many parts were installed."""
         count = 0
         with self._lock:
-            now = time.monotonic()
+            now = self.clock.now()
             for fault in self._faults.values():
                 if fault.state(now) is not FaultState.ACTIVE:
                     continue
@@ -594,12 +595,11 @@ class FaultManager:
                         part.installed = False
 
     def _event(self, change: str, fault: LabFault) -> None:
-        self.publish(
-            LabEvent(EventKind.FAULT, time.time(), self.lab.name, fault=FaultChange(change, fault))
-        )
+        change_of = FaultChange(change, fault)
+        self.publish(LabEvent(EventKind.FAULT, self.clock.stamp(), self.lab.name, fault=change_of))
 
     def close(self) -> None:
-        self.scheduler.close()
+        self.clock.close()
 
 
 __all__ = ["Expander", "FaultManager", "NodeFaultChange"]

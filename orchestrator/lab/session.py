@@ -18,6 +18,7 @@ from functools import partial
 from ipaddress import IPv4Address
 from typing import Any
 
+from nodes.io.world import WorldDeadline
 from orchestrator.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -58,6 +59,7 @@ from orchestrator.domain.results import (
 from orchestrator.lab import frr, linuxnode
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends.base import Backend
+from orchestrator.lab.clock import LabClock
 from orchestrator.lab.deploy import Deployed
 from orchestrator.lab.events import EventHub, Pump, Subscription
 from orchestrator.lab.faults import FaultManager
@@ -92,21 +94,47 @@ class LabSession:
         self.source = source or self.lab.source
         self.text = text  # the topology file's text (saved for docker labs)
         self.seed = seed
-        self.created = time.monotonic()
+        self.clock: LabClock = self.backend.clock(self.name)
+        self.created = self.clock.now()
         self._addresses = dict(deployed.agents)
-        self._pool = AgentPool()
-        self._lock = threading.RLock()
+        self._pool = AgentPool(self.backend.channel)
+        # A virtual lab's timeline actions run inside its world (holding the world's lock)
+        # and take this lock; API calls take it and then enter the world: one lock for
+        # both keeps the order the same.
+        self._lock = self.clock.lock if self.clock.virtual else threading.RLock()
         self.events = EventHub(self.name)
-        self.faults = FaultManager(self.lab, self, self._lab_event, seed=seed)
+        self.faults = FaultManager(self.lab, self, self._lab_event, seed=seed, clock=self.clock)
         self._pumps: dict[str, Pump] = {}  # started with the first watcher or fault
         self.journal = Journal.start(
             lab=self.name, topology=text, source=self.source, seed=seed,
             backend=self.backend_name, timeline=timeline, attached=attached,
+            clock="virtual" if self.clock.virtual else "wall",
         )  # fmt: skip
 
     def lab_time(self) -> float:
-        """Seconds since the lab was deployed (attached, for a lab an earlier server made)."""
-        return time.monotonic() - self.created
+        """Seconds since the lab was deployed (attached, for a lab an earlier server made):
+        virtual seconds in a virtual lab."""
+        return self.clock.now() - self.created
+
+    @property
+    def virtual(self) -> bool:
+        return self.clock.virtual
+
+    def wait(self, seconds: float, *, cap: float | None = None) -> float:
+        """Let ``seconds`` of lab time pass (in a virtual lab: everything due meanwhile
+        happens, as fast as the CPU allows; ``cap``: wall seconds the caller still has).
+        Returns the lab time after."""
+        if seconds < 0:
+            raise InvalidArgument("must not be negative", "duration")
+        deadline = None if cap is None else time.monotonic() + cap
+        try:
+            self.clock.sleep(seconds, deadline=deadline)
+        except WorldDeadline:
+            raise Unavailable(
+                f"lab {self.name}: {seconds:g} virtual s did not pass before the call's "
+                f"deadline (at lab time {self.lab_time():.3f} s)"
+            ) from None
+        return self.lab_time()
 
     @property
     def backend_name(self) -> str:
@@ -241,7 +269,7 @@ class LabSession:
             topology_hash=topology_hash(self.lab),
             nodes=nodes,
             links=links,
-            age_s=time.monotonic() - self.created,
+            age_s=self.lab_time(),
             faults=self.faults.active_count(),
             source=self.source,
             engine=str(getattr(self.backend, "engine", "") or ""),
@@ -314,7 +342,7 @@ class LabSession:
             nodes=len(states),
             running=states.count("running"),
             faults=self.faults.active_count(),
-            age_s=time.monotonic() - self.created,
+            age_s=self.lab_time(),
         )
 
     # ---- node state ---------------------------------------------------------------------
@@ -373,7 +401,8 @@ class LabSession:
         if not self.has_agent(node):  # our agents publish their own link events
             what = "mtu" if change.mtu is not None else ("up" if info.up else "down")
             link = LinkChange(change.iface, info.up, info.mtu, what)
-            self.events.publish(LabEvent(EventKind.LINK, time.time(), self.name, node, link=link))
+            event = LabEvent(EventKind.LINK, self.clock.stamp(), self.name, node, link=link)
+            self.events.publish(event)
         return info
 
     def add_route(self, node: str, route: RouteRequest) -> RouteEntry:
@@ -421,12 +450,12 @@ class LabSession:
                     reapplied = self.faults.reapply(node)
             state = self.state(node)
         self.events.publish(
-            LabEvent(EventKind.NODE_STATE, time.time(), self.name, node,
+            LabEvent(EventKind.NODE_STATE, self.clock.stamp(), self.name, node,
                      node_state=NodeStateChange(action, state))
         )  # fmt: skip
         if duration is not None:
             undo = UNDO[action]
-            self.faults.scheduler.call_later(duration, lambda: self.node_action(node, undo))
+            self.clock.call_later(duration, lambda: self.node_action(node, undo))
         return NodeActionResult(node, state, reapplied)
 
     def _bring_up(self, node: str) -> None:
@@ -462,7 +491,7 @@ class LabSession:
 
     def schedule_timeline(self) -> int:
         """Schedule the topology's faults timeline (relative to now); returns the count."""
-        start = time.monotonic()
+        start = self.clock.now()
         for entry in self.lab.faults:
             if entry.action is not None:
                 action = entry.action.value
@@ -473,9 +502,9 @@ class LabSession:
                 ) -> None:
                     self.node_action(node, what, d)
 
-                self.faults.scheduler.call_at(start + entry.at, act)
+                self.clock.call_at(start + entry.at, act)
             else:
-                self.faults.scheduler.call_at(
+                self.clock.call_at(
                     start + entry.at, partial(self._timeline_fault, FaultRequest.from_entry(entry))
                 )
         return len(self.lab.faults)

@@ -31,8 +31,13 @@ RPC = 10.0
 def run_transfer(
     session: LabSession, req: TransferRequest, *, cap: float | None = None
 ) -> TransferReport:
-    """Run the transfer; ``cap`` (seconds) bounds it by the caller's own deadline."""
-    if cap is not None and cap < req.timeout_s + RPC:
+    """Run the transfer; ``cap`` (wall seconds) bounds it by the caller's own deadline. In
+    a virtual lab ``timeout_s`` is virtual time and the cap bounds only the wall time the
+    run may take (the two never mix)."""
+    wall: float | None = None
+    if session.virtual:
+        wall = cap if cap is None else max(0.05, cap - 1.0)
+    elif cap is not None and cap < req.timeout_s + RPC:
         req = replace(req, timeout_s=max(0.05, cap - RPC / 2))
     src = session.node(req.source, "source").name
     address, dst = resolve(session.lab, req.destination, "destination")
@@ -42,7 +47,7 @@ def run_transfer(
         raise InvalidArgument(
             f"{address} is no node of lab {session.name}: a sink must run there", "destination"
         )
-    began = time.monotonic()
+    began = session.lab_time()
     report = TransferReport(
         size_bytes=req.size_bytes,
         source_address=_source_address(session, src, address),
@@ -53,7 +58,7 @@ def run_transfer(
     if session.has_agent(dst):
         started = _ensure_sink(session, dst, req.port)
         try:
-            report, local_port = _send(session, src, address, req, report)
+            report, local_port = _send(session, src, address, req, report, wall)
             report = _agent_sink_result(session, dst, req.port, local_port, report)
         finally:
             if started:
@@ -87,8 +92,8 @@ def run_transfer(
     match = bool(report.sender_sha256) and (
         report.sender_sha256 == report.receiver_sha256 and report.bytes == report.bytes_received
     )
-    if report.seconds <= 0:  # no connection: how long it tried
-        report = replace(report, seconds=time.monotonic() - began)
+    if report.seconds <= 0 and report.bytes == 0:
+        report = replace(report, seconds=session.lab_time() - began)  # how long it tried
     return replace(report, sha256_match=match)
 
 
@@ -117,9 +122,15 @@ def _ensure_sink(session: LabSession, node: str, port: int) -> bool:
 
 
 def _send(
-    session: LabSession, src: str, address: str, req: TransferRequest, report: TransferReport
+    session: LabSession,
+    src: str,
+    address: str,
+    req: TransferRequest,
+    report: TransferReport,
+    wall: float | None = None,
 ) -> tuple[TransferReport, int]:
-    """The sender's half of the report, and the sender's local port (0: unknown)."""
+    """The sender's half of the report, and the sender's local port (0: unknown).
+    ``wall``: the RPC's own wall-clock bound in a virtual lab (None: none)."""
     if not session.has_agent(src):
         code, out = _exec(session, src, linuxtools.python(
             linuxtools.SEND_SCRIPT, address, req.port, req.size_bytes, req.seed, req.timeout_s
@@ -139,7 +150,8 @@ def _send(
         address, req.port, req.size_bytes, seed=req.seed,
         congestion_control=req.congestion_control,
         sample_interval=0.01 if req.sample_interval_s is None else req.sample_interval_s,
-        wait=req.timeout_s, timeout=req.timeout_s + RPC,
+        wait=req.timeout_s,
+        timeout=(wall if session.virtual else req.timeout_s + RPC),
     )  # fmt: skip
     source = sent.final.local_address if sent.final is not None else ""
     local_port = sent.local_port or (sent.final.local_port if sent.final is not None else 0)
@@ -162,7 +174,7 @@ def _agent_sink_result(
     session: LabSession, node: str, port: int, local_port: int, report: TransferReport
 ) -> TransferReport:
     """The sink's record of this connection (matched by the sender's address/port)."""
-    deadline = time.monotonic() + SINK_SETTLE
+    deadline = session.lab_time() + SINK_SETTLE  # lab time: virtual in a virtual lab
     agent = session.agent(node)
     while True:
         mine = [
@@ -174,7 +186,7 @@ def _agent_sink_result(
         if not mine and report.error:
             return report
         done = [r for r in mine if r.finished]
-        if done or time.monotonic() >= deadline:
+        if done or session.lab_time() >= deadline:
             if not (done or mine):
                 return report
             best = (done or mine)[-1]
@@ -184,4 +196,4 @@ def _agent_sink_result(
             return replace(
                 report, bytes_received=best.bytes, receiver_sha256=best.sha256, error=error
             )
-        time.sleep(0.05)
+        session.wait(0.05)

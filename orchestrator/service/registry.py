@@ -24,7 +24,7 @@ from orchestrator.domain.errors import (
     echo,
 )
 from orchestrator.domain.lab import DeployProgress, LabSummary
-from orchestrator.lab.backends import Backends
+from orchestrator.lab.backends import IN_PROCESS, Backends
 from orchestrator.lab.code import code_folders
 from orchestrator.lab.deploy import Deployed, deploy
 from orchestrator.lab.inspect import inspect_or_none
@@ -260,13 +260,13 @@ class LabRegistry:
         return names
 
     def close(self) -> None:
-        """Stop every lab's threads; sim labs (in this process) are destroyed, the others keep
-        running."""
+        """Stop every lab's threads; sim and virtual labs (in this process) are destroyed,
+        the others keep running."""
         with self._lock:
             sessions, self._labs = list(self._labs.values()), {}
         for session in sessions:
             try:
-                session.close(destroy=session.backend_name == "sim")
+                session.close(destroy=session.backend_name in IN_PROCESS)
             except Exception:
                 log.exception("closing lab %s", session.name)
         self.backends.close()

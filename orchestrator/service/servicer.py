@@ -32,6 +32,7 @@ T = TypeVar("T")
 Self = TypeVar("Self", bound="LabService")
 STREAM_POLL = 0.2
 MAX_EXEC_TIMEOUT = 3600.0
+MAX_WAIT = 7 * 86400.0  # a week of lab time
 
 
 def _abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
@@ -353,6 +354,19 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
         timeout = timeout if cap is None else max(0.05, min(timeout, cap))
         result = self._session(request.lab).exec(request.node, list(request.argv), timeout=timeout)
         return _msg(result, lab_pb2.ExecResponse)
+
+    # ---- time ------------------------------------------------------------------------------
+    @rpc
+    @journaled
+    def Wait(self, request: Any, context: grpc.ServicerContext) -> Any:
+        session = self._session(request.lab)
+        seconds = request.duration_ms / 1000.0
+        if not seconds >= 0:  # negative or NaN
+            raise InvalidArgument("must be a duration >= 0", "duration_ms")
+        if seconds > MAX_WAIT:
+            raise InvalidArgument(f"must be at most {MAX_WAIT:g} s", "duration_ms")
+        after = session.wait(seconds, cap=_cap(context))
+        return lab_pb2.WaitResponse(lab_time_s=after, virtual=session.virtual)
 
     # ---- streams ---------------------------------------------------------------------------
     @stream

@@ -260,7 +260,7 @@ class AgentWire:
         self._channel = channel
         self._stub = node_pb2_grpc.NodeAgentStub(channel)
 
-    def _call(self, method: str, request: Any, timeout: float) -> Any:
+    def _call(self, method: str, request: Any, timeout: float | None) -> Any:
         try:
             return getattr(self._stub, method)(request, timeout=timeout)
         except grpc.RpcError as exc:
@@ -391,7 +391,7 @@ class AgentWire:
         wait: float | None = None,
         sndbuf: int | None = None,
         nodelay: bool = False,
-        timeout: float,
+        timeout: float | None,
     ) -> BulkSendResult:
         msg = node_pb2.BulkSendRequest(
             destination=destination, port=port, size_bytes=size, seed=seed,
@@ -516,9 +516,10 @@ def node_event(lab: str, node: str, event: Any) -> LabEvent | None:
 class AgentPool:
     """Channels to node agents by address (thread-safe); :meth:`agent` hands out clients."""
 
-    def __init__(self) -> None:
+    def __init__(self, opener: Callable[[str], grpc.Channel] = open_channel) -> None:
         self._lock = threading.Lock()
         self._channels: dict[str, grpc.Channel] = {}
+        self._open = opener  # the backend's: a socket, or a virtual node in this process
 
     def agent(self, address: str, node: str = "") -> AgentWire:
         if not address:
@@ -526,7 +527,7 @@ class AgentPool:
         with self._lock:
             channel = self._channels.get(address)
             if channel is None:
-                channel = self._channels[address] = open_channel(address)
+                channel = self._channels[address] = self._open(address)
         return AgentWire(channel, node or address)
 
     # the deploy steps' view (orchestrator.lab.backends.base.AgentClient)

@@ -377,7 +377,7 @@ class LabWire:
         self._stub = lab_pb2_grpc.LabServiceStub(channel)
         self._metadata = tuple(metadata)
 
-    def _call(self, method: str, request: Any, timeout: float) -> Any:
+    def _call(self, method: str, request: Any, timeout: float | None) -> Any:
         try:
             return getattr(self._stub, method)(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as exc:
@@ -541,6 +541,11 @@ class LabWire:
     def exec(self, lab: str, node: str, argv: Sequence[str], timeout: float) -> ExecResult:
         msg = lab_pb2.ExecRequest(lab=lab, node=node, argv=list(argv), timeout_ms=timeout * 1000.0)
         return from_message(ExecResult, self._call("Exec", msg, timeout + 10.0))
+
+    def wait(self, lab: str, seconds: float, timeout: float | None) -> float:
+        """Let ``seconds`` of lab time pass; the lab time after (WaitResponse)."""
+        msg = lab_pb2.WaitRequest(lab=lab, duration_ms=seconds * 1000.0)
+        return float(self._call("Wait", msg, timeout).lab_time_s)
 
     def capture(
         self,

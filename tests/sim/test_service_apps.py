@@ -185,3 +185,23 @@ def test_a_missing_code_folder_is_refused_at_deploy(client: LabClient, tmp_path:
     yaml = "name: appstest-nocode\ncode: ./absent\nnodes:\n  h1: {kind: host}\n"
     with pytest.raises(InvalidArgument, match=r"code folder './absent' is not a folder"):
         client.deploy(yaml=yaml, backend="sim", base_dir=tmp_path)
+
+
+def test_the_kvstore_example_runs_in_virtual_time_alike_twice(client: LabClient) -> None:
+    """User apps and their asyncio loops on the virtual backend: the load finishes as lab
+    time passes, with the same figures (round trips included) on a second lab."""
+    figures = []
+    for run in range(2):
+        lab = client.deploy(str(EXAMPLES / "kvstore.yaml"), name=f"appstest-kvv{run}",
+                            backend="virtual", seed=3)  # fmt: skip
+        try:
+            for _ in range(60):
+                if app(lab, "h1", "kvstore:load").state == "finished":
+                    break
+                lab.wait("1s")
+            load = app(lab, "h1", "kvstore:load")
+            assert load.state == "finished" and load.stats["ok"] == 400, load
+            figures.append((dict(load.stats), dict(app(lab, "h2", "kvstore:serve:7000").stats)))
+        finally:
+            lab.destroy()
+    assert figures[0] == figures[1]

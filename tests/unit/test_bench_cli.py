@@ -30,6 +30,7 @@ def test_every_issue_figure_is_there_with_its_target() -> None:
     assert targets["idle_rss_mb"] == ("<=", 40)
     assert targets["idle_cpu_pct"] == ("<=", 1)
     assert targets["sim_virtual_per_wall"] == (">=", 1)
+    assert targets["virtual_per_wall"] == (">=", 5)
 
 
 def test_select_only_and_skip() -> None:
@@ -65,6 +66,21 @@ def test_sim_only_run_writes_valid_results(
     assert "tottime" in profile.read_text()
     table = capsys.readouterr().out
     assert "sim_virtual_per_wall" in table and "sim_wall_goodput" in table
+
+
+def test_virtual_only_run_writes_its_figure_and_profile(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    profile = tmp_path / "p.txt"
+    args = ["--only", "virtual_per_wall", "--virtual-mb", "0.2", "-o", str(out)]
+    assert main([*args, "--repeat", "1", "--profile", str(profile)]) == 0
+    doc = json.loads(out.read_text())
+    assert validate(doc) == []
+    fig = doc["figures"][0]
+    assert fig["name"] == "virtual_per_wall" and len(fig["samples"]) == 1
+    assert fig["median"] > 0 and fig["error"] is None and fig["target"]
+    text = (tmp_path / "profile-virtual-bulk.txt").read_text()
+    assert "tottime" in text and "nodes/io/world.py itself" in text
+    assert FULL.virtual_bytes == 100_000_000 and QUICK.virtual_bytes == 5_000_000
 
 
 def test_json_in_finds_the_object_in_noisy_output() -> None:

@@ -1,5 +1,6 @@
 """Where labs run: :mod:`.docker` (containers on bridge networks), :mod:`.sim` (every node
-in this process, real time), :mod:`.fake` (nothing real; unit tests). :class:`Backends` is
+in this process, real time), :mod:`.virtual` (every node in this process, virtual time),
+:mod:`.fake` (nothing real; unit tests). :class:`Backends` is
 the one registry: one backend object per kind, made on first use, and the choice a user
 gets by default (docker when an engine answers, else sim)."""
 
@@ -11,7 +12,8 @@ from collections.abc import Mapping
 from orchestrator.domain.errors import InvalidArgument, echo
 from orchestrator.lab.backends.base import Backend, BackendError
 
-BACKENDS = ("docker", "sim")
+BACKENDS = ("docker", "sim", "virtual")
+IN_PROCESS = ("sim", "virtual")  # labs that live and die with this process
 
 
 def make_backend(name: str) -> Backend:
@@ -24,6 +26,10 @@ def make_backend(name: str) -> Backend:
         from orchestrator.lab.backends.sim import SimBackend
 
         return SimBackend()
+    if name == "virtual":
+        from orchestrator.lab.backends.virtual import VirtualBackend
+
+        return VirtualBackend()
     raise InvalidArgument(
         f"unknown backend {echo(name)}; allowed: {', '.join(BACKENDS)}", "backend"
     )
@@ -68,8 +74,8 @@ class Backends:
             made, self._made = list(self._made.values()), {}
         for backend in made:
             close = getattr(backend, "close", None)
-            if close is not None and backend.name == "sim":
+            if close is not None and backend.name in IN_PROCESS:
                 close()
 
 
-__all__ = ["BACKENDS", "Backend", "BackendError", "Backends", "make_backend"]
+__all__ = ["BACKENDS", "IN_PROCESS", "Backend", "BackendError", "Backends", "make_backend"]

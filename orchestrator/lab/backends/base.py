@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Protocol
 
+import grpc
+
 from orchestrator.domain.results import ExecResult, NodeStatus
+from orchestrator.lab.clock import LabClock
 from orchestrator.wire.agent import Health
 from topology import IfRef, Lab, Node, NodeKind
 from topology.model import Bind
@@ -240,3 +243,12 @@ class Backend(Protocol):
         """Every lab that has at least one object, sorted."""
 
     def agents(self) -> AgentClient: ...
+
+    # ---- what a running lab's service needs -------------------------------------------
+    def channel(self, address: str) -> grpc.Channel:
+        """A gRPC channel to the agent at ``address`` (a socket; the virtual backend's
+        agents are called in this process)."""
+
+    def clock(self, lab: str) -> LabClock:
+        """The lab's clock (orchestrator/lab/clock.py): wall time, or the virtual lab's
+        world."""

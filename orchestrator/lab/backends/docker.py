@@ -44,6 +44,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import grpc
 
 from orchestrator.domain.results import ExecResult
 from orchestrator.lab import labels as L
@@ -59,7 +60,8 @@ from orchestrator.lab.backends.base import (
     NodeInfo,
     NodeSpec,
 )
-from orchestrator.wire.agent import AgentPool
+from orchestrator.lab.clock import LabClock, RealClock
+from orchestrator.wire.agent import AgentPool, open_channel
 from topology import Lab
 from topology.plan import default_pool
 
@@ -508,6 +510,13 @@ class DockerBackend:
 
     def agents(self) -> AgentPool:
         return AgentPool()  # one per deploy: it closes its channels when done
+
+    # ---- what a running lab's service needs -------------------------------------------
+    def channel(self, address: str) -> grpc.Channel:
+        return open_channel(address)
+
+    def clock(self, lab: str) -> LabClock:
+        return RealClock(lab)
 
 
 def _subnet(network: dict[str, Any]) -> str:

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
 
+import grpc
+
 from orchestrator.domain.results import ExecResult, NodeStatus
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends import agentdirs
@@ -52,7 +54,8 @@ from orchestrator.lab.backends.base import (
     NodeInfo,
     NodeSpec,
 )
-from orchestrator.wire.agent import Health
+from orchestrator.lab.clock import LabClock, RealClock
+from orchestrator.wire.agent import Health, open_channel
 from topology import Lab, Node
 
 MANAGEMENT_SUBNET = IPv4Network("172.30.250.0/24")
@@ -342,6 +345,12 @@ class FakeBackend:
 
     def agents(self) -> FakeAgentClient:
         return self._agents
+
+    def channel(self, address: str) -> grpc.Channel:
+        return open_channel(address)
+
+    def clock(self, lab: str) -> LabClock:
+        return RealClock(lab)
 
 
 def _verified_kernel(plan: Node, spec: NodeSpec) -> str:

@@ -33,6 +33,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
+import grpc
+
 from nodes.agent.config import Kind
 from nodes.agent.inprocess import memport_factory
 from nodes.agent.runtime import NodeRuntime
@@ -51,7 +53,8 @@ from orchestrator.lab.backends.base import (
     NodeInfo,
     NodeSpec,
 )
-from orchestrator.wire.agent import AgentPool
+from orchestrator.lab.clock import LabClock, RealClock
+from orchestrator.wire.agent import AgentPool, open_channel
 from topology import IfRef, Lab, NodeKind
 
 _KINDS = {NodeKind.HOST: Kind.HOST, NodeKind.ROUTER: Kind.ROUTER}
@@ -344,6 +347,13 @@ class SimBackend:
 
     def agents(self) -> AgentPool:
         return AgentPool()
+
+    # ---- what a running lab's service needs -------------------------------------------
+    def channel(self, address: str) -> grpc.Channel:
+        return open_channel(address)
+
+    def clock(self, lab: str) -> LabClock:
+        return RealClock(lab)
 
     def close(self) -> None:
         """Remove every lab (the process is going away)."""

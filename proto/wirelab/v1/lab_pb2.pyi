@@ -596,6 +596,22 @@ class LabEvent(_message.Message):
     destroyed: bool
     def __init__(self, unix_time_s: _Optional[float] = ..., lab: _Optional[str] = ..., node: _Optional[str] = ..., subscribed: _Optional[bool] = ..., node_event: _Optional[_Union[_node_pb2.Event, _Mapping]] = ..., fault: _Optional[_Union[LabFaultEvent, _Mapping]] = ..., node_state: _Optional[_Union[NodeStateEvent, _Mapping]] = ..., destroyed: _Optional[bool] = ...) -> None: ...
 
+class WaitRequest(_message.Message):
+    __slots__ = ("lab", "duration_ms")
+    LAB_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    lab: str
+    duration_ms: float
+    def __init__(self, lab: _Optional[str] = ..., duration_ms: _Optional[float] = ...) -> None: ...
+
+class WaitResponse(_message.Message):
+    __slots__ = ("lab_time_s", "virtual")
+    LAB_TIME_S_FIELD_NUMBER: _ClassVar[int]
+    VIRTUAL_FIELD_NUMBER: _ClassVar[int]
+    lab_time_s: float
+    virtual: bool
+    def __init__(self, lab_time_s: _Optional[float] = ..., virtual: _Optional[bool] = ...) -> None: ...
+
 class GetJournalRequest(_message.Message):
     __slots__ = ("lab",)
     LAB_FIELD_NUMBER: _ClassVar[int]

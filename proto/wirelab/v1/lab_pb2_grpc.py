@@ -165,6 +165,11 @@ class LabServiceStub:
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.ExecRequest.SerializeToString,
                 response_deserializer=wirelab_dot_v1_dot_lab__pb2.ExecResponse.FromString,
                 _registered_method=True)
+        self.Wait = channel.unary_unary(
+                '/wirelab.v1.LabService/Wait',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.WaitRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_lab__pb2.WaitResponse.FromString,
+                _registered_method=True)
         self.Capture = channel.unary_stream(
                 '/wirelab.v1.LabService/Capture',
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.LabCaptureRequest.SerializeToString,
@@ -348,6 +353,15 @@ class LabServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Wait(self, request, context):
+        """Time: let the lab's time pass. In a virtual lab (backend "virtual") nothing happens
+        between calls: Wait is how its clock moves on (timeline faults fire, fault durations
+        end, apps run), as fast as the CPU allows. In a real-time lab it sleeps.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Capture(self, request, context):
         """Streams.
         """
@@ -501,6 +515,11 @@ def add_LabServiceServicer_to_server(servicer, server):
                     servicer.Exec,
                     request_deserializer=wirelab_dot_v1_dot_lab__pb2.ExecRequest.FromString,
                     response_serializer=wirelab_dot_v1_dot_lab__pb2.ExecResponse.SerializeToString,
+            ),
+            'Wait': grpc.unary_unary_rpc_method_handler(
+                    servicer.Wait,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.WaitRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_lab__pb2.WaitResponse.SerializeToString,
             ),
             'Capture': grpc.unary_stream_rpc_method_handler(
                     servicer.Capture,
@@ -1220,6 +1239,33 @@ class LabService:
             '/wirelab.v1.LabService/Exec',
             wirelab_dot_v1_dot_lab__pb2.ExecRequest.SerializeToString,
             wirelab_dot_v1_dot_lab__pb2.ExecResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Wait(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wirelab.v1.LabService/Wait',
+            wirelab_dot_v1_dot_lab__pb2.WaitRequest.SerializeToString,
+            wirelab_dot_v1_dot_lab__pb2.WaitResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,6 +36,7 @@ class LabServiceStub:
     StopApp: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabStopAppRequest, _node_pb2.AppInfo]
     ListApps: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabListAppsRequest, _lab_pb2.LabListAppsResponse]
     Exec: grpc.UnaryUnaryMultiCallable[_lab_pb2.ExecRequest, _lab_pb2.ExecResponse]
+    Wait: grpc.UnaryUnaryMultiCallable[_lab_pb2.WaitRequest, _lab_pb2.WaitResponse]
     Capture: grpc.UnaryStreamMultiCallable[_lab_pb2.LabCaptureRequest, _node_pb2.CaptureChunk]
     WatchEvents: grpc.UnaryStreamMultiCallable[_lab_pb2.LabWatchEventsRequest, _lab_pb2.LabEvent]
     GetJournal: grpc.UnaryStreamMultiCallable[_lab_pb2.GetJournalRequest, _lab_pb2.JournalLine]
@@ -120,6 +121,9 @@ class LabServiceServicer:
     def Exec(
         self, request: _lab_pb2.ExecRequest, context: grpc.ServicerContext
     ) -> _lab_pb2.ExecResponse: ...
+    def Wait(
+        self, request: _lab_pb2.WaitRequest, context: grpc.ServicerContext
+    ) -> _lab_pb2.WaitResponse: ...
     def Capture(
         self, request: _lab_pb2.LabCaptureRequest, context: grpc.ServicerContext
     ) -> Iterator[_node_pb2.CaptureChunk]: ...

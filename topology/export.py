@@ -33,6 +33,7 @@ def _node(node: Node) -> dict[str, Any]:
         "name": node.name,
         "kind": node.kind.value,
         "forward": node.forward,
+        **({"placement": node.placement} if node.placement else {}),
         "stack": asdict(node.stack),
         "interfaces": [
             {

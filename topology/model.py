@@ -202,6 +202,7 @@ class Node:
     apps: tuple[AppSpec, ...]
     route_mode: RouteMode
     forward: bool = False  # linux nodes only: the kernel routes (net.ipv4.ip_forward=1)
+    placement: str = ""  # swarm backend: a hostname or node.hostname==/node.labels.K== constraint
 
     @property
     def forwards(self) -> bool:

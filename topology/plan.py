@@ -91,6 +91,7 @@ def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...
             apps=tuple(app for _, app in n.app_entries()),
             route_mode=n.route_mode() or declared.routes,
             forward=bool(n.forward),
+            placement=n.placement or "",
         )
         for name, n in declared.nodes.items()
     )

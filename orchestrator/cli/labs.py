@@ -31,6 +31,7 @@ LAB_INFO_JSON = (
 class BackendChoice(StrEnum):
     SIM = "sim"
     DOCKER = "docker"
+    SWARM = "swarm"
 
 
 @common.command
@@ -40,8 +41,9 @@ def deploy(
     backend: Annotated[
         BackendChoice | None,
         typer.Option(
-            help="docker: containers on bridge networks; sim: every node in the server process "
-            "(default: docker when a Docker engine answers the server, else sim)",
+            help="docker: containers on bridge networks; swarm: containers across a Docker "
+            "Swarm on overlay networks (WIRELAB_SWARM_MANAGER); sim: every node in the server "
+            "process (default: docker when a Docker engine answers the server, else sim)",
             show_default=False,
         ),
     ] = None,

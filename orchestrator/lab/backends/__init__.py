@@ -1,5 +1,6 @@
-"""Where labs run: :mod:`.docker` (containers on bridge networks), :mod:`.sim` (every node
-in this process, real time), :mod:`.fake` (nothing real; unit tests). :class:`Backends` is
+"""Where labs run: :mod:`.docker` (containers on bridge networks), :mod:`.swarm` (containers
+across a Docker Swarm's engines on overlay networks), :mod:`.sim` (every node in this
+process, real time), :mod:`.fake` (nothing real; unit tests). :class:`Backends` is
 the one registry: one backend object per kind, made on first use, and the choice a user
 gets by default (docker when an engine answers, else sim)."""
 
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from orchestrator.domain.errors import InvalidArgument, echo
 from orchestrator.lab.backends.base import Backend, BackendError
 
-BACKENDS = ("docker", "sim")
+BACKENDS = ("docker", "sim", "swarm")
 
 
 def make_backend(name: str) -> Backend:
@@ -24,6 +25,10 @@ def make_backend(name: str) -> Backend:
         from orchestrator.lab.backends.sim import SimBackend
 
         return SimBackend()
+    if name == "swarm":
+        from orchestrator.lab.backends.swarm import SwarmBackend
+
+        return SwarmBackend()
     raise InvalidArgument(
         f"unknown backend {echo(name)}; allowed: {', '.join(BACKENDS)}", "backend"
     )

@@ -246,7 +246,8 @@ class SwarmLab:
         removed, every daemon gets SIGTERM at once, and what still runs after
         ``STOP_WAIT`` (a daemon, its containerd, a shim: found by their paths in our state
         directories, killed by pid) gets SIGKILL (noted in :attr:`notes`)."""
-        with self.timed("down"):
+        start = time.monotonic()
+        with self.timed("down_containers"):
             for d in self.daemons:
                 if d.socket.exists():
                     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -255,14 +256,17 @@ class SwarmLab:
                              f"xargs -r docker -H {d.url} rm -f"],
                             capture_output=True, check=False, timeout=60,
                         )  # fmt: skip
+        with self.timed("down_daemons"):
             self._stop_all()
-            for d in self.daemons:
-                subprocess.run(["ip", "netns", "del", d.name], capture_output=True, check=False)
-            subprocess.run(["ip", "netns", "del", SWITCH_NS], capture_output=True, check=False)
-            problems: list[str] = []
+        for d in self.daemons:
+            subprocess.run(["ip", "netns", "del", d.name], capture_output=True, check=False)
+        subprocess.run(["ip", "netns", "del", SWITCH_NS], capture_output=True, check=False)
+        problems: list[str] = []
+        with self.timed("down_files"):
             for path in (STATE, DATA):
                 _rmtree(path, problems)
-            problems += self.leftovers()
+        problems += self.leftovers()
+        self.times["down"] = round(time.monotonic() - start, 2)
         return problems
 
     def _stop_all(self) -> None:

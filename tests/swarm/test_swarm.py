@@ -50,7 +50,7 @@ def swarm() -> Iterator[SwarmLab]:
         yield cluster
     finally:
         problems = cluster.down()
-        TIMES["swarm_down_s"] = cluster.times.get("down", 0.0)
+        TIMES.update({f"swarm_{k}_s": v for k, v in cluster.times.items() if k.startswith("down")})
         print(f"\nswarm-test times (s): {TIMES}")
         assert problems == [], f"the swarm lab left: {problems}"
 

@@ -387,15 +387,20 @@ class SwarmBackend(DockerBackend):
     def remove_network(self, lab: str, name: str) -> None:
         """As on docker, and "in use by task" is waited out: a removed container's network
         attachment (a swarm task) lingers on the manager for a moment (seen here: about
-        a second)."""
+        a second). Then waits until the manager no longer lists it: its engine's local
+        copy of a network one of its containers was on goes a moment after the swarm's."""
         deadline = time.monotonic() + TASK_WAIT
         while True:
             try:
                 super().remove_network(lab, name)
-                return
+                break
             except BackendError as exc:
                 if "in use by task" not in str(exc) or time.monotonic() > deadline:
                     raise
+            time.sleep(0.25)
+        while any(n.get("Name") == name for n in self.api.networks(names=[name])):
+            if time.monotonic() > deadline:
+                raise BackendError(f"remove network {name}: the manager still lists it")
             time.sleep(0.25)
 
     def remove_node(self, lab: str, node: str) -> None:

@@ -68,7 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--wirelab-backend",
         default=None,
-        choices=("sim", "docker"),
+        choices=("sim", "docker", "swarm"),
         help="override the backend of every wirelab_topology marker",
     )
 

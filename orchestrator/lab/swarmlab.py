@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 PREFIX = "wlsw"
 SWITCH_NS = f"{PREFIX}-sw"
@@ -39,6 +41,7 @@ SWITCH = "br0"
 UNDERLAY = "198.18.213"  # /24 (the benchmarking range, RFC 2544): never a lab's pool
 STATE = Path("/run/wirelab-swarm")  # exec roots, sockets, pid files, logs (a tmpfs-like /run)
 DATA = Path("/var/lib/wirelab-swarm")  # the daemons' data roots (images, containers)
+LOCK = Path("/run/wirelab-swarm.lock")  # held from up() to down(): one swarm lab at a time
 VXLAN_OVERHEAD = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
 START_WAIT = 60.0  # s: a daemon answers on its socket
 STOP_WAIT = 20.0  # s: the daemons exit after SIGTERM (then SIGKILL)
@@ -119,6 +122,7 @@ class SwarmLab:
     image: str = "wirelab-node:latest"
     times: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _lock_file: IO[str] | None = field(default=None, repr=False)
 
     @property
     def daemons(self) -> list[Daemon]:
@@ -148,6 +152,10 @@ class SwarmLab:
         """Network, daemons, swarm, image; on failure everything made is removed again."""
         if os.geteuid() != 0:
             raise SwarmLabError("the swarm lab needs root (namespaces, dockerd)")
+        self._lock()
+        if self.leftovers():  # a run that died before its down(): the lock says none runs
+            self.notes.append(f"removed a previous run's leftovers: {self.down()}")
+            self._lock()
         try:
             with self.timed("network"):
                 self._network()
@@ -161,6 +169,18 @@ class SwarmLab:
         except BaseException:
             self.down()
             raise
+
+    def _lock(self) -> None:
+        """One swarm lab per machine (its names are fixed): wait for the lock."""
+        if self._lock_file is None:
+            self._lock_file = LOCK.open("a")
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+
+    def _unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
 
     def _network(self) -> None:
         run(["ip", "netns", "add", SWITCH_NS])
@@ -267,6 +287,7 @@ class SwarmLab:
                 _rmtree(path, problems)
         problems += self.leftovers()
         self.times["down"] = round(time.monotonic() - start, 2)
+        self._unlock()
         return problems
 
     def _stop_all(self) -> None:

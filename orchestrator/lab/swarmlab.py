@@ -25,7 +25,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -358,12 +357,15 @@ def _alive(pid: int) -> bool:
 
 
 def _rmtree(path: Path, problems: list[str]) -> None:
+    """``rm -rf``, staying on one file system (a mount left beneath is a leftover to
+    report, not something to empty)."""
     if not path.exists():
         return
-    try:
-        shutil.rmtree(path)
-    except OSError as exc:
-        problems.append(f"remove {path}: {exc}")
+    done = subprocess.run(
+        ["rm", "-rf", "--one-file-system", str(path)], capture_output=True, check=False
+    )
+    if done.returncode != 0 or path.exists():
+        problems.append(f"remove {path}: {done.stderr.decode(errors='replace').strip()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -414,12 +414,3 @@ def _api_client(address: str) -> Any:
         return docker.APIClient(base_url=address, timeout=120, max_pool_size=32)
     except docker.errors.DockerException as exc:
         raise BackendError(f"cannot reach the engine at {address}: {exc}") from None
-
-
-def placements(objects: Iterable[Any]) -> dict[str, str]:
-    """node -> swarm host of a lab's containers (:class:`NodeInfo` objects, by label)."""
-    return {
-        str(o.labels.get(L.NODE, o.name)): str(o.labels.get(HOST_LABEL, ""))
-        for o in objects
-        if HOST_LABEL in o.labels
-    }

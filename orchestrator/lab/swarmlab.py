@@ -43,7 +43,7 @@ DATA = Path("/var/lib/wirelab-swarm")  # the daemons' data roots (images, contai
 LOCK = Path("/run/wirelab-swarm.lock")  # held from up() to down(): one swarm lab at a time
 VXLAN_OVERHEAD = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
 START_WAIT = 60.0  # s: a daemon answers on its socket
-STOP_WAIT = 20.0  # s: the daemons exit after SIGTERM (then SIGKILL)
+STOP_WAIT = 5.0  # s: the daemons exit after SIGTERM, else SIGKILL (their data goes anyway)
 
 
 class SwarmLabError(RuntimeError):

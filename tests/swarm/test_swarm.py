@@ -10,14 +10,18 @@ link is an overlay between two hosts. Run by ``make swarm-test`` (root), which s
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scapy.layers.inet import ICMP, IP
+from scapy.utils import rdpcap
 
 from orchestrator.client import Lab, LabClient
 from orchestrator.image.build import build
@@ -165,3 +169,26 @@ def test_an_mtu_change_across_hosts(lab: Lab) -> None:
         lab.clear_fault(fault.fault_id)
     ping = lab.ping("h1", "h2", size=1400, dont_fragment=True, count=1)
     assert ping.received == 1, ping
+
+
+def test_a_capture_on_another_host_sees_the_pings(lab: Lab) -> None:
+    out: list[bytes] = []
+    thread = threading.Thread(
+        target=lambda: out.append(lab.capture("h2", "eth0", max_packets=20, duration=10.0))
+    )
+    thread.start()
+    time.sleep(1.0)  # the capture runs from its first chunk on
+    lab.ping("h1", "h2", count=3, interval="0.2s")
+    thread.join(timeout=30)
+    packets = rdpcap(io.BytesIO(out[0]))
+    requests = [p for p in packets if ICMP in p and p[ICMP].type == 8]
+    assert requests and all(p[IP].src == lab.address("h1") for p in requests), packets
+
+
+def test_a_restarted_router_forwards_again(lab: Lab) -> None:
+    lab.node_action("r1", "restart")
+    deadline = time.monotonic() + 60
+    while lab.ping("h1", "h2", count=1, wait="2s").received != 1:
+        assert time.monotonic() < deadline, "no route through the restarted r1 after 60 s"
+        time.sleep(1.0)
+    assert lab.ping("h1", "h2", count=3, interval="0.2s").received == 3

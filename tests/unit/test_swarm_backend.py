@@ -285,3 +285,17 @@ def test_a_network_in_use_by_a_lingering_task_is_waited_for(
     manager.in_use = 5
     with pytest.raises(BackendError, match="in use by task"):
         backend.remove_network("sw", "wl_sw_h1-r1")
+
+
+def test_the_registry_compares_a_redeploy_as_the_backend_runs_it(
+    backend: SwarmBackend,
+) -> None:
+    from orchestrator.lab.backends import Backends
+    from orchestrator.lab.labels import topology_hash
+    from orchestrator.service.registry import LabRegistry
+
+    registry = LabRegistry(Backends({"swarm": backend}))
+    lab = load_text(TOPOLOGY)
+    as_run = registry._as_run(lab, "swarm")
+    assert topology_hash(as_run) == topology_hash(backend.adapt_lab(lab)[0])
+    assert topology_hash(as_run) != topology_hash(lab)  # MACs and MTUs differ on swarm

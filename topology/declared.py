@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import MISSING, dataclass, fields
 from ipaddress import IPv4Address, IPv4Network
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -37,7 +37,17 @@ from topology.errors import Where
 from topology.faultfile import FaultFile
 from topology.filebase import FileModel
 from topology.linkprops import LinkPropsFile
-from topology.model import AppKind, AppSpec, NodeKind, RouteMode, StackOptions
+from topology.model import (
+    AppKind,
+    AppSpec,
+    Bind,
+    NodeKind,
+    RouteMode,
+    Routing,
+    StackOptions,
+    Workload,
+)
+from topology.ripfile import RipFile, RipNodeFile
 from topology.units import echo
 from topology.values import HostAddress, Problem
 
@@ -270,9 +280,52 @@ class NodeBase(_StackKeys):
         description="apps started at deploy: [http-server:80, echo] or [{app, port}] or "
         "{sink: 5001, echo: [7, 7007]}",
     )
+    image: Annotated[str | None, f.IMAGE] = Field(
+        None,
+        description="linux nodes only: the Docker image the node runs (present in the local "
+        "engine: wirelab never pulls; default: the lab's node image)",
+    )
+    cmd: Annotated[tuple[str, ...] | None, f.COMMAND] = Field(
+        None,
+        description="linux nodes only: the container's command, a string split like a shell "
+        "or a list (default: the image's own; on the lab's node image, an idle shell)",
+    )
+    env: Annotated[tuple[tuple[str, str], ...] | None, f.ENV] = Field(
+        None, description="linux nodes only: environment variables, NAME: value"
+    )
+    binds: list[Annotated[Bind, f.BIND]] | None = Field(
+        None,
+        description="linux nodes only: host paths mounted into the container, "
+        "SOURCE:TARGET[:ro] (absolute paths on the machine that runs the containers)",
+    )
+    exec: list[Annotated[str, f.STRING]] | None = Field(
+        None,
+        description="linux nodes only: commands run in the container once the lab is up, "
+        "in order (split like a shell; a failing one fails the deploy)",
+    )
+
+    WORKLOAD_KEYS: ClassVar[tuple[str, ...]] = ("image", "cmd", "env", "binds", "exec")
+
+    def workload(self) -> Workload:
+        return Workload(
+            image=self.image or "",
+            cmd=self.cmd,
+            env=self.env or (),
+            binds=tuple(self.binds or ()),
+            exec=tuple(self.exec or ()),
+        )
+
     routes: NodeRoutes | None = Field(
         None,
         description="auto | none | a list of static routes (default: the lab's routes mode)",
+    )
+    routing: Annotated[Routing | None, f.choice("routing", Routing)] = Field(
+        None,
+        description="static | rip: RIPv2 (a router advertises, a host listens, a linux router "
+        "with forward: true runs FRR's ripd); default: the lab's for routers, else static",
+    )
+    rip: RipNodeFile | None = Field(
+        None, description="this node's RIP options over the lab's rip: (and passive interfaces)"
     )
 
     def route_mode(self) -> RouteMode | None:
@@ -380,6 +433,12 @@ class LabFile(FileModel):
         RouteMode.AUTO,
         description="auto: shortest-path static routes; none: connected routes only",
     )
+    routing: Annotated[Routing, f.choice("routing", Routing)] = Field(
+        Routing.STATIC,
+        description="static: the routes: mode, fixed at deploy; rip: every router runs RIPv2 "
+        "(routes: auto then computes routes for the hosts only)",
+    )
+    rip: RipFile | None = Field(None, description="RIP options of every node that runs RIP")
     nodes: Annotated[
         dict[NodeName, NodeFile],
         AfterValidator(f.checked(_some_nodes)),

@@ -10,11 +10,11 @@ from typing import Any
 from nodes.faults.link import LinkProps
 from nodes.faults.match import Prefix
 from nodes.faults.model import EMPTY_EFFECTS
-from topology.model import FaultEntry, Lab, Node, Segment
+from topology.model import NO_WORKLOAD, FaultEntry, Lab, Node, Routing, Segment, Workload
 
 
 def lab_to_dict(lab: Lab) -> dict[str, Any]:
-    return {
+    data = {
         "name": lab.name,
         "source": lab.source,
         "mtu": lab.mtu,
@@ -26,13 +26,17 @@ def lab_to_dict(lab: Lab) -> dict[str, Any]:
         "lans": [_segment(s) for s in lab.lans],
         "faults": [_fault(f) for f in lab.faults],
     }
+    if lab.routing is not Routing.STATIC:  # left out when static: older labs hash the same
+        data["routing"] = lab.routing.value
+    return data
 
 
 def _node(node: Node) -> dict[str, Any]:
-    return {
+    data = {
         "name": node.name,
         "kind": node.kind.value,
         "forward": node.forward,
+        **_workload(node.workload),
         **({"placement": node.placement} if node.placement else {}),
         "stack": asdict(node.stack),
         "interfaces": [
@@ -56,6 +60,10 @@ def _node(node: Node) -> dict[str, Any]:
             {"app": a.kind.value, "port": a.port, "transport": a.kind.transport} for a in node.apps
         ],
     }
+    if node.rip is not None:
+        data["routing"] = node.routing.value
+        data["rip"] = _plain(asdict(node.rip))
+    return data
 
 
 def _segment(segment: Segment) -> dict[str, Any]:
@@ -102,3 +110,16 @@ def _fault(fault: FaultEntry) -> dict[str, Any]:
     defaults = _plain(asdict(EMPTY_EFFECTS))
     data["effects"] = {k: v for k, v in data["effects"].items() if v != defaults.get(k)}
     return data
+
+
+def _workload(w: Workload) -> dict[str, Any]:
+    """A linux node's own container, only when it has one (the hash of other labs stays)."""
+    if w == NO_WORKLOAD:
+        return {}
+    return {
+        "image": w.image,
+        "cmd": None if w.cmd is None else list(w.cmd),
+        "env": dict(w.env),
+        "binds": [str(b) for b in w.binds],
+        "exec": list(w.exec),
+    }

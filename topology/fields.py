@@ -143,6 +143,21 @@ def duration(lo: float = 0.0, *, positive: bool = False) -> Notation:
 
 BOOL = Notation(values.boolean, {"type": "boolean"})
 STRING = Notation(values.string, {"type": "string"})
+IMAGE = Notation(values.image, {"type": "string", "description": "a Docker image reference"})
+COMMAND = Notation(
+    values.command,
+    {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+)
+ENV = Notation(
+    values.environment,
+    {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+        },
+    },
+)
+BIND = Notation(values.bind, pattern(r"/[^:]*:/[^:]*(:(ro|rw))?"))
 PORT = ints(1, 65535)
 ANY_PORT = ints(0, 65535)
 MTU = ints(MIN_MTU, MAX_MTU)

@@ -40,6 +40,16 @@ class RouteMode(StrEnum):
     STATIC = "static"  # the node's explicit list (node level only)
 
 
+class Routing(StrEnum):
+    STATIC = "static"  # the routes the node's ``routes`` mode gives it, fixed at deploy
+    RIP = "rip"  # RIPv2: our routers' engine, FRR's ripd on linux routers, hosts listen
+
+
+class Redistribute(StrEnum):
+    CONNECTED = "connected"
+    STATIC = "static"
+
+
 def _opt(default: Any, doc: str, **constraints: Any) -> Any:
     return field(default=default, metadata={"doc": doc, **constraints})
 
@@ -76,6 +86,27 @@ class StackOptions:
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+FRR_MIN_TIMER = 5.0  # FRR's ripd: timers basic takes 5..2147483647 whole seconds
+
+
+@dataclass(frozen=True, slots=True)
+class RipOptions:
+    """RIPv2 settings of a node (RFC 2453 defaults): the lab's ``rip:`` with the node's own
+    keys over it. Durations are seconds."""
+
+    update: float = 30.0  # regular updates (jittered by up to 5 s)
+    timeout: float = 180.0  # a route not refreshed for this long fails
+    garbage: float = 120.0  # a failed route is advertised as unreachable this long
+    triggered: bool = True  # changes go out after 1..5 s
+    split_horizon: bool = True
+    poisoned_reverse: bool = False  # with split horizon: metric 16 back instead of nothing
+    redistribute: tuple[Redistribute, ...] = (Redistribute.CONNECTED, Redistribute.STATIC)
+    default_route: bool = False  # originate 0.0.0.0/0
+    auth_key: str | None = None  # RFC 2082 keyed MD5
+    auth_key_id: int = 1
+    passive: tuple[str, ...] = ()  # interfaces that listen but never send
 
 
 class AppKind(StrEnum):
@@ -193,6 +224,38 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Bind:
+    """A host path bind-mounted into a linux node's container (``binds:``)."""
+
+    source: str  # absolute, on the host that runs the containers
+    target: str  # absolute, in the container
+    read_only: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.target}" + (":ro" if self.read_only else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """What a linux node's container runs, in containerlab's spirit: the user's ``image``
+    (empty: the lab's node image), its ``cmd`` (None: the image's own; on the lab's image,
+    an idle shell), ``env``, ``binds``, and ``exec``: commands run in it after deploy."""
+
+    image: str = ""
+    cmd: tuple[str, ...] | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    binds: tuple[Bind, ...] = ()
+    exec: tuple[str, ...] = ()
+
+    @property
+    def own_image(self) -> bool:
+        return bool(self.image)
+
+
+NO_WORKLOAD = Workload()
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     name: str
     kind: NodeKind
@@ -202,6 +265,9 @@ class Node:
     apps: tuple[AppSpec, ...]
     route_mode: RouteMode
     forward: bool = False  # linux nodes only: the kernel routes (net.ipv4.ip_forward=1)
+    workload: Workload = NO_WORKLOAD  # linux nodes only
+    routing: Routing = Routing.STATIC
+    rip: RipOptions | None = None  # with routing rip: its settings
     placement: str = ""  # swarm backend: a hostname or node.hostname==/node.labels.K== constraint
 
     @property
@@ -283,6 +349,7 @@ class Lab:
     lans: tuple[Lan, ...]
     faults: tuple[FaultEntry, ...] = ()
     source: str = "<string>"
+    routing: Routing = Routing.STATIC  # the lab's default for its routers
 
     @property
     def segments(self) -> tuple[Segment, ...]:

@@ -24,6 +24,7 @@ import re
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
+from topology import ripfile
 from topology.declared import DeclaredSegment, LabFile
 from topology.errors import Report
 from topology.model import (
@@ -34,6 +35,7 @@ from topology.model import (
     Lan,
     Link,
     Node,
+    Routing,
     StackOptions,
 )
 from topology.validate import min_prefix_for, what
@@ -81,31 +83,38 @@ def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...
         else:
             links.append(Link(seg.name, refs, subnet, seg_mtu, seg.egress))
     defaults = StackOptions(**options)
-    nodes = tuple(
-        Node(
-            name=name,
-            kind=n.kind,
-            stack=replace(defaults, **n.stack_overrides()),
-            interfaces=tuple(sorted(interfaces[name], key=lambda i: natural_key(i.name))),
-            routes=(),
-            apps=tuple(app for _, app in n.app_entries()),
-            route_mode=n.route_mode() or declared.routes,
-            forward=bool(n.forward),
-            placement=n.placement or "",
+    nodes = []
+    for name, n in declared.nodes.items():
+        routing = ripfile.node_routing(declared.routing, n.kind, n.forward, n.routing)
+        rip = ripfile.options(declared.rip, n.rip) if routing is Routing.RIP else None
+        nodes.append(
+            Node(
+                name=name,
+                kind=n.kind,
+                stack=replace(defaults, **n.stack_overrides()),
+                interfaces=tuple(sorted(interfaces[name], key=lambda i: natural_key(i.name))),
+                routes=(),
+                apps=tuple(app for _, app in n.app_entries()),
+                route_mode=n.route_mode() or declared.routes,
+                forward=bool(n.forward),
+                routing=routing,
+                rip=rip,
+                workload=n.workload(),
+                placement=n.placement or "",
+            )
         )
-        for name, n in declared.nodes.items()
-    )
     return Lab(
         name=declared.name,
         defaults=defaults,
         mtu=mtu,
         pool=pool,
         route_mode=declared.routes,
-        nodes=nodes,
+        nodes=tuple(nodes),
         links=tuple(links),
         lans=tuple(lans),
         faults=tuple(f.entry for f in declared.faults),
         source=report.file,
+        routing=declared.routing,
     )
 
 

@@ -10,6 +10,8 @@
 * Hosts and non-forwarding linux nodes get a default route via their first router
   neighbour (same order), plus specific routes only for subnets another neighbour reaches
   in fewer hops.
+* A node with ``routing: rip`` gets none (RIP learns them); an explicit list stays (RIP
+  redistributes it).
 
 :func:`forward_path` follows the planned tables hop by hop (what the stacks will do).
 """
@@ -22,7 +24,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 from topology.declared import RouteFile
-from topology.model import Interface, Lab, Node, Route, RouteMode, Segment
+from topology.model import Interface, Lab, Node, Route, RouteMode, Routing, Segment
 
 DEFAULT = IPv4Network("0.0.0.0/0")
 
@@ -79,8 +81,8 @@ def compute_routes(lab: Lab, explicit: Mapping[str, Sequence[RouteFile]]) -> Lab
     for node in lab.nodes:
         if node.route_mode is RouteMode.STATIC:
             routes = [_explicit(node, r) for r in explicit.get(node.name, ())]
-        elif node.route_mode is RouteMode.NONE:
-            routes = []
+        elif node.route_mode is RouteMode.NONE or node.routing is Routing.RIP:
+            routes = []  # a RIP node learns its routes
         elif node.forwards:
             routes = auto[node.name]
         else:

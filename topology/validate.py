@@ -16,6 +16,7 @@ import math
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
+from topology import ripfile, values
 from topology.declared import DeclaredSegment, EndpointFile, LabFile
 from topology.errors import Report, Where, did_you_mean
 from topology.model import AppSpec, Lab, NodeKind, TargetKind
@@ -43,6 +44,7 @@ def check_declared(report: Report, lab: LabFile) -> tuple[DeclaredSegment, ...]:
     _check_unique_macs(report, segments)
     _check_link_props(report, lab, segments)
     _check_fault_targets(report, lab)
+    ripfile.check_declared(report, lab)
     return segments
 
 
@@ -57,6 +59,22 @@ def _check_nodes(report: Report, lab: LabFile) -> None:
                 f"forward applies to linux nodes only; {name} is a {node.kind.value} node ({hint})",
                 at_key=True,
             )
+        if node.kind is not NodeKind.LINUX:
+            for key in node.WORKLOAD_KEYS:
+                if getattr(node, key) is not None:
+                    report.error(
+                        node.where(key),
+                        f"{key} applies to linux nodes only; {name} is a {node.kind.value} "
+                        "node, which runs wirelab's own stack in the lab's node image (use "
+                        "apps: for our stack's apps, or kind: linux for your own container)",
+                        at_key=True,
+                    )
+        elif node.exec is not None:
+            for i, line in enumerate(node.exec):
+                try:
+                    values.command(line)
+                except values.Problem as problem:
+                    report.error(node.where(f"exec[{i}]"), problem.message)
         apps: list[AppSpec] = []
         for key, app in node.app_entries():
             port = (app.port, app.kind.transport)
@@ -271,6 +289,7 @@ def _kind(lab: LabFile, node: str) -> NodeKind | None:
 def check_planned(report: Report, declared: LabFile, lab: Lab) -> None:
     _check_static_routes(report, declared, lab)
     _check_fault_interfaces(report, declared, lab)
+    ripfile.check_planned(report, declared, lab)
 
 
 def _check_static_routes(report: Report, declared: LabFile, lab: Lab) -> None:

@@ -10,6 +10,7 @@ which :mod:`topology.diagnose` places at the value's line and column.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 from topology import units
 from topology.errors import did_you_mean
+from topology.model import Bind
 from topology.units import UnitError, echo, kind_of
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
@@ -200,3 +202,82 @@ def rate(value: object) -> float:
     """Bits per second as a number, or tc notation: '10mbit', '512kbit', '1gbit'."""
     bits: float = _unit(units.parse_rate, value)
     return bits
+
+
+# -- a linux node's workload (image, cmd, env, binds) ------------------------------------------
+
+IMAGE_RE = re.compile(
+    r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?"  # name, or registry:port/name
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$"  # tag, digest
+)
+ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def image(value: object) -> str:
+    """A Docker image reference: ``myweb``, ``myweb:1.2``, ``registry.lan/team/web:dev``."""
+    text = string(value).strip()
+    if not text or not IMAGE_RE.match(text) or len(text) > 255:
+        raise Problem(
+            f"{echo(text)} is not a Docker image reference (lower-case name[:tag], like "
+            "myweb:1.0 or registry.lan/team/web:dev)"
+        )
+    return text
+
+
+def command(value: object) -> tuple[str, ...]:
+    """``cmd:`` as a string (split like a shell: ``python3 -m http.server 8080``) or a list."""
+    if isinstance(value, str):
+        try:
+            argv = tuple(shlex.split(value))
+        except ValueError as exc:
+            raise Problem(f"cannot split {echo(value)} into words ({exc})") from None
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        argv = tuple(value)
+    else:
+        raise expected("a command: a string or a list of strings", value)
+    if not argv or not argv[0]:
+        raise Problem("the command is empty")
+    return argv
+
+
+def environment(value: object) -> tuple[tuple[str, str], ...]:
+    """``env:`` a mapping NAME: value (numbers and booleans written as YAML gives them)."""
+    if not isinstance(value, dict):
+        raise expected("a mapping of NAME: value", value)
+    out = []
+    for key, item in value.items():
+        if not isinstance(key, str) or not ENV_RE.match(key):
+            raise Problem(
+                f"{echo(key)} is not an environment variable name (letters, digits and '_', "
+                "not starting with a digit)",
+                at=(key,) if isinstance(key, str) else (),
+                at_key=True,
+            )
+        if isinstance(item, bool):
+            text = "true" if item else "false"
+        elif isinstance(item, int | float | str):
+            text = str(item)
+        else:
+            raise Problem(f"expected a string or a number, got {kind_of(item)}", at=(key,))
+        out.append((key, text))
+    return tuple(out)
+
+
+def bind(value: object) -> Bind:
+    """``SOURCE:TARGET`` or ``SOURCE:TARGET:ro`` (``rw``, the default): absolute paths."""
+    text = string(value)
+    parts = text.split(":")
+    mode = ""
+    if len(parts) == 3:
+        mode = parts.pop()
+    if len(parts) != 2 or mode not in ("", "ro", "rw"):
+        raise Problem(
+            f"{echo(text)} is not a bind: SOURCE:TARGET or SOURCE:TARGET:ro (host path, then "
+            "the path in the container)",
+            allowed=("SOURCE:TARGET", "SOURCE:TARGET:ro", "SOURCE:TARGET:rw"),
+        )
+    source, target = parts
+    for path, what in ((source, "the host path"), (target, "the container path")):
+        if not path.startswith("/") or "\0" in path:
+            raise Problem(f"{what} of {echo(text)} must be absolute (start with /)")
+    return Bind(source, target, read_only=mode == "ro")

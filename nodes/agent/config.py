@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from nodes.faults import NO_LINK_PROPS, Direction, LinkProps
+from nodes.router.rip import RipEngine
+from nodes.router.ripmodel import RipConfig
 from nodes.router.router import Router
 from nodes.stack.config import StackConfig
 from nodes.stack.host import Host
@@ -73,6 +75,7 @@ class NodeConfig:
     apps: tuple[AppSpec, ...] = ()
     seed: int | None = None
     lab: str = ""
+    rip: RipConfig | None = None  # None: static routes only
 
     def interface(self, name: str) -> InterfaceSpec | None:
         return next((i for i in self.interfaces if i.name == name), None)
@@ -96,6 +99,14 @@ def build_node(config: NodeConfig, macs: dict[str, bytes]) -> Host:
         host.add_route(route.prefix, route.prefix_len, route.gateway, route.iface,
                        metric=route.metric)  # fmt: skip
     return host
+
+
+def start_rip(config: NodeConfig, host: Host, now: float) -> RipEngine | None:
+    """The node's RIP engine (None without ``rip``), started at ``now``: it asks its
+    neighbours for their tables at once. Its delays come from the node's seed."""
+    if config.rip is None:
+        return None
+    return RipEngine(host, config.rip, rng=_rng(config.seed, "rip"), now=now)
 
 
 def fault_rng(config: NodeConfig) -> random.Random:

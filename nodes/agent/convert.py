@@ -25,6 +25,7 @@ from nodes.faults import (
     Match,
     RateLimit,
 )
+from nodes.router.ripmodel import RipConfig
 from nodes.stack.config import StackConfig
 from nodes.stack.tcp import congestion
 from nodes.stack.tcp.config import TcpConfig
@@ -271,6 +272,49 @@ def stack_options(
     return replace(stack, **s), replace(tcp, **t)  # type: ignore[arg-type]
 
 
+def rip_options(
+    field: str, msg: node_pb2.RipOptions, ifaces: Iterable[str], kind: Kind
+) -> RipConfig:
+    """RipOptions -> RipConfig; absent fields keep RFC 2453's defaults."""
+    names = list(ifaces)
+    for i, name in enumerate(msg.passive):
+        if name not in names:
+            raise ArgumentError(
+                f"{field}.passive[{i}]", f"no interface {name!r} (have {', '.join(names)})"
+            )
+    if kind is Kind.HOST and not msg.silent:
+        raise ArgumentError(
+            f"{field}.silent", "a host does not forward: it only listens (silent: true)"
+        )
+    key = msg.auth_key.encode("utf-8") if msg.auth_key else None
+    if key is not None and len(key) > 16:
+        raise ArgumentError(f"{field}.auth_key", f"at most 16 bytes, got {len(key)}")
+    values: dict[str, object] = {}
+    for proto_name, name in (
+        ("update_ms", "update_interval"),
+        ("timeout_ms", "timeout"),
+        ("garbage_ms", "garbage"),
+    ):
+        if msg.HasField(proto_name):
+            values[name] = seconds(
+                f"{field}.{proto_name}", getattr(msg, proto_name), low=100.0, high=86400e3
+            )
+    for name in ("triggered_updates", "split_horizon", "poisoned_reverse",
+                 "redistribute_connected", "redistribute_static"):  # fmt: skip
+        if msg.HasField(name):
+            values[name] = getattr(msg, name)
+    if msg.HasField("auth_key_id"):
+        check_range(f"{field}.auth_key_id", msg.auth_key_id, 0, 255)
+        values["auth_key_id"] = msg.auth_key_id
+    try:
+        return RipConfig(
+            passive=frozenset(msg.passive), originate_default=msg.originate_default,
+            auth_key=key, silent=msg.silent, **values,  # type: ignore[arg-type]
+        )  # fmt: skip
+    except ValueError as exc:
+        raise ArgumentError(field, str(exc)) from None
+
+
 def configure(req: node_pb2.ConfigureRequest) -> NodeConfig:
     name = req.name.strip()
     if not name:
@@ -291,6 +335,7 @@ def configure(req: node_pb2.ConfigureRequest) -> NodeConfig:
         if app_id in ids[:i]:
             raise ArgumentError(f"apps[{i}]", f"{app_id} is listed twice")
     stack, tcp = stack_options("stack", req.stack, forwarding=kind is Kind.ROUTER)
+    rip = rip_options("rip", req.rip, names, kind) if req.HasField("rip") else None
     return NodeConfig(
         name=name,
         kind=kind,
@@ -301,6 +346,7 @@ def configure(req: node_pb2.ConfigureRequest) -> NodeConfig:
         apps=apps,
         seed=req.seed if req.HasField("seed") else None,
         lab=req.lab,
+        rip=rip,
     )
 
 

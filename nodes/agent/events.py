@@ -1,5 +1,5 @@
 """Node events for WatchEvents: link changes, TCP state changes, faults added, cleared
-or expired.
+or expired, RIP routes added, changed or withdrawn (the engine keeps them until drained).
 
 TCP state changes come from the engine's state-change hook (every transition, as it
 happens). For the rest, while at least one watcher is subscribed the hub compares each
@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 
 from nodes.faults import FaultEngine, FaultInfo, MtuChange
 from nodes.io.runner import Runner
+from nodes.router.rip import RipEngine
+from nodes.router.ripmodel import RouteChange
 from nodes.stack.host import Host
 from nodes.stack.tcp.connection import Connection
 from nodes.stack.tcp.engine import TcpEngine
 from nodes.stack.tcp.states import State
 
-LINK, TCP, FAULT = "link", "tcp", "fault"
-ALL_TYPES = frozenset({LINK, TCP, FAULT})
+LINK, TCP, FAULT, RIP = "link", "tcp", "fault", "rip_route"
+ALL_TYPES = frozenset({LINK, TCP, FAULT, RIP})
 QUEUE_LIMIT = 10_000
 _NEW = (State.CLOSED, State.LISTEN)  # where a new connection's first change starts
 
@@ -56,7 +58,7 @@ class FaultChange:
     info: FaultInfo
 
 
-Payload = LinkChange | TcpChange | FaultChange
+Payload = LinkChange | TcpChange | FaultChange | RouteChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class Event:
     @property
     def type(self) -> str:
         p = self.payload
+        if isinstance(p, RouteChange):
+            return RIP
         return LINK if isinstance(p, LinkChange) else TCP if isinstance(p, TcpChange) else FAULT
 
 
@@ -89,10 +93,17 @@ class EventHub:
     """Lives in the loop thread; subscribe/unsubscribe through ``runtime.call``."""
 
     def __init__(
-        self, node: str, runner: Runner, host: Host, tcp: TcpEngine, faults: FaultEngine
+        self,
+        node: str,
+        runner: Runner,
+        host: Host,
+        tcp: TcpEngine,
+        faults: FaultEngine,
+        rip: RipEngine | None = None,
     ) -> None:
         self.node = node
         self._runner, self._host, self._tcp, self._faults = runner, host, tcp, faults
+        self._rip = rip
         self._subs: list[Subscriber] = []
         self._links: dict[str, tuple[bool, int]] = {}
         self._hooked = False
@@ -109,6 +120,8 @@ class EventHub:
         if not self._subs:
             self._snapshot()
             self._faults.drain_events()  # expiries nobody watched are history
+            if self._rip is not None:
+                self._rip.drain_events()
             self._runner.add_hook(self.poll)
             self._host.attach(self)
             self._tcp.add_state_listener(self._tcp_changed)
@@ -159,6 +172,10 @@ class EventHub:
         t = self._faults.next_deadline()
         if t is not None and (self._armed is None or t < self._armed):
             self._armed = t
+        rip = self._rip
+        if rip is not None and rip.events:  # route changes of this turn: out now
+            due = rip.events[0].time
+            return due if self._armed is None else min(due, self._armed)
         return self._armed
 
     def on_timer(self, *, now: float) -> None:
@@ -168,6 +185,9 @@ class EventHub:
     def poll(self, now: float) -> None:
         for expired in self._faults.drain_events():
             self.publish(FaultChange("expired", expired.info), now)
+        if self._rip is not None:
+            for route in self._rip.drain_events():
+                self.publish(route, route.time)
         for iface in self._host.interfaces:
             seen = self._links.get(iface.name)
             current = (iface.up, iface.mtu)

@@ -20,13 +20,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from nodes.agent.config import Kind, NodeConfig, build_node, fault_rng, link_layers, link_seed
+from nodes.agent.config import (
+    Kind,
+    NodeConfig,
+    build_node,
+    fault_rng,
+    link_layers,
+    link_seed,
+    start_rip,
+)
 from nodes.agent.errors import ArgumentError, ConflictError, NotConfiguredError
 from nodes.agent.events import EventHub
 from nodes.agent.jobs import JobManager
 from nodes.apps.registry import ServerApp, make_app
 from nodes.faults import FaultEngine
 from nodes.io.runner import Runner
+from nodes.router.rip import RipEngine
 from nodes.stack.host import Host
 from nodes.stack.tcp.engine import TcpEngine
 
@@ -76,6 +85,7 @@ class NodeState:
     events: EventHub
     jobs: JobManager
     apps: dict[str, RunningApp] = field(default_factory=dict)
+    rip: RipEngine | None = None
 
     def now(self) -> float:
         return self.runner.now()
@@ -172,10 +182,11 @@ class NodeRuntime:
                 faults.set_link(iface, direction, props, seed=seed)
             runner = Runner(host, {n: p.port for n, p in ports.items()}, faults=faults,
                             clock=self.clock)  # fmt: skip
-            events = EventHub(config.name, runner, host, tcp, faults)
-            jobs = JobManager(host)
-            state = NodeState(config, host, tcp, runner, faults, ports, events, jobs)
             now = runner.now()
+            rip = start_rip(config, host, now)
+            events = EventHub(config.name, runner, host, tcp, faults, rip)
+            jobs = JobManager(host)
+            state = NodeState(config, host, tcp, runner, faults, ports, events, jobs, rip=rip)
             for i, spec in enumerate(config.apps):
                 try:
                     app = make_app(spec.kind, spec.port, host=host, now=now, **spec.options())

@@ -34,7 +34,16 @@ from nodes.agent.errors import (
     NotConfiguredError,
     NotFoundError,
 )
-from nodes.agent.events import ALL_TYPES, FAULT, LINK, TCP, FaultChange, LinkChange, Subscriber
+from nodes.agent.events import (
+    ALL_TYPES,
+    FAULT,
+    LINK,
+    RIP,
+    TCP,
+    FaultChange,
+    LinkChange,
+    Subscriber,
+)
 from nodes.agent.jobs import (
     BulkSendJob,
     HttpGetJob,
@@ -67,6 +76,7 @@ _EVENT_TYPES = {
     node_pb2.EVENT_TYPE_LINK: LINK,
     node_pb2.EVENT_TYPE_TCP_STATE: TCP,
     node_pb2.EVENT_TYPE_FAULT: FAULT,
+    node_pb2.EVENT_TYPE_RIP_ROUTE: RIP,
 }
 
 
@@ -308,8 +318,7 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
     def ListRoutes(
         self, request: node_pb2.ListRoutesRequest, context: grpc.ServicerContext
     ) -> node_pb2.ListRoutesResponse:
-        routes = self._loop(lambda s: s.host.fib.routes(), "ListRoutes")
-        return node_pb2.ListRoutesResponse(routes=[topb.route_entry(r) for r in routes])
+        return self._loop(_routes, "ListRoutes")
 
     @rpc
     def AddRoute(
@@ -372,6 +381,17 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
         return node_pb2.GetConnectionsResponse(
             connections=[topb.tcp_info(i) for i in infos], listeners=listeners
         )
+
+    @rpc
+    def GetRip(
+        self, request: node_pb2.GetRipRequest, context: grpc.ServicerContext
+    ) -> node_pb2.RipStatus:
+        def read(s: NodeState) -> node_pb2.RipStatus:
+            if s.rip is None:
+                return node_pb2.RipStatus(enabled=False, daemon="wirelab")
+            return topb.rip_status(s.rip.status(s.now()), s.host.counters())
+
+        return self._loop(read, "GetRip")
 
     @rpc
     def GetCounters(
@@ -718,6 +738,25 @@ class NodeAgentService(node_pb2_grpc.NodeAgentServicer):
             if event is None:
                 return
             yield topb.event(event, self.runtime.clock(), sub.dropped)
+
+
+def _routes(s: NodeState) -> node_pb2.ListRoutesResponse:
+    """The FIB (a RIP route with its age and neighbour), then the RIP routes being
+    withdrawn (metric 16, out of the FIB until garbage collection deletes them)."""
+    now, fib, rip = s.now(), s.host.fib, s.rip
+    learned = {}
+    if rip is not None:
+        learned = {(r.prefix, r.prefix_len): r.neighbor for r in rip.routes.values()}
+    msg = node_pb2.ListRoutesResponse()
+    for r in fib.routes():
+        if r.kind is RouteKind.RIP:
+            entry = topb.route_entry(r, fib.age(r, now), learned.get((r.prefix, r.prefix_len)))
+        else:
+            entry = topb.route_entry(r)
+        msg.routes.append(entry)
+    if rip is not None:
+        msg.routes.extend(topb.withdrawn_entry(r) for r in rip.withdrawn(now))
+    return msg
 
 
 def add_to_server(service: NodeAgentService, server: grpc.Server) -> None:

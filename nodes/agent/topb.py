@@ -24,6 +24,7 @@ from nodes.faults import (
 )
 from nodes.faults.match import protocol_name
 from nodes.router.fib import Route
+from nodes.router.ripmodel import RipStatus, RouteChange, RouteInfo
 from nodes.stack.arp import Neighbor
 from nodes.stack.interfaces import Interface
 from nodes.stack.tcp.demux import Listener
@@ -161,14 +162,95 @@ def interface_status(iface: Interface, device: str) -> node_pb2.InterfaceStatus:
     )  # fmt: skip
 
 
-def route_entry(route: Route) -> node_pb2.RouteEntry:
-    return node_pb2.RouteEntry(
-        prefix=f"{ip_to_str(route.prefix)}/{route.prefix_len}",
-        gateway="" if route.gateway is None else ip_to_str(route.gateway),
+def prefix_str(prefix: int, prefix_len: int) -> str:
+    return f"{ip_to_str(prefix)}/{prefix_len}"
+
+
+def _addr(address: int | None) -> str:
+    return "" if address is None else ip_to_str(address)
+
+
+def route_entry(
+    route: Route, age: float | None = None, learned_from: int | None = None
+) -> node_pb2.RouteEntry:
+    msg = node_pb2.RouteEntry(
+        prefix=prefix_str(route.prefix, route.prefix_len),
+        gateway=_addr(route.gateway),
         iface=route.ifname,
         kind=route.kind.value,
         metric=route.metric,
     )
+    if age is not None:
+        msg.age_ms = ms(age)
+    if learned_from is not None:
+        msg.learned_from = ip_to_str(learned_from)
+    return msg
+
+
+def withdrawn_entry(r: RouteInfo) -> node_pb2.RouteEntry:
+    """A RIP route being garbage-collected: out of the FIB, advertised with metric 16."""
+    msg = node_pb2.RouteEntry(
+        prefix=prefix_str(r.prefix, r.prefix_len), gateway=_addr(r.gateway),
+        iface=r.ifname or "", kind="rip", metric=r.metric, age_ms=ms(r.age),
+    )  # fmt: skip
+    if r.neighbor is not None:
+        msg.learned_from = ip_to_str(r.neighbor)
+    return msg
+
+
+def rip_status(st: RipStatus, counters: dict[str, int]) -> node_pb2.RipStatus:
+    cfg = st.config
+    redistribute = [
+        name
+        for name, on in (
+            ("connected", cfg.redistribute_connected),
+            ("static", cfg.redistribute_static),
+            ("default", cfg.originate_default),
+        )
+        if on
+    ]
+    msg = node_pb2.RipStatus(
+        enabled=True, update_s=cfg.update_interval, timeout_s=cfg.timeout,
+        garbage_s=cfg.garbage, triggered_updates=cfg.triggered_updates,
+        split_horizon=cfg.split_horizon, poisoned_reverse=cfg.poisoned_reverse,
+        silent=cfg.silent, authentication=cfg.auth_key is not None, redistribute=redistribute,
+        counters={k: v for k, v in counters.items() if k.startswith("rip_")}, daemon="wirelab",
+    )  # fmt: skip
+    if st.next_update_in is not None:
+        msg.next_update_ms = ms(st.next_update_in)
+    if st.triggered_in is not None:
+        msg.triggered_update_ms = ms(st.triggered_in)
+    for name, up, passive in st.interfaces:
+        msg.interfaces.append(node_pb2.RipInterface(name=name, up=up, passive=passive))
+    for n in st.neighbors:
+        neighbor = node_pb2.RipNeighbor(
+            address=ip_to_str(n.address), iface=n.ifname, last_heard_ms=ms(n.age),
+            packets=n.packets, bad_packets=n.bad_packets, bad_routes=n.bad_routes,
+            routes=n.routes,
+        )  # fmt: skip
+        if n.auth_sequence is not None:
+            neighbor.auth_sequence = n.auth_sequence
+        msg.neighbors.append(neighbor)
+    for r in st.routes:
+        route = node_pb2.RipRoute(
+            prefix=prefix_str(r.prefix, r.prefix_len), origin=r.origin, metric=r.metric,
+            iface=r.ifname or "", gateway=_addr(r.gateway), learned_from=_addr(r.neighbor),
+            tag=r.tag, age_ms=ms(r.age), offers=r.offers,
+        )  # fmt: skip
+        if r.gc_in is not None:
+            route.gc_in_ms = ms(r.gc_in)
+        msg.routes.append(route)
+    return msg
+
+
+def rip_route_event(c: RouteChange) -> node_pb2.RipRouteEvent:
+    msg = node_pb2.RipRouteEvent(
+        prefix=prefix_str(c.prefix, c.prefix_len), change=c.change, metric=c.metric,
+        gateway=_addr(c.gateway), iface=c.ifname or "", learned_from=_addr(c.neighbor),
+    )  # fmt: skip
+    if c.old_metric is not None:
+        msg.old_metric = c.old_metric
+    return msg
 
 
 def arp_entry(n: Neighbor) -> node_pb2.ArpEntry:
@@ -332,6 +414,8 @@ def event(e: ev.Event, loop_now: float, dropped: int) -> node_pb2.Event:
             remote_address=ip_to_str(p.remote), remote_port=p.remote_port,
             old_state=p.old, new_state=p.new,
         ))  # fmt: skip
+    elif isinstance(p, RouteChange):
+        msg.rip_route.CopyFrom(rip_route_event(p))
     else:
         msg.fault.change = _FAULT_CHANGES[p.change]
         msg.fault.fault.CopyFrom(fault_info(p.info, loop_now, e.node))

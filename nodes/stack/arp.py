@@ -38,7 +38,7 @@ from enum import Enum
 from nodes.stack.config import StackConfig
 from nodes.stack.counters import Counters
 from nodes.stack.interfaces import Interface, Interfaces
-from nodes.wire.addr import BROADCAST_MAC, ZERO_MAC, is_multicast
+from nodes.wire.addr import BROADCAST_MAC, ZERO_MAC, is_multicast, multicast_mac
 from nodes.wire.arp import ArpOp, ArpPacket
 from nodes.wire.ethernet import ETH_P_IP, EtherType, build_ethernet, ethernet_header
 
@@ -111,6 +111,8 @@ class ArpEngine:
         if n is None or n.hh is None:
             if next_hop in self._ifaces.broadcasts or next_hop == iface.broadcast:
                 return ethernet_header(BROADCAST_MAC, iface.mac, ETH_P_IP)
+            if (next_hop >> 28) == 0xE:  # a multicast group: its MAC, no resolution
+                return ethernet_header(multicast_mac(next_hop), iface.mac, ETH_P_IP)
             return None
         n.used = now
         state = n.state

@@ -46,6 +46,7 @@ KNOWN = (
     "ip_in_addr_errors",
     "ip_in_unknown_protos",
     "ip_in_delivers",
+    "ip_in_mcast_not_joined",
     "ip_in_no_route",
     "ip_out_requests",
     "ip_out_no_routes",

@@ -28,7 +28,7 @@ from nodes.stack.ipv4 import Reassembler, fragment
 from nodes.stack.tcp.engine import TcpEngine
 from nodes.stack.transport import IcmpListener, TimerClient, TransportHandler
 from nodes.stack.udp import UdpEngine
-from nodes.wire.addr import ip_from_str, mac_from_str
+from nodes.wire.addr import ALL_HOSTS, ip_from_str, mac_from_str
 from nodes.wire.arp import parse_arp
 from nodes.wire.errors import BadChecksum, Truncated, WireError
 from nodes.wire.ethernet import ETH_HLEN, ETH_P_ARP, ETH_P_IP, unpack_ethernet
@@ -140,6 +140,17 @@ class Host:
         """Cap the MTU in force of ``name`` at ``cap`` (None: lift the cap), as an MTU
         fault does for its life. True when the MTU in force changed."""
         return self.interfaces.get(name).set_mtu_cap(cap)
+
+    def join_group(self, name: str, group: int) -> None:
+        """Receive the multicast ``group`` on interface ``name`` (IP_ADD_MEMBERSHIP)."""
+        if (group >> 28) != 0xE:
+            raise ValueError(f"{group:#x} is not an IPv4 multicast group")
+        self.interfaces.get(name).groups.add(group)
+
+    def leave_group(self, name: str, group: int) -> None:
+        iface = self.interfaces.get(name)
+        if group != ALL_HOSTS:
+            iface.groups.discard(group)
 
     def mtu_of(self, name: str) -> int:
         return self.interfaces.get(name).mtu
@@ -427,6 +438,39 @@ class Host:
     # method, without a wrapper call per packet.
     send_ip = output
 
+    def send_link(
+        self,
+        ifname: str,
+        dst: int,
+        proto: int,
+        payload: bytes | memoryview,
+        *,
+        now: float,
+        src: int | None = None,
+        ttl: int = 1,
+        tos: int = 0,
+    ) -> bool:
+        """Send one unfragmented packet out of ``ifname`` to ``dst`` on that link, without
+        routing: a multicast group (its MAC) or a neighbour (resolved by ARP), as
+        IP_MULTICAST_IF / SO_BINDTODEVICE do for link-scope protocols (RIP). False when
+        nothing was sent: the interface is down, or the packet exceeds its MTU."""
+        c = self.counter_set
+        c.values["ip_out_requests"] += 1
+        iface = self.interfaces.get(ifname)
+        if not iface.up:
+            c.inc("ip_out_if_down")
+            return False
+        if IPV4_HLEN + len(payload) > iface.mtu:
+            c.inc("ip_frag_fails")
+            return False
+        ident = self._ident = (self._ident + 1) & 0xFFFF
+        raw = build_ipv4(
+            src=iface.address if src is None else src, dst=dst, proto=proto, payload=payload,
+            ttl=ttl, ident=ident, tos=tos,
+        )  # fmt: skip
+        self.arp.output(iface, dst, raw, now=now)
+        return True
+
     def send_icmp_error(
         self,
         offending: bytes | memoryview,
@@ -507,6 +551,9 @@ class Host:
             return
         local = ifaces.local.get(dst)
         is_local = local is not None and local.up
+        if (dst >> 28) == 0xE and dst not in iface.groups:
+            cv["ip_in_mcast_not_joined"] += 1  # no router forwards multicast here
+            return
         if is_local or dst in broadcasts or (dst >> 28) == 0xE:
             if pkt is None:
                 assert h is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from nodes.wire.addr import BROADCAST_IP, directed_broadcast, network_of, prefix_mask
+from nodes.wire.addr import ALL_HOSTS, BROADCAST_IP, directed_broadcast, network_of, prefix_mask
 
 MIN_MTU = 68  # RFC 791: every IPv4 module must take 68-byte packets unfragmented
 
@@ -28,8 +28,11 @@ class Interface:
     broadcast: int = field(init=False)
     base_mtu: int = field(init=False)  # configured
     mtu_cap: int | None = field(init=False, default=None)  # None: nothing caps it
+    # IPv4 multicast groups joined here (IP_ADD_MEMBERSHIP); others are not delivered
+    groups: set[int] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.groups = {ALL_HOSTS}
         if len(self.mac) != 6:
             raise ValueError(f"interface {self.name}: MAC must be 6 bytes, got {len(self.mac)}")
         check_mtu(self.name, self.mtu)

@@ -62,9 +62,12 @@ class UdpEndpoint:
         ttl: int | None = None,
         df: bool = False,
         tos: int = 0,
+        ifname: str | None = None,
     ) -> bool:
-        """Send one datagram; False when there is no route (nothing sent)."""
-        return self._engine.send(self, data, dst, now=now, ttl=ttl, df=df, tos=tos)
+        """Send one datagram; False when there is no route (nothing sent). ``ifname``
+        sends it on that link without routing (a multicast group or a neighbour there:
+        IP_MULTICAST_IF), from that interface's address, TTL 1 unless ``ttl`` says."""
+        return self._engine.send(self, data, dst, now=now, ttl=ttl, df=df, tos=tos, ifname=ifname)
 
     def recvfrom(self) -> tuple[bytes, Address] | None:
         if not self.queue:
@@ -133,8 +136,17 @@ class UdpEngine:
         ttl: int | None,
         df: bool,
         tos: int,
+        ifname: str | None = None,
     ) -> bool:
         host = self._host
+        if ifname is not None:
+            segment = build_udp(host.interfaces.get(ifname).address, dst[0], ep.port, dst[1], data)
+            ok = host.send_link(
+                ifname, dst[0], IPProto.UDP, segment, now=now, ttl=1 if ttl is None else ttl,
+                tos=tos,
+            )  # fmt: skip
+            self._c.inc("udp_out_datagrams" if ok else "udp_out_no_route")
+            return ok
         src = ep.address or host.source_address_for(dst[0])
         if src is None:
             self._c.inc("udp_out_no_route")

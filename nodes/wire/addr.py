@@ -48,3 +48,12 @@ def directed_broadcast(address: int, prefix_len: int) -> int:
 
 def is_multicast(address: int) -> bool:
     return (address >> 28) == 0xE
+
+
+ALL_HOSTS = 0xE0000001  # 224.0.0.1: every multicast-capable host has joined it
+
+
+def multicast_mac(group: int) -> bytes:
+    """The Ethernet address of an IPv4 multicast group (RFC 1112 6.4): 01:00:5e and the
+    group's low 23 bits (224.0.0.9 -> 01:00:5e:00:00:09)."""
+    return b"\x01\x00\x5e" + (group & 0x7FFFFF).to_bytes(3, "big")

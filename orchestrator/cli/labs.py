@@ -140,6 +140,7 @@ class EventChoice(StrEnum):
     LINK = "link"
     TCP = "tcp"
     NODE_FAULT = "node_fault"
+    RIP_ROUTE = "rip_route"
 
 
 @common.command
@@ -171,7 +172,8 @@ def events(
             help="one JSON object per line, the LabEvent: {kind, unix_time_s, lab, node, link: "
             "{iface, up, mtu, change} | tcp: {local_address, local_port, remote_address, "
             "remote_port, old_state, new_state} | node_fault: {change, fault} | fault: {change, "
-            "fault} | node_state: {action, state}, dropped}",
+            "fault} | node_state: {action, state} | rip_route: {prefix, change, metric, "
+            "old_metric, gateway, iface, learned_from}, dropped}",
         ),
     ] = False,
     server: ServerOpt = None,
@@ -180,8 +182,9 @@ def events(
     """Stream a lab's events, one line each, until Ctrl-C or the lab is destroyed.
 
     Interfaces going up or down or changing MTU (link), TCP state changes (tcp), node
-    faults added, cleared or expired (node_fault), lab faults (fault) and node actions
-    (node_state). The first event, subscribed, says nothing is missed from then on.
+    faults added, cleared or expired (node_fault), RIP routes added, changed or withdrawn
+    (rip_route), lab faults (fault) and node actions (node_state). The first event,
+    subscribed, says nothing is missed from then on.
     """
     seconds = None if for_ is None else parse_duration(for_, "--for", low=0.001, high=1e9)
     if count is not None and count < 1:

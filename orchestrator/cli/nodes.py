@@ -14,7 +14,10 @@ from orchestrator.cli.common import LabArg, NodeArg, ServerOpt, TokenOpt
 from orchestrator.domain.errors import InvalidArgument
 from topology.model import AppKind
 
-ROUTES_JSON = "a list of RouteEntry {prefix, gateway, iface, kind (connected|static), metric}"
+ROUTES_JSON = (
+    "a list of RouteEntry {prefix, gateway, iface, kind (connected|static|rip), metric, age_ms "
+    "(rip), learned_from (rip)}"
+)
 
 
 class What(StrEnum):
@@ -23,6 +26,7 @@ class What(StrEnum):
     ARP = "arp"
     TCP = "tcp"
     COUNTERS = "counters"
+    RIP = "rip"
 
 
 @common.command
@@ -34,7 +38,13 @@ def show(
         bool,
         common.json_opt(
             "interfaces: [{name, device, mac, address, prefix_len, mtu, up, base_mtu}]; routes: "
-            "[{prefix, gateway, iface, kind, metric}]; arp: [{iface, address, mac, state, "
+            "[{prefix, gateway, iface, kind, metric, age_ms, learned_from}]; rip: {enabled, "
+            "daemon, update_s, timeout_s, garbage_s, triggered_updates, split_horizon, "
+            "poisoned_reverse, silent, authentication, redistribute, next_update_ms, interfaces: "
+            "[{name, up, passive}], neighbors: [{address, iface, last_heard_ms, packets, "
+            "bad_packets, bad_routes, routes}], routes: [{prefix, origin, metric, gateway, "
+            "learned_from, tag, age_ms, gc_in_ms, offers}], counters: {rip_*: n}}; "
+            "arp: [{iface, address, mac, state, "
             "queued_packets}]; tcp: {connections: [{state, local_address, local_port, "
             "remote_address, remote_port, cwnd, ssthresh, srtt_ms, rto_ms, mss, pmtu, ...}], "
             "listeners: [{local_address, local_port, backlog, syn_queue, accept_queue}]}; "
@@ -44,10 +54,11 @@ def show(
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> int:
-    """A node's interfaces, routes, ARP cache, TCP connections or counters.
+    """A node's interfaces, routes, ARP cache, TCP connections, counters or RIP.
 
     tcp is like ss -ti; counters like netstat -s, per interface and per fault: why each
-    packet died.
+    packet died; rip: timers, neighbours and the RIP table (ours, or FRR's ripd on a linux
+    router).
     """
     data: Any
     shown: Any
@@ -64,6 +75,9 @@ def show(
         elif what is What.TCP:
             conns = handle.connections(node)
             data, shown = conns, render.connections(conns)
+        elif what is What.RIP:
+            rip = handle.rip(node)
+            data, shown = rip, render.rip(rip)
         else:
             counters = handle.counters(node)
             data, shown = counters, render.counters(counters)

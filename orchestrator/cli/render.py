@@ -33,6 +33,7 @@ from orchestrator.domain.results import (
     NodeCounters,
     NodeStatus,
     PingReport,
+    RipStatus,
     RouteEntry,
     TraceReport,
     TransferReport,
@@ -43,7 +44,7 @@ from orchestrator.domain.values import (
     format_rate,
     format_size,
 )
-from topology import FaultEntry, Lab, Lan, Segment
+from topology import FaultEntry, Lab, Lan, Node, NodeKind, RipOptions, Routing, Segment
 from topology.model import FaultTarget, TargetKind
 
 GOOD, BAD, DIM = "green", "red", "dim"
@@ -214,11 +215,39 @@ def link_counters_text(c: FaultCounters) -> str:
 # ---- topology files (validate) ---------------------------------------------------------------
 
 
+def rip_role(node: Node) -> str:
+    if node.kind is NodeKind.LINUX:
+        return "rip (FRR ripd)"
+    return "rip (listens)" if node.kind is NodeKind.HOST else "rip"
+
+
+def rip_timers(rip: RipOptions) -> str:
+    return f"update {rip.update:g} s, timeout {rip.timeout:g} s, garbage {rip.garbage:g} s"
+
+
+def rip_flags(rip: RipOptions) -> str:
+    flags = [
+        "triggered" if rip.triggered else "no triggered updates",
+        ("split horizon" + (" + poisoned reverse" if rip.poisoned_reverse else ""))
+        if rip.split_horizon
+        else "no split horizon",
+        "redistribute " + ",".join(r.value for r in rip.redistribute),
+    ]
+    if rip.default_route:
+        flags.append("default route")
+    if rip.auth_key is not None:
+        flags.append(f"md5 key {rip.auth_key_id}")
+    if rip.passive:
+        flags.append("passive " + ",".join(rip.passive))
+    return "; ".join(flags)
+
+
 def planned_lab(lab: Lab) -> RenderableType:
     """A topology's address plan (``wirelab validate``)."""
     head = Text(
         f"lab {lab.name} ({lab.source}): {len(lab.nodes)} nodes, {len(lab.links)} links, "
         f"{len(lab.lans)} LANs, pool {lab.pool}, routes {lab.route_mode.value}"
+        + (f", routing {lab.routing.value}" if lab.routing is not Routing.STATIC else "")
     )
     ifaces = table("NODE", "KIND", "IFACE", "ADDRESS", "MAC", "NETWORK", "MTU")
     for node in lab.nodes:
@@ -242,6 +271,13 @@ def planned_lab(lab: Lab) -> RenderableType:
     shaped = [seg for seg in lab.segments if seg.shaped]
     if shaped:
         parts.append(planned_directions(lab, shaped))
+    rip_nodes = [n for n in lab.nodes if n.rip is not None]
+    if rip_nodes:
+        t = table("NODE", "ROUTING", "TIMERS", "OPTIONS")
+        for n in rip_nodes:
+            assert n.rip is not None
+            t.add_row(n.name, rip_role(n), rip_timers(n.rip), rip_flags(n.rip))
+        parts.append(t)
     routes = [(n.name, r) for n in lab.nodes for r in n.routes]
     if routes:
         t = table("NODE", "DESTINATION", "VIA", "DEV", "ORIGIN")
@@ -484,10 +520,74 @@ def interfaces(status: NodeStatus) -> RenderableType:
 def routes(entries: Sequence[RouteEntry]) -> RenderableType:
     if not entries:
         return Text("no routes")
-    t = table("DESTINATION", "GATEWAY", "IFACE", "KIND", "METRIC")
+    learned = any(r.kind == "rip" for r in entries)
+    headers = ["DESTINATION", "GATEWAY", "IFACE", "KIND", "METRIC"]
+    t = table(*headers, *(("AGE", "FROM") if learned else ()))
     for r in entries:
-        t.add_row(r.prefix, r.gateway or "-", r.iface, r.kind, str(r.metric))
+        metric = Text(str(r.metric))
+        if r.kind == "rip" and r.metric >= 16:
+            metric = Text("16 unreachable", style=BAD)
+        row: list[str | Text] = [r.prefix, r.gateway or "-", r.iface or "-", r.kind, metric]
+        if learned:
+            row += ["-" if r.age_ms is None else f"{r.age_ms / 1000:.0f}s", r.learned_from or "-"]
+        t.add_row(*row)
     return t
+
+
+def rip(st: RipStatus) -> RenderableType:
+    """``wirelab show LAB NODE rip``: timers, options, neighbours, the RIP table."""
+    if not st.enabled:
+        return Text("RIP is not running on this node")
+    due = "" if st.next_update_ms is None else f", next in {st.next_update_ms / 1000:.1f} s"
+    trig = (
+        ""
+        if st.triggered_update_ms is None
+        else f"; a triggered update in {st.triggered_update_ms / 1000:.1f} s"
+    )
+    head = Text(
+        f"RIPv2 ({st.daemon}{', listening only' if st.silent else ''}): updates every "
+        f"{st.update_s:g} s{due}, timeout {st.timeout_s:g} s, garbage collection "
+        f"{st.garbage_s:g} s{trig}\n"
+        + "; ".join([
+            "triggered updates" if st.triggered_updates else "no triggered updates",
+            ("split horizon" + (" with poisoned reverse" if st.poisoned_reverse else ""))
+            if st.split_horizon else "no split horizon",
+            "md5 authentication" if st.authentication else "no authentication",
+            "redistributes " + (", ".join(st.redistribute) or "nothing"),
+        ])
+    )  # fmt: skip
+    parts: list[RenderableType] = [head]
+    if st.interfaces:
+        t = table("IFACE", "STATE", "SENDS")
+        for i in st.interfaces:
+            t.add_row(
+                i.name, state("up" if i.up else "down"), "no (passive)" if i.passive else "yes"
+            )
+        parts.append(t)
+    if st.neighbors:
+        t = table("NEIGHBOUR", "IFACE", "LAST HEARD", "ROUTES", "BAD PACKETS", "BAD ROUTES")
+        for n in st.neighbors:
+            t.add_row(n.address, n.iface or "-", f"{n.last_heard_ms / 1000:.1f}s ago",
+                      str(n.routes), str(n.bad_packets), str(n.bad_routes))  # fmt: skip
+        parts.append(t)
+    else:
+        parts.append(Text("no neighbours heard"))
+    if st.routes:
+        t = table("DESTINATION", "METRIC", "ORIGIN", "GATEWAY", "FROM", "AGE", "STATE")
+        for r in st.routes:
+            status = "in use" if r.metric < 16 else (
+                f"withdrawn, deleted in {(r.gc_in_ms or 0) / 1000:.0f}s"
+            )  # fmt: skip
+            t.add_row(r.prefix, str(r.metric), r.origin, r.gateway or "-", r.learned_from or "-",
+                      f"{r.age_ms / 1000:.0f}s", status)  # fmt: skip
+        parts.append(t)
+    counters = [(k, v) for k, v in sorted(st.counters.items()) if v]
+    if counters:
+        t = table("RIP COUNTER", "VALUE")
+        for k, v in counters:
+            t.add_row(k, str(v))
+        parts.append(t)
+    return stack(*parts)
 
 
 def arp(entries: Sequence[ArpEntry]) -> RenderableType:
@@ -631,6 +731,11 @@ def event_line(e: LabEvent) -> str:
         words = f"fault {e.fault.change} {f.fault_id}: {f.description or describe(f.request)}"
     elif e.kind is EventKind.NODE_STATE and e.node_state is not None:
         words = f"node {e.node_state.action} -> {e.node_state.state}"
+    elif e.kind is EventKind.RIP_ROUTE and e.rip_route is not None:
+        r = e.rip_route
+        was = "" if r.old_metric is None else f" (was {r.old_metric})"
+        via = f" via {r.gateway} dev {r.iface}" if r.gateway else ""
+        words = f"rip route {r.change} {r.prefix}{via} metric {r.metric}{was}"
     elif e.kind is EventKind.SUBSCRIBED:
         words = "subscribed (every event from now on)"
     elif e.kind is EventKind.DESTROYED:

@@ -32,6 +32,7 @@ from orchestrator.domain.results import (
     NodeCounters,
     NodeStatus,
     PingReport,
+    RipStatus,
     RouteEntry,
     TraceReport,
     TransferReport,
@@ -157,6 +158,10 @@ class Lab:
 
     def routes(self, node: str) -> list[RouteEntry]:
         return self._wire.routes(self.name, node)
+
+    def rip(self, node: str) -> RipStatus:
+        """RIP on ``node``: timers, neighbours, the RIP table, counters (ours or FRR's)."""
+        return self._wire.rip(self.name, node)
 
     def arp(self, node: str) -> list[ArpEntry]:
         return self._wire.arp(self.name, node)

@@ -15,6 +15,7 @@ class EventKind(StrEnum):
     NODE_FAULT = "node_fault"  # a node fault was added, cleared or expired on a node
     FAULT = "fault"  # a lab fault was added, cleared or expired
     NODE_STATE = "node_state"  # a node action (kill, stop, start ...) ran
+    RIP_ROUTE = "rip_route"  # a RIP route was added, changed or withdrawn on a node
     DESTROYED = "destroyed"  # the lab is gone; the stream ends
 
 
@@ -24,6 +25,17 @@ class LinkChange:
     up: bool
     mtu: int
     change: str  # up | down | mtu
+
+
+@dataclass(frozen=True, slots=True)
+class RipRouteChange:
+    prefix: str
+    change: str  # added | changed | withdrawn
+    metric: int  # 16 when withdrawn
+    old_metric: int | None = None
+    gateway: str = ""
+    iface: str = ""
+    learned_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +77,5 @@ class LabEvent:
     node_fault: NodeFaultChange | None = None
     fault: FaultChange | None = None
     node_state: NodeStateChange | None = None
+    rip_route: RipRouteChange | None = None
     dropped: int = 0  # node events lost so far because a reader was too slow

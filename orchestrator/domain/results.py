@@ -56,8 +56,68 @@ class RouteEntry:
     prefix: str  # "10.0.2.0/24"; "0.0.0.0/0" is the default route
     gateway: str  # "" when directly connected
     iface: str
-    kind: str  # connected | static
-    metric: int = 0
+    kind: str  # connected | static | rip
+    metric: int = 0  # rip: the hop count, 16 while the route is being withdrawn
+    age_ms: float | None = None  # rip: since the route was last refreshed
+    learned_from: str | None = None  # rip: the neighbour that announced it
+
+
+@dataclass(frozen=True, slots=True)
+class RipInterface:
+    name: str
+    up: bool = False
+    passive: bool = False  # listens, never sends
+
+
+@dataclass(frozen=True, slots=True)
+class RipNeighbor:
+    address: str
+    iface: str = ""
+    last_heard_ms: float = 0.0  # ago
+    packets: int = 0  # responses accepted
+    bad_packets: int = 0
+    bad_routes: int = 0
+    routes: int = 0  # routes in use learned from it
+    auth_sequence: int | None = None  # the last RFC 2082 sequence number accepted
+
+
+@dataclass(frozen=True, slots=True)
+class RipRoute:
+    """A destination of the RIP table (ours, or FRR's ``show ip rip``)."""
+
+    prefix: str
+    origin: str  # rip | connected | static | default
+    metric: int  # 16: unreachable, being withdrawn
+    iface: str = ""
+    gateway: str = ""
+    learned_from: str = ""
+    tag: int = 0
+    age_ms: float = 0.0
+    gc_in_ms: float | None = None  # while withdrawn: until it is deleted
+    offers: int = 0  # neighbours offering it
+
+
+@dataclass(frozen=True, slots=True)
+class RipStatus:
+    """``show LAB NODE rip``: RIP's timers and options, neighbours, table and counters."""
+
+    enabled: bool
+    daemon: str = "wirelab"  # or "frr" (a linux router's ripd)
+    update_s: float = 0.0
+    timeout_s: float = 0.0
+    garbage_s: float = 0.0
+    triggered_updates: bool = False
+    split_horizon: bool = False
+    poisoned_reverse: bool = False
+    silent: bool = False  # a host: learns, never sends
+    authentication: bool = False
+    redistribute: tuple[str, ...] = ()
+    next_update_ms: float | None = None
+    triggered_update_ms: float | None = None
+    interfaces: tuple[RipInterface, ...] = ()
+    neighbors: tuple[RipNeighbor, ...] = ()
+    routes: tuple[RipRoute, ...] = ()
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

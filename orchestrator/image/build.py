@@ -4,9 +4,10 @@ Two layers (DESIGN.md §4: no registry here, so nothing is pulled):
 
 1. ``wirelab-base:<hash>``: Debian bookworm ``debootstrap --variant=minbase`` with Python 3.11
    and the linux-kind tools (iputils-ping, iproute2, curl, iperf3, traceroute, tracepath,
-   tcpdump, ethtool, netcat), ``docker import``-ed. The hash covers the suite and the package
-   list. A local ``python:3.11-slim`` is not used: it lacks those tools and nothing can be
-   installed inside an offline ``docker build``, so debootstrap is needed either way.
+   tcpdump, ethtool, netcat, FRR's zebra/ripd/vtysh), ``docker import``-ed. The hash covers
+   the suite and the package list. A local ``python:3.11-slim`` is not used: it lacks those
+   tools and nothing can be installed inside an offline ``docker build``, so debootstrap is
+   needed either way.
 2. ``wirelab-node:<hash>`` (also tagged ``wirelab-node:latest``): the base plus a venv at
    /opt/wirelab with the project and its runtime dependencies installed from wheels built on
    the host (``pip wheel``); the build itself runs with ``--network none``. The hash covers
@@ -66,6 +67,7 @@ BASE_PACKAGES: tuple[str, ...] = (
     "ethtool",
     "netcat-openbsd",
     "procps",
+    "frr",  # FRR's zebra + ripd: the reference RIP peer on linux routers (lab/frr.py)
 )
 # what a linux-kind node (and a test) may rely on: command -> package that provides it
 TOOLS: dict[str, str] = {
@@ -79,6 +81,8 @@ TOOLS: dict[str, str] = {
     "ethtool": "ethtool",
     "nc": "netcat-openbsd",
     "ps": "procps",
+    "vtysh": "frr",
+    "/usr/lib/frr/ripd": "frr",
 }
 SOURCE_DIRS = ("nodes", "topology", "orchestrator", "proto")
 SOURCE_FILES = ("pyproject.toml", "setup.py", "README.md")  # README: the wheel's metadata

@@ -26,6 +26,7 @@ lab whose orchestrator died.
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from orchestrator.lab import hostnet, linuxnode
+from orchestrator.lab import frr, hostnet, linuxnode
 from orchestrator.lab import labels as L
 from orchestrator.lab.backends.base import (
     Backend,
@@ -318,11 +319,32 @@ class _Deployment:
             time.sleep(POLL)
 
     def _configure_linux(self, node: Node) -> None:
+        """The kernel's interfaces, addresses and routes (from the host for a user's image:
+        it needs no tools), then the node's ``exec:`` commands in its container."""
+
         def run(argv: Sequence[str]) -> tuple[int, str]:
-            result = self.backend.exec(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
+            result = linuxnode.kernel_exec(
+                self.backend, self.lab.name, node, argv, timeout=self.timeouts.exec
+            )
             return result.exit_code, result.output
 
         linuxnode.configure(node, run)
+        if frr.runs_frr(node):  # in its container: FRR is the image's
+            frr.start(node, self._container_run(node))
+        for argv in linuxnode.exec_commands(node):
+            done = self.backend.exec(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
+            if done.exit_code != 0:
+                tail = done.output.strip()[-500:] or "no output"
+                raise RuntimeError(
+                    f"exec: {shlex.join(argv)!r} exited with status {done.exit_code}: {tail}"
+                )
+
+    def _container_run(self, node: Node) -> linuxnode.Executor:
+        def run(argv: Sequence[str]) -> tuple[int, str]:
+            done = self.backend.exec(self.lab.name, node.name, argv, timeout=self.timeouts.exec)
+            return done.exit_code, done.output
+
+        return run
 
     def _wait_ready(self, spec: NodeSpec) -> None:
         address = self.addresses[spec.node]

@@ -229,6 +229,8 @@ class Expander:
             effects = replace(effects, mtu=None)
             if effects == EMPTY_EFFECTS:
                 return out
+        if effects.down:  # a down link drops everything; at the peers, with a match, that is
+            effects = PARTITION  # all of the linux node's traffic lost (down takes no match)
         # frame effects: the linux node's peers on the segment do them, matching its address
         iface = self.lab.interface(ref)
         segment = self.lab.segment(iface.segment)

@@ -35,6 +35,7 @@ KIND = "wirelab.kind"
 TOPOLOGY_HASH = "wirelab.topology-hash"
 INTERFACES = "wirelab.interfaces"
 AGENT = "wirelab.agent"
+OWN_IMAGE = "wirelab.own-image"  # "true": a linux node running its user's image
 
 KIND_MANAGEMENT = "management"
 KIND_DATA = "data"
@@ -86,6 +87,8 @@ def node_labels(lab: Lab, node: Node, digest: str, agent: str | None) -> dict[st
     }
     if agent is not None:
         labels[AGENT] = agent
+    if node.workload.own_image:
+        labels[OWN_IMAGE] = "true"
     return labels
 
 

@@ -29,9 +29,13 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from topology import Node, NodeKind
+
+if TYPE_CHECKING:
+    from orchestrator.domain.results import ExecResult
+    from orchestrator.lab.backends.base import Backend
 
 OFFLOADS = ("tx", "tso", "gso", "gro")
 VERIFY_SCRIPT = (
@@ -261,9 +265,12 @@ def live_interfaces(output: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+_ROUTE_KINDS = {"kernel": "connected", "rip": "rip"}
+
+
 def routes(output: str) -> list[dict[str, str]]:
-    """``ip -j -4 route show`` -> [{prefix, gateway, iface, kind}] ("kernel" routes are the
-    connected ones)."""
+    """``ip -j -4 route show`` -> [{prefix, gateway, iface, kind, metric}] ("kernel" routes
+    are the connected ones, "rip" those FRR's ripd installed through zebra)."""
     docs = _json_lines(output)
     if not docs or not isinstance(docs[0], list):
         return []
@@ -272,8 +279,24 @@ def routes(output: str) -> list[dict[str, str]]:
             "prefix": _route_dst(r),
             "gateway": str(r.get("gateway", "")),
             "iface": str(r.get("dev", "")),
-            "kind": "connected" if r.get("protocol") == "kernel" else "static",
+            "kind": _ROUTE_KINDS.get(str(r.get("protocol", "")), "static"),
             "metric": str(r.get("metric", 0)),
         }
         for r in docs[0]
     ]
+
+
+def kernel_exec(
+    backend: Backend, lab: str, node: Node, argv: Sequence[str], *, timeout: float
+) -> ExecResult:
+    """A program acting on a linux node's kernel stack: in its container when it runs the
+    lab's node image (which carries ip, ethtool, ping, traceroute, python3), else, for the
+    user's image (which need carry none of them), the host's own program in the
+    container's network namespace: the same kernel stack either way."""
+    run = backend.netns_exec if node.workload.own_image else backend.exec
+    return run(lab, node.name, argv, timeout=timeout)
+
+
+def exec_commands(node: Node) -> list[list[str]]:
+    """A node's ``exec:`` lines as argv lists (validated when the topology was read)."""
+    return [shlex.split(line) for line in node.workload.exec]

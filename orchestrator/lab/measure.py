@@ -56,7 +56,7 @@ def resolve(lab: Lab, text: str, field_name: str) -> tuple[str, str | None]:
 
 def _run(session: LabSession, node: str) -> linuxtools.Exec:
     def run(argv: list[str], timeout: float) -> tuple[int, str]:
-        result = session.exec(node, argv, timeout=timeout)
+        result = session.kernel_exec(node, argv, timeout=timeout)
         return result.exit_code, result.output
 
     return run

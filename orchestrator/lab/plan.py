@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+from orchestrator.lab import frr, linuxnode
 from orchestrator.lab import labels as L
-from orchestrator.lab import linuxnode
 from orchestrator.lab.backends.base import (
     AGENT_PORT,
     AgentSocket,
@@ -128,8 +128,11 @@ def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
         socket = sockets.get(node.name)
         mounts: tuple[Mount, ...] = ()
         address: str | None = None  # the agent's address as the orchestrator dials it
+        work = node.workload
         if node.kind is NodeKind.LINUX:
-            command: tuple[str, ...] = IDLE_COMMAND
+            command: tuple[str, ...] = (
+                work.cmd if work.cmd is not None else () if work.own_image else IDLE_COMMAND
+            )
         elif socket is not None:
             command = agent_command(node, socket.listen)
             address, mounts = socket.address, (socket.mount,)
@@ -148,13 +151,17 @@ def make_plan(lab: Lab, backend: Backend, image: str) -> DeployPlan:
                 node=node.name,
                 kind=node.kind,
                 name=L.container_name(lab.name, node.name),
-                image=image,
+                image=work.image or image,
                 command=command,
                 management=None if mgmt_ip is None else Attachment(mgmt_name, "", mgmt_ip),
                 attachments=attachments,
                 sysctls=sysctls(node),
                 labels=L.node_labels(lab, node, digest, address),
                 mounts=mounts,
+                env=work.env,
+                binds=work.binds,
+                own_image=work.own_image,
+                capabilities=frr.CAPABILITIES if frr.runs_frr(node) else (),
             )
         )
     return DeployPlan(lab, digest, tuple(networks), tuple(nodes))

@@ -51,9 +51,10 @@ from orchestrator.domain.results import (
     ExecResult,
     NodeCounters,
     NodeStatus,
+    RipStatus,
     RouteEntry,
 )
-from orchestrator.lab import linuxnode
+from orchestrator.lab import frr, linuxnode
 from orchestrator.lab.backends.base import Backend
 from orchestrator.lab.deploy import Deployed
 from orchestrator.lab.events import EventHub, Pump, Subscription
@@ -174,6 +175,19 @@ class LabSession:
         except Exception as exc:
             raise FailedPrecondition(f"exec on {node} failed: {exc}", "node") from None
 
+    def kernel_exec(
+        self, node: str, argv: Sequence[str], *, timeout: float = EXEC_TIMEOUT
+    ) -> ExecResult:
+        """A program acting on a linux node's kernel stack (``ip``, ``ping``, a python3
+        script), as :func:`orchestrator.lab.linuxnode.kernel_exec` runs it."""
+        planned = self.node(node)
+        try:
+            return linuxnode.kernel_exec(self.backend, self.name, planned, argv, timeout=timeout)
+        except LabError:
+            raise
+        except Exception as exc:
+            raise FailedPrecondition(f"exec on {node} failed: {exc}", "node") from None
+
     def flush_path_mtus(self) -> None:
         """Make the linux nodes' kernels forget the path MTUs they learned (``ip route flush
         cache``, from the host: a container's /proc/sys is read-only), after an MTU fault:
@@ -191,7 +205,7 @@ class LabSession:
                 log.info("flushing %s's route cache: %s", n.name, exc)
 
     def _sh(self, node: str, script: str) -> str:
-        result = self.exec(node, ["sh", "-c", script])
+        result = self.kernel_exec(node, ["sh", "-c", script])
         if result.exit_code != 0:
             raise FailedPrecondition(
                 f"{node}: {result.output.strip()[-300:] or f'exit status {result.exit_code}'}",
@@ -310,6 +324,19 @@ class LabSession:
         return [RouteEntry(r["prefix"], r["gateway"], r["iface"], r["kind"], int(r["metric"]))
                 for r in rows]  # fmt: skip
 
+    def rip(self, node: str) -> RipStatus:
+        """RIP on the node: our engine's view, or FRR's ripd on a linux router."""
+        planned = self.node(node)
+        if self.has_agent(planned.name):
+            return self.agent(node).rip()
+        if not frr.runs_frr(planned) or planned.rip is None:
+            return RipStatus(enabled=False, daemon="")
+        result = self.exec(node, ["sh", "-c", frr.STATUS_SCRIPT])  # vtysh, in its container
+        if result.exit_code != 0:
+            raise FailedPrecondition(f"{node}: ripd does not answer: {result.output[-300:]}",
+                                     "node")  # fmt: skip
+        return frr.rip_status(result.output, planned.rip)
+
     def arp(self, node: str) -> list[ArpEntry]:
         return self.agent(node).arp()
 
@@ -403,7 +430,9 @@ class LabSession:
         up again (a restarted container gets fresh interfaces)."""
         planned = self.lab.node(node)
         if not self.has_agent(node):
-            linuxnode.configure(planned, lambda argv: _result(self.exec(node, argv)))
+            linuxnode.configure(planned, lambda argv: _result(self.kernel_exec(node, argv)))
+            if frr.runs_frr(planned):
+                frr.start(planned, lambda argv: _result(self.exec(node, argv)))
             return
         address = self.backend.agent_address(self.name, node)
         old = self._addresses.get(node)

@@ -93,7 +93,7 @@ def run_transfer(
 
 
 def _exec(session: LabSession, node: str, argv: list[str], timeout: float) -> tuple[int, str]:
-    result = session.exec(node, argv, timeout=timeout)
+    result = session.kernel_exec(node, argv, timeout=timeout)
     return result.exit_code, result.output
 
 

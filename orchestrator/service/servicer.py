@@ -272,6 +272,12 @@ class LabService(lab_pb2_grpc.LabServiceServicer):
 
     @rpc
     @journaled
+    def GetRip(self, request: Any, context: grpc.ServicerContext) -> Any:
+        status = self._session(request.lab).rip(request.node)
+        return _msg(status, node_pb2.RipStatus)
+
+    @rpc
+    @journaled
     def GetCounters(self, request: Any, context: grpc.ServicerContext) -> Any:
         counters = self._session(request.lab).counters(request.node)
         return _msg(counters, node_pb2.GetCountersResponse)

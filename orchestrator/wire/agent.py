@@ -33,6 +33,7 @@ from orchestrator.domain.events import (
     LabEvent,
     LinkChange,
     NodeFaultChange,
+    RipRouteChange,
     TcpStateChange,
 )
 from orchestrator.domain.faults import FaultPart
@@ -54,6 +55,7 @@ from orchestrator.domain.results import (
     NodeCounters,
     NodeStatus,
     PingReport,
+    RipStatus,
     RouteEntry,
     SinkResult,
     TraceReport,
@@ -61,7 +63,7 @@ from orchestrator.domain.results import (
 )
 from orchestrator.wire.generic import CONVERTERS, from_message
 from orchestrator.wire.status import from_rpc_error
-from topology import Interface, Lab, Node, NodeKind, StackOptions
+from topology import Interface, Lab, Node, NodeKind, Redistribute, RipOptions, StackOptions
 
 T = TypeVar("T")
 CHANNEL_OPTIONS: list[tuple[str, int]] = [
@@ -145,6 +147,25 @@ def interface_config(lab: Lab, iface: Interface) -> Any:
     return msg
 
 
+def rip_options(rip: RipOptions, *, silent: bool) -> Any:
+    """Every option, explicitly (as planned)."""
+    return node_pb2.RipOptions(
+        update_ms=rip.update * 1000.0,
+        timeout_ms=rip.timeout * 1000.0,
+        garbage_ms=rip.garbage * 1000.0,
+        triggered_updates=rip.triggered,
+        split_horizon=rip.split_horizon,
+        poisoned_reverse=rip.poisoned_reverse,
+        passive=list(rip.passive),
+        redistribute_connected=Redistribute.CONNECTED in rip.redistribute,
+        redistribute_static=Redistribute.STATIC in rip.redistribute,
+        originate_default=rip.default_route,
+        auth_key=rip.auth_key or "",
+        auth_key_id=rip.auth_key_id,
+        silent=silent,
+    )
+
+
 def configure_request(lab: Lab, node: Node, *, seed: int | None = None) -> Any:
     """The Configure message of one host or router of ``lab``."""
     if node.kind not in _KINDS:
@@ -163,6 +184,8 @@ def configure_request(lab: Lab, node: Node, *, seed: int | None = None) -> Any:
     )  # fmt: skip
     if seed is not None:
         req.seed = seed
+    if node.rip is not None:
+        req.rip.CopyFrom(rip_options(node.rip, silent=node.kind is NodeKind.HOST))
     return req
 
 
@@ -304,6 +327,9 @@ class AgentWire:
             NodeCounters, self._call("GetCounters", node_pb2.GetCountersRequest(), QUICK)
         )
 
+    def rip(self) -> RipStatus:
+        return from_message(RipStatus, self._call("GetRip", node_pb2.GetRipRequest(), QUICK))
+
     # ---- faults -------------------------------------------------------------------------
     def add_fault(self, spec: FaultSpec, fault_id: str, *, timeout: float = 5.0) -> FaultPart:
         req = node_pb2.AddFaultRequest(fault=topb.fault_spec(spec), fault_id=fault_id)
@@ -442,7 +468,7 @@ class AgentWire:
     def events(
         self, lab: str, *, on_start: Callable[[Callable[[], object]], object] | None = None
     ) -> Iterator[LabEvent]:
-        """The node's events (link, TCP state, node faults) as lab events."""
+        """The node's events (link, TCP state, node faults, RIP routes) as lab events."""
         call = self._stub.WatchEvents(node_pb2.WatchEventsRequest())
         if on_start is not None:
             on_start(call.cancel)
@@ -466,6 +492,9 @@ def node_event(lab: str, node: str, event: Any) -> LabEvent | None:
         return LabEvent(EventKind.LINK, link=from_message(LinkChange, event.link), **base)
     if kind == "tcp":
         return LabEvent(EventKind.TCP, tcp=from_message(TcpStateChange, event.tcp), **base)
+    if kind == "rip_route":
+        route = from_message(RipRouteChange, event.rip_route)
+        return LabEvent(EventKind.RIP_ROUTE, rip_route=route, **base)
     if kind == "fault":
         change = {
             node_pb2.FaultEvent.CHANGE_ADDED: "added",

@@ -49,6 +49,7 @@ from orchestrator.domain.results import (
     NodeCounters,
     NodeStatus,
     PingReport,
+    RipStatus,
     RouteEntry,
     TraceReport,
     TransferReport,
@@ -74,6 +75,7 @@ _EVENT_TYPES = {
     EventKind.LINK: node_pb2.EVENT_TYPE_LINK,
     EventKind.TCP: node_pb2.EVENT_TYPE_TCP_STATE,
     EventKind.NODE_FAULT: node_pb2.EVENT_TYPE_FAULT,
+    EventKind.RIP_ROUTE: node_pb2.EVENT_TYPE_RIP_ROUTE,
 }
 _EVENT_KINDS = {v: k for k, v in _EVENT_TYPES.items()}
 
@@ -205,6 +207,8 @@ def event_to(event: LabEvent) -> Any:
             to_message(event.link, node.link)
         elif event.tcp is not None:
             to_message(event.tcp, node.tcp)
+        elif event.rip_route is not None:
+            to_message(event.rip_route, node.rip_route)
         elif event.node_fault is not None:
             change = {
                 "added": node_pb2.FaultEvent.CHANGE_ADDED,
@@ -488,6 +492,10 @@ class LabWire:
     def routes(self, lab: str, node: str) -> list[RouteEntry]:
         reply = self._call("GetRoutes", lab_pb2.NodeRequest(lab=lab, node=node), 30.0)
         return [from_message(RouteEntry, r) for r in reply.routes]
+
+    def rip(self, lab: str, node: str) -> RipStatus:
+        reply = self._call("GetRip", lab_pb2.NodeRequest(lab=lab, node=node), 30.0)
+        return from_message(RipStatus, reply)
 
     def arp(self, lab: str, node: str) -> list[ArpEntry]:
         reply = self._call("GetArpTable", lab_pb2.NodeRequest(lab=lab, node=node), 30.0)

@@ -122,3 +122,33 @@ def test_removal_takes_the_container_then_its_directory_then_the_labs(
     assert (tmp_path / "mixed-linux").exists()
     backend.remove_lab_files("mixed-linux")
     assert list(tmp_path.iterdir()) == [] and api.containers == {}
+
+
+FRR_LAB = """name: frrcaps
+routing: rip
+rip: {update: 5s, timeout: 15s, garbage: 10s}
+nodes:
+  r1: {kind: router}
+  r3: {kind: linux, forward: true}
+  r5: {kind: linux, forward: true, image: "team/frr:1"}
+  lx: {kind: linux}
+links:
+  - endpoints: [r1, r3]
+  - endpoints: [r3, r5]
+  - endpoints: [r5, lx]
+"""
+
+
+def test_only_the_nodes_running_frr_get_its_two_capabilities(tmp_path: Path) -> None:
+    planned = topology.load_text(FRR_LAB)
+    api = RecordingApi()
+    backend = DockerBackend(client=Client(api), run_dir=tmp_path)
+    for spec in make_plan(planned, backend, "img:1").nodes:
+        backend.create_node(spec)
+    host = {n: api.containers[f"wl.frrcaps.{n}"]["host_config"] for n in ("r1", "r3", "r5", "lx")}
+    frr_caps = ["NET_RAW", "NET_ADMIN", "SYS_ADMIN", "NET_BIND_SERVICE"]
+    assert host["r3"]["CapAdd"] == frr_caps and host["r3"]["CapDrop"] == ["ALL"]
+    # a user's image keeps Docker's defaults, plus what FRR needs on top of them
+    assert host["r5"]["CapAdd"] == frr_caps and not host["r5"].get("CapDrop")
+    assert host["r1"]["CapAdd"] == host["lx"]["CapAdd"] == ["NET_RAW", "NET_ADMIN"]
+    assert not any(h.get("Privileged") for h in host.values())

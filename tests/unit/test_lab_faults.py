@@ -150,6 +150,21 @@ def test_linux_endpoints_are_impaired_at_their_peers_and_take_their_mtu_themselv
     assert all(s.effects.mtu is None for _, s, linux in both if not linux)
 
 
+def test_a_down_link_with_a_linux_end_drops_all_of_its_traffic_at_the_peer() -> None:
+    lab = _lab("mixed-linux")
+    ex = Expander(lab)
+    (link,) = [s for s in lab.segments if any(m.node == "lx2" for m in s.members)]
+    parts = ex.expand(requests.fault(link=link.name, down=True))
+    lx2 = Prefix(int(lab.node("lx2").interface("eth0").address), 32)
+    assert sorted(
+        (n, s.direction, s.match and s.match.src, s.effects.down, s.effects.loss)
+        for n, s, _ in parts
+    ) == [
+        ("r1", EGRESS, None, True, 0.0),  # our end: the interface is down, one way
+        ("r1", INGRESS, lx2, False, 1.0),  # what lx2 sends: lost at r1, matched by address
+    ]  # fmt: skip
+
+
 def test_partition_blocks_each_pair_at_the_sender() -> None:
     lab = _lab("quickstart")
     ex = Expander(lab)

@@ -299,3 +299,17 @@ def test_the_registry_compares_a_redeploy_as_the_backend_runs_it(
     as_run = registry._as_run(lab, "swarm")
     assert topology_hash(as_run) == topology_hash(backend.adapt_lab(lab)[0])
     assert topology_hash(as_run) != topology_hash(lab)  # MACs and MTUs differ on swarm
+
+
+def test_a_users_image_must_be_on_the_engine_its_node_is_placed_on(
+    backend: SwarmBackend, engines: dict[str, Engine]
+) -> None:
+    text = TOPOLOGY.replace(
+        "  h3: {kind: host}",
+        "  h3: {kind: host}\n  web: {kind: linux, image: myweb:1.0, placement: d3}",
+    ).replace("links:", "links:\n  - endpoints: [h3:eth1, web:eth0]")
+    engines["unix:///d2.sock"].images.add("myweb:1.0")  # on d2, not on d3 where web runs
+    with pytest.raises(BackendError, match=r"myweb:1\.0 \(node web\) is not in d3's engine"):
+        backend.check(load_text(text))
+    engines["unix:///d3.sock"].images.add("myweb:1.0")
+    backend.check(load_text(text))

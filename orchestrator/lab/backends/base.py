@@ -34,6 +34,7 @@ from typing import Protocol
 from orchestrator.domain.results import ExecResult, NodeStatus
 from orchestrator.wire.agent import Health
 from topology import IfRef, Lab, Node, NodeKind
+from topology.model import Bind
 
 AGENT_PORT = 50051
 
@@ -89,12 +90,16 @@ class NodeSpec:
     kind: NodeKind
     name: str  # the object's name (labels.container_name)
     image: str
-    command: tuple[str, ...]
+    command: tuple[str, ...]  # empty: the image's own
     management: Attachment | None  # the management network (agents on TCP), if any
     attachments: tuple[Attachment, ...]  # data networks, in connect order
     sysctls: Mapping[str, str]
     labels: Mapping[str, str]
     mounts: tuple[Mount, ...] = ()  # host directories (an agent's socket directory)
+    env: tuple[tuple[str, str], ...] = ()  # a linux node's workload (topology.Workload)
+    binds: tuple[Bind, ...] = ()
+    own_image: bool = False  # the user's image: Docker's own defaults, no tools assumed
+    capabilities: tuple[str, ...] = ()  # added (FRR: orchestrator.lab.frr)
 
     @property
     def runs_agent(self) -> bool:

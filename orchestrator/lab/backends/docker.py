@@ -169,6 +169,30 @@ class DockerBackend:
         clash = subnet_clash(lab, networks)
         if clash is not None:
             raise BackendError(clash)
+        missing = self._missing_images(lab)
+        if missing:
+            raise BackendError(missing)
+
+    def _missing_images(self, lab: Lab) -> str:
+        """Why the users' images of ``lab``'s linux nodes cannot run ("" when all are in
+        the engine). wirelab never pulls: an image is built or loaded by its owner."""
+        wanted: dict[str, list[str]] = {}
+        for node in lab.nodes:
+            if node.workload.own_image:
+                wanted.setdefault(node.workload.image, []).append(node.name)
+        lines = []
+        for image, nodes in wanted.items():
+            try:
+                self.api.inspect_image(image)
+            except docker.errors.ImageNotFound:
+                lines.append(
+                    f"image {image} (node {', '.join(nodes)}) is not in this Docker engine, "
+                    "and wirelab never pulls one: build it (docker build -t "
+                    f"{image} DIR) or load it (docker load -i FILE), then deploy again"
+                )
+            except docker.errors.APIError as exc:
+                raise self._error(f"inspect image {image}", exc) from None
+        return "; ".join(lines)
 
     def image(self) -> str:
         if self._image is None:
@@ -234,12 +258,21 @@ class DockerBackend:
         first, rest = (order[0], order[1:]) if order else (None, [])
         for mount in spec.mounts:
             agentdirs.fresh_node_dir(mount.source)
+        binds = [f"{m.source}:{m.target}:rw" for m in spec.mounts]
+        binds += [f"{b.source}:{b.target}:{'ro' if b.read_only else 'rw'}" for b in spec.binds]
+        # the user's image keeps Docker's default capabilities (its service may bind port 80);
+        # the lab configures its interfaces from the host (deploy.py), so it needs no more
+        # a node that runs FRR adds the capabilities FRR insists on (orchestrator.lab.frr)
+        caps: dict[str, Any] = (
+            ({"cap_add": [*CAPABILITIES, *spec.capabilities]} if spec.capabilities else {})
+            if spec.own_image
+            else {"cap_drop": ["ALL"], "cap_add": [*CAPABILITIES, *spec.capabilities]}
+        )
         host_config = api.create_host_config(
-            cap_drop=["ALL"],
-            cap_add=list(CAPABILITIES),
+            **caps,
             sysctls=dict(spec.sysctls),
             network_mode=first.network if first is not None else "none",
-            binds=[f"{m.source}:{m.target}:rw" for m in spec.mounts] or None,
+            binds=binds or None,
         )
         networking = None
         if first is not None:
@@ -248,7 +281,8 @@ class DockerBackend:
         try:
             api.create_container(
                 spec.image,
-                command=list(spec.command),
+                command=list(spec.command) or None,
+                environment=dict(spec.env) or None,
                 name=spec.name,
                 hostname=spec.node,
                 labels=dict(spec.labels),
@@ -340,17 +374,42 @@ class DockerBackend:
         return bytes(data).decode(errors="replace")
 
     def exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        """``argv`` in the container, killed after ``timeout`` (by coreutils' timeout in
+        the lab's image; a user's image need have none: then the engine's exec is left
+        running in the container past ``timeout`` and the answer says it timed out)."""
         name = L.container_name(lab, node)
-        limited = ["timeout", "-s", "KILL", f"{max(1, round(timeout))}", *argv]
         api = self.node_api(lab, node)
         try:
-            created = api.exec_create(name, limited, stdout=True, stderr=True)
-            output = api.exec_start(created["Id"])
-            code = api.exec_inspect(created["Id"])["ExitCode"]
+            labels = api.inspect_container(name)["Config"].get("Labels") or {}
         except docker.errors.APIError as exc:
             raise self._error(f"exec in {name}", exc) from None
-        text = bytes(output).decode(errors="replace")
-        if code in (124, 137):
+        own = labels.get(L.OWN_IMAGE) == "true"
+        limited = (
+            list(argv) if own else ["timeout", "-s", "KILL", f"{max(1, round(timeout))}", *argv]
+        )
+        answer: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                created = api.exec_create(name, limited, stdout=True, stderr=True)
+                answer["output"] = api.exec_start(created["Id"])
+                answer["code"] = api.exec_inspect(created["Id"])["ExitCode"]
+            except docker.errors.APIError as exc:
+                answer["error"] = exc
+
+        if own:
+            worker = threading.Thread(target=run, name=f"exec-{name}", daemon=True)
+            worker.start()
+            worker.join(timeout + 1.0)
+            if worker.is_alive():
+                return ExecResult(-1, f"(timed out after {timeout:.0f} s: {' '.join(argv)})")
+        else:
+            run()
+        if "error" in answer:
+            raise self._error(f"exec in {name}", answer["error"]) from None
+        code = answer.get("code")
+        text = bytes(answer.get("output", b"")).decode(errors="replace")
+        if code in (124, 137) and not own:
             text += f"\n(timed out after {timeout:.0f} s: {' '.join(argv)})"
         return ExecResult(int(code if code is not None else -1), text)
 

@@ -113,6 +113,7 @@ class FakeBackend:
         self.image_tag = image
         self.agent_sockets = agent_sockets
         self.calls: list[tuple[str, str]] = []
+        self.commands: list[tuple[str, str, tuple[str, ...]]] = []  # (exec|netns_exec, node, argv)
         self.transitions: list[tuple[str, str, str, str]] = []  # node, action, before, after
         self._failures: list[_Failure] = []
         self._crashes: dict[str, str] = {}
@@ -243,6 +244,18 @@ class FakeBackend:
 
     def exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
         self._call("exec", node)
+        self.commands.append(("exec", node, tuple(argv)))
+        return self._kernel(lab, node, argv)
+
+    def netns_exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
+        """The host's program in the node's namespace: the same kernel answers."""
+        self._call("netns_exec", node)
+        self.commands.append(("netns_exec", node, tuple(argv)))
+        return self._kernel(lab, node, argv)
+
+    def _kernel(self, lab: str, node: str, argv: Sequence[str]) -> ExecResult:
+        if list(argv[:1]) == ["false"]:
+            return ExecResult(1, "false: failed as asked")
         found = self._node(lab, node)
         if found.state != "running":
             raise BackendError(f"{node} is {found.state}")
@@ -265,9 +278,6 @@ class FakeBackend:
         if argv[:2] == ["sh", "-c"] and argv[2].startswith("ip -j addr show"):
             return ExecResult(0, _verified_kernel(plan, found.spec))
         return ExecResult(0, "")
-
-    def netns_exec(self, lab: str, node: str, argv: Sequence[str], *, timeout: float) -> ExecResult:
-        raise BackendError(f"{node}: fake nodes have no namespace")
 
     def remove_node(self, lab: str, node: str) -> None:
         self._call("remove_node", node)

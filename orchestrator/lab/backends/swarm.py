@@ -296,6 +296,15 @@ class SwarmBackend(DockerBackend):
         nodes = self.swarm_nodes()
         hosts = {n.hostname: n.engine for n in nodes}
         placed = place(lab, nodes)
+        missing = [
+            f"image {n.workload.image} (node {n.name}) is not in {placed[n.name]}'s engine, and "
+            "wirelab never pulls one: load it there (docker -H <engine> load -i FILE)"
+            for n in lab.nodes
+            if n.workload.own_image and not _has_image(self.engine(hosts[placed[n.name]]),
+                                                       n.workload.image)
+        ]  # fmt: skip
+        if missing:
+            raise BackendError("; ".join(missing))
         ranges = {}
         for seg in lab.segments:
             used = [i.address for n in lab.nodes for i in n.interfaces if i.segment == seg.name]
@@ -407,6 +416,14 @@ class SwarmBackend(DockerBackend):
         super().remove_node(lab, node)
         with self._lock:
             self._placed.pop((lab, node), None)
+
+
+def _has_image(api: Any, tag: str) -> bool:
+    try:
+        api.inspect_image(tag)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
 
 
 def _api_client(address: str) -> Any:

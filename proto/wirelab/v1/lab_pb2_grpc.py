@@ -120,6 +120,11 @@ class LabServiceStub:
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
                 response_deserializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.FromString,
                 _registered_method=True)
+        self.GetRip = channel.unary_unary(
+                '/wirelab.v1.LabService/GetRip',
+                request_serializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_node__pb2.RipStatus.FromString,
+                _registered_method=True)
         self.GetCounters = channel.unary_unary(
                 '/wirelab.v1.LabService/GetCounters',
                 request_serializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
@@ -287,6 +292,12 @@ class LabServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRip(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCounters(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -445,6 +456,11 @@ def add_LabServiceServicer_to_server(servicer, server):
                     servicer.GetConnections,
                     request_deserializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.FromString,
                     response_serializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.SerializeToString,
+            ),
+            'GetRip': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRip,
+                    request_deserializer=wirelab_dot_v1_dot_lab__pb2.NodeRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_node__pb2.RipStatus.SerializeToString,
             ),
             'GetCounters': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCounters,
@@ -961,6 +977,33 @@ class LabService:
             '/wirelab.v1.LabService/GetConnections',
             wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
             wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wirelab.v1.LabService/GetRip',
+            wirelab_dot_v1_dot_lab__pb2.NodeRequest.SerializeToString,
+            wirelab_dot_v1_dot_node__pb2.RipStatus.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,6 +27,7 @@ class LabServiceStub:
     GetRoutes: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.ListRoutesResponse]
     GetArpTable: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetArpTableResponse]
     GetConnections: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetConnectionsResponse]
+    GetRip: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.RipStatus]
     GetCounters: grpc.UnaryUnaryMultiCallable[_lab_pb2.NodeRequest, _node_pb2.GetCountersResponse]
     SetInterface: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabSetInterfaceRequest, _lab_pb2.LabInterface]
     AddRoute: grpc.UnaryUnaryMultiCallable[_lab_pb2.LabAddRouteRequest, _node_pb2.RouteEntry]
@@ -92,6 +93,9 @@ class LabServiceServicer:
     def GetConnections(
         self, request: _lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> _node_pb2.GetConnectionsResponse: ...
+    def GetRip(
+        self, request: _lab_pb2.NodeRequest, context: grpc.ServicerContext
+    ) -> _node_pb2.RipStatus: ...
     def GetCounters(
         self, request: _lab_pb2.NodeRequest, context: grpc.ServicerContext
     ) -> _node_pb2.GetCountersResponse: ...

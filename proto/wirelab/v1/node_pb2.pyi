@@ -21,6 +21,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_LINK: _ClassVar[EventType]
     EVENT_TYPE_TCP_STATE: _ClassVar[EventType]
     EVENT_TYPE_FAULT: _ClassVar[EventType]
+    EVENT_TYPE_RIP_ROUTE: _ClassVar[EventType]
 NODE_KIND_UNSPECIFIED: NodeKind
 NODE_KIND_HOST: NodeKind
 NODE_KIND_ROUTER: NodeKind
@@ -29,6 +30,7 @@ EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_LINK: EventType
 EVENT_TYPE_TCP_STATE: EventType
 EVENT_TYPE_FAULT: EventType
+EVENT_TYPE_RIP_ROUTE: EventType
 
 class InterfaceConfig(_message.Message):
     __slots__ = ("name", "address", "prefix_len", "mac", "mtu", "up", "egress", "ingress")
@@ -75,7 +77,7 @@ class AppConfig(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., port: _Optional[int] = ..., seed: _Optional[int] = ..., rcvbuf_bytes: _Optional[int] = ...) -> None: ...
 
 class ConfigureRequest(_message.Message):
-    __slots__ = ("name", "kind", "interfaces", "routes", "stack", "apps", "seed", "lab")
+    __slots__ = ("name", "kind", "interfaces", "routes", "stack", "apps", "seed", "lab", "rip")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     INTERFACES_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +86,7 @@ class ConfigureRequest(_message.Message):
     APPS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     LAB_FIELD_NUMBER: _ClassVar[int]
+    RIP_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: NodeKind
     interfaces: _containers.RepeatedCompositeFieldContainer[InterfaceConfig]
@@ -92,7 +95,38 @@ class ConfigureRequest(_message.Message):
     apps: _containers.RepeatedCompositeFieldContainer[AppConfig]
     seed: int
     lab: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NodeKind, str]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceConfig, _Mapping]]] = ..., routes: _Optional[_Iterable[_Union[RouteConfig, _Mapping]]] = ..., stack: _Optional[_Union[_common_pb2.StackOptions, _Mapping]] = ..., apps: _Optional[_Iterable[_Union[AppConfig, _Mapping]]] = ..., seed: _Optional[int] = ..., lab: _Optional[str] = ...) -> None: ...
+    rip: RipOptions
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NodeKind, str]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceConfig, _Mapping]]] = ..., routes: _Optional[_Iterable[_Union[RouteConfig, _Mapping]]] = ..., stack: _Optional[_Union[_common_pb2.StackOptions, _Mapping]] = ..., apps: _Optional[_Iterable[_Union[AppConfig, _Mapping]]] = ..., seed: _Optional[int] = ..., lab: _Optional[str] = ..., rip: _Optional[_Union[RipOptions, _Mapping]] = ...) -> None: ...
+
+class RipOptions(_message.Message):
+    __slots__ = ("update_ms", "timeout_ms", "garbage_ms", "triggered_updates", "split_horizon", "poisoned_reverse", "passive", "redistribute_connected", "redistribute_static", "originate_default", "auth_key", "auth_key_id", "silent")
+    UPDATE_MS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    GARBAGE_MS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_UPDATES_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_HORIZON_FIELD_NUMBER: _ClassVar[int]
+    POISONED_REVERSE_FIELD_NUMBER: _ClassVar[int]
+    PASSIVE_FIELD_NUMBER: _ClassVar[int]
+    REDISTRIBUTE_CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    REDISTRIBUTE_STATIC_FIELD_NUMBER: _ClassVar[int]
+    ORIGINATE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    AUTH_KEY_FIELD_NUMBER: _ClassVar[int]
+    AUTH_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SILENT_FIELD_NUMBER: _ClassVar[int]
+    update_ms: float
+    timeout_ms: float
+    garbage_ms: float
+    triggered_updates: bool
+    split_horizon: bool
+    poisoned_reverse: bool
+    passive: _containers.RepeatedScalarFieldContainer[str]
+    redistribute_connected: bool
+    redistribute_static: bool
+    originate_default: bool
+    auth_key: str
+    auth_key_id: int
+    silent: bool
+    def __init__(self, update_ms: _Optional[float] = ..., timeout_ms: _Optional[float] = ..., garbage_ms: _Optional[float] = ..., triggered_updates: _Optional[bool] = ..., split_horizon: _Optional[bool] = ..., poisoned_reverse: _Optional[bool] = ..., passive: _Optional[_Iterable[str]] = ..., redistribute_connected: _Optional[bool] = ..., redistribute_static: _Optional[bool] = ..., originate_default: _Optional[bool] = ..., auth_key: _Optional[str] = ..., auth_key_id: _Optional[int] = ..., silent: _Optional[bool] = ...) -> None: ...
 
 class ConfigureResponse(_message.Message):
     __slots__ = ("status", "already_configured")
@@ -175,18 +209,22 @@ class SetInterfaceRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., mtu: _Optional[int] = ..., up: _Optional[bool] = ..., address: _Optional[str] = ..., prefix_len: _Optional[int] = ...) -> None: ...
 
 class RouteEntry(_message.Message):
-    __slots__ = ("prefix", "gateway", "iface", "kind", "metric")
+    __slots__ = ("prefix", "gateway", "iface", "kind", "metric", "age_ms", "learned_from")
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     GATEWAY_FIELD_NUMBER: _ClassVar[int]
     IFACE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
+    AGE_MS_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_FROM_FIELD_NUMBER: _ClassVar[int]
     prefix: str
     gateway: str
     iface: str
     kind: str
     metric: int
-    def __init__(self, prefix: _Optional[str] = ..., gateway: _Optional[str] = ..., iface: _Optional[str] = ..., kind: _Optional[str] = ..., metric: _Optional[int] = ...) -> None: ...
+    age_ms: float
+    learned_from: str
+    def __init__(self, prefix: _Optional[str] = ..., gateway: _Optional[str] = ..., iface: _Optional[str] = ..., kind: _Optional[str] = ..., metric: _Optional[int] = ..., age_ms: _Optional[float] = ..., learned_from: _Optional[str] = ...) -> None: ...
 
 class ListRoutesRequest(_message.Message):
     __slots__ = ()
@@ -259,6 +297,109 @@ class GetConnectionsResponse(_message.Message):
     connections: _containers.RepeatedCompositeFieldContainer[_common_pb2.TcpConnectionInfo]
     listeners: _containers.RepeatedCompositeFieldContainer[TcpListenerInfo]
     def __init__(self, connections: _Optional[_Iterable[_Union[_common_pb2.TcpConnectionInfo, _Mapping]]] = ..., listeners: _Optional[_Iterable[_Union[TcpListenerInfo, _Mapping]]] = ...) -> None: ...
+
+class GetRipRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RipInterface(_message.Message):
+    __slots__ = ("name", "up", "passive")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    PASSIVE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    up: bool
+    passive: bool
+    def __init__(self, name: _Optional[str] = ..., up: _Optional[bool] = ..., passive: _Optional[bool] = ...) -> None: ...
+
+class RipNeighbor(_message.Message):
+    __slots__ = ("address", "iface", "last_heard_ms", "packets", "bad_packets", "bad_routes", "routes", "auth_sequence")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    IFACE_FIELD_NUMBER: _ClassVar[int]
+    LAST_HEARD_MS_FIELD_NUMBER: _ClassVar[int]
+    PACKETS_FIELD_NUMBER: _ClassVar[int]
+    BAD_PACKETS_FIELD_NUMBER: _ClassVar[int]
+    BAD_ROUTES_FIELD_NUMBER: _ClassVar[int]
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    AUTH_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    iface: str
+    last_heard_ms: float
+    packets: int
+    bad_packets: int
+    bad_routes: int
+    routes: int
+    auth_sequence: int
+    def __init__(self, address: _Optional[str] = ..., iface: _Optional[str] = ..., last_heard_ms: _Optional[float] = ..., packets: _Optional[int] = ..., bad_packets: _Optional[int] = ..., bad_routes: _Optional[int] = ..., routes: _Optional[int] = ..., auth_sequence: _Optional[int] = ...) -> None: ...
+
+class RipRoute(_message.Message):
+    __slots__ = ("prefix", "origin", "metric", "iface", "gateway", "learned_from", "tag", "age_ms", "gc_in_ms", "offers")
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    IFACE_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_FROM_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    AGE_MS_FIELD_NUMBER: _ClassVar[int]
+    GC_IN_MS_FIELD_NUMBER: _ClassVar[int]
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    prefix: str
+    origin: str
+    metric: int
+    iface: str
+    gateway: str
+    learned_from: str
+    tag: int
+    age_ms: float
+    gc_in_ms: float
+    offers: int
+    def __init__(self, prefix: _Optional[str] = ..., origin: _Optional[str] = ..., metric: _Optional[int] = ..., iface: _Optional[str] = ..., gateway: _Optional[str] = ..., learned_from: _Optional[str] = ..., tag: _Optional[int] = ..., age_ms: _Optional[float] = ..., gc_in_ms: _Optional[float] = ..., offers: _Optional[int] = ...) -> None: ...
+
+class RipStatus(_message.Message):
+    __slots__ = ("enabled", "update_s", "timeout_s", "garbage_s", "triggered_updates", "split_horizon", "poisoned_reverse", "silent", "authentication", "redistribute", "next_update_ms", "triggered_update_ms", "interfaces", "neighbors", "routes", "counters", "daemon")
+    class CountersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_S_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    GARBAGE_S_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_UPDATES_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_HORIZON_FIELD_NUMBER: _ClassVar[int]
+    POISONED_REVERSE_FIELD_NUMBER: _ClassVar[int]
+    SILENT_FIELD_NUMBER: _ClassVar[int]
+    AUTHENTICATION_FIELD_NUMBER: _ClassVar[int]
+    REDISTRIBUTE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_UPDATE_MS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_UPDATE_MS_FIELD_NUMBER: _ClassVar[int]
+    INTERFACES_FIELD_NUMBER: _ClassVar[int]
+    NEIGHBORS_FIELD_NUMBER: _ClassVar[int]
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    COUNTERS_FIELD_NUMBER: _ClassVar[int]
+    DAEMON_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    update_s: float
+    timeout_s: float
+    garbage_s: float
+    triggered_updates: bool
+    split_horizon: bool
+    poisoned_reverse: bool
+    silent: bool
+    authentication: bool
+    redistribute: _containers.RepeatedScalarFieldContainer[str]
+    next_update_ms: float
+    triggered_update_ms: float
+    interfaces: _containers.RepeatedCompositeFieldContainer[RipInterface]
+    neighbors: _containers.RepeatedCompositeFieldContainer[RipNeighbor]
+    routes: _containers.RepeatedCompositeFieldContainer[RipRoute]
+    counters: _containers.ScalarMap[str, int]
+    daemon: str
+    def __init__(self, enabled: _Optional[bool] = ..., update_s: _Optional[float] = ..., timeout_s: _Optional[float] = ..., garbage_s: _Optional[float] = ..., triggered_updates: _Optional[bool] = ..., split_horizon: _Optional[bool] = ..., poisoned_reverse: _Optional[bool] = ..., silent: _Optional[bool] = ..., authentication: _Optional[bool] = ..., redistribute: _Optional[_Iterable[str]] = ..., next_update_ms: _Optional[float] = ..., triggered_update_ms: _Optional[float] = ..., interfaces: _Optional[_Iterable[_Union[RipInterface, _Mapping]]] = ..., neighbors: _Optional[_Iterable[_Union[RipNeighbor, _Mapping]]] = ..., routes: _Optional[_Iterable[_Union[RipRoute, _Mapping]]] = ..., counters: _Optional[_Mapping[str, int]] = ..., daemon: _Optional[str] = ...) -> None: ...
 
 class GetCountersRequest(_message.Message):
     __slots__ = ()
@@ -734,6 +875,24 @@ class TcpStateEvent(_message.Message):
     new_state: str
     def __init__(self, local_address: _Optional[str] = ..., local_port: _Optional[int] = ..., remote_address: _Optional[str] = ..., remote_port: _Optional[int] = ..., old_state: _Optional[str] = ..., new_state: _Optional[str] = ...) -> None: ...
 
+class RipRouteEvent(_message.Message):
+    __slots__ = ("prefix", "change", "metric", "old_metric", "gateway", "iface", "learned_from")
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    OLD_METRIC_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    IFACE_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_FROM_FIELD_NUMBER: _ClassVar[int]
+    prefix: str
+    change: str
+    metric: int
+    old_metric: int
+    gateway: str
+    iface: str
+    learned_from: str
+    def __init__(self, prefix: _Optional[str] = ..., change: _Optional[str] = ..., metric: _Optional[int] = ..., old_metric: _Optional[int] = ..., gateway: _Optional[str] = ..., iface: _Optional[str] = ..., learned_from: _Optional[str] = ...) -> None: ...
+
 class FaultEvent(_message.Message):
     __slots__ = ("change", "fault")
     class Change(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
@@ -753,13 +912,14 @@ class FaultEvent(_message.Message):
     def __init__(self, change: _Optional[_Union[FaultEvent.Change, str]] = ..., fault: _Optional[_Union[_common_pb2.FaultInfo, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("unix_time_s", "node", "subscribed", "link", "tcp", "fault", "dropped")
+    __slots__ = ("unix_time_s", "node", "subscribed", "link", "tcp", "fault", "rip_route", "dropped")
     UNIX_TIME_S_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIBED_FIELD_NUMBER: _ClassVar[int]
     LINK_FIELD_NUMBER: _ClassVar[int]
     TCP_FIELD_NUMBER: _ClassVar[int]
     FAULT_FIELD_NUMBER: _ClassVar[int]
+    RIP_ROUTE_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
     unix_time_s: float
     node: str
@@ -767,5 +927,6 @@ class Event(_message.Message):
     link: LinkEvent
     tcp: TcpStateEvent
     fault: FaultEvent
+    rip_route: RipRouteEvent
     dropped: int
-    def __init__(self, unix_time_s: _Optional[float] = ..., node: _Optional[str] = ..., subscribed: _Optional[bool] = ..., link: _Optional[_Union[LinkEvent, _Mapping]] = ..., tcp: _Optional[_Union[TcpStateEvent, _Mapping]] = ..., fault: _Optional[_Union[FaultEvent, _Mapping]] = ..., dropped: _Optional[int] = ...) -> None: ...
+    def __init__(self, unix_time_s: _Optional[float] = ..., node: _Optional[str] = ..., subscribed: _Optional[bool] = ..., link: _Optional[_Union[LinkEvent, _Mapping]] = ..., tcp: _Optional[_Union[TcpStateEvent, _Mapping]] = ..., fault: _Optional[_Union[FaultEvent, _Mapping]] = ..., rip_route: _Optional[_Union[RipRouteEvent, _Mapping]] = ..., dropped: _Optional[int] = ...) -> None: ...

@@ -75,6 +75,11 @@ class NodeAgentStub:
                 request_serializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsRequest.SerializeToString,
                 response_deserializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.FromString,
                 _registered_method=True)
+        self.GetRip = channel.unary_unary(
+                '/wirelab.v1.NodeAgent/GetRip',
+                request_serializer=wirelab_dot_v1_dot_node__pb2.GetRipRequest.SerializeToString,
+                response_deserializer=wirelab_dot_v1_dot_node__pb2.RipStatus.FromString,
+                _registered_method=True)
         self.GetCounters = channel.unary_unary(
                 '/wirelab.v1.NodeAgent/GetCounters',
                 request_serializer=wirelab_dot_v1_dot_node__pb2.GetCountersRequest.SerializeToString,
@@ -199,6 +204,12 @@ class NodeAgentServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetConnections(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRip(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -340,6 +351,11 @@ def add_NodeAgentServicer_to_server(servicer, server):
                     servicer.GetConnections,
                     request_deserializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsRequest.FromString,
                     response_serializer=wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.SerializeToString,
+            ),
+            'GetRip': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRip,
+                    request_deserializer=wirelab_dot_v1_dot_node__pb2.GetRipRequest.FromString,
+                    response_serializer=wirelab_dot_v1_dot_node__pb2.RipStatus.SerializeToString,
             ),
             'GetCounters': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCounters,
@@ -633,6 +649,33 @@ class NodeAgent:
             '/wirelab.v1.NodeAgent/GetConnections',
             wirelab_dot_v1_dot_node__pb2.GetConnectionsRequest.SerializeToString,
             wirelab_dot_v1_dot_node__pb2.GetConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wirelab.v1.NodeAgent/GetRip',
+            wirelab_dot_v1_dot_node__pb2.GetRipRequest.SerializeToString,
+            wirelab_dot_v1_dot_node__pb2.RipStatus.FromString,
             options,
             channel_credentials,
             insecure,

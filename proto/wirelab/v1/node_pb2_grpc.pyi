@@ -18,6 +18,7 @@ class NodeAgentStub:
     DeleteRoute: grpc.UnaryUnaryMultiCallable[_node_pb2.DeleteRouteRequest, _node_pb2.RouteEntry]
     GetArpTable: grpc.UnaryUnaryMultiCallable[_node_pb2.GetArpTableRequest, _node_pb2.GetArpTableResponse]
     GetConnections: grpc.UnaryUnaryMultiCallable[_node_pb2.GetConnectionsRequest, _node_pb2.GetConnectionsResponse]
+    GetRip: grpc.UnaryUnaryMultiCallable[_node_pb2.GetRipRequest, _node_pb2.RipStatus]
     GetCounters: grpc.UnaryUnaryMultiCallable[_node_pb2.GetCountersRequest, _node_pb2.GetCountersResponse]
     AddFault: grpc.UnaryUnaryMultiCallable[_node_pb2.AddFaultRequest, _common_pb2.FaultInfo]
     ClearFault: grpc.UnaryUnaryMultiCallable[_node_pb2.ClearFaultRequest, _node_pb2.ClearFaultResponse]
@@ -60,6 +61,9 @@ class NodeAgentServicer:
     def GetConnections(
         self, request: _node_pb2.GetConnectionsRequest, context: grpc.ServicerContext
     ) -> _node_pb2.GetConnectionsResponse: ...
+    def GetRip(
+        self, request: _node_pb2.GetRipRequest, context: grpc.ServicerContext
+    ) -> _node_pb2.RipStatus: ...
     def GetCounters(
         self, request: _node_pb2.GetCountersRequest, context: grpc.ServicerContext
     ) -> _node_pb2.GetCountersResponse: ...

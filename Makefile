@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # nft: the lab bridges' notrack rules, orchestrator/lab/hostnet.py)
 SYSTEM_TOOLS := ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump nft:nftables
 
-.PHONY: demo bench test lint venv unit sim fuzz system-deps image docker-test proto clean
+.PHONY: demo bench test lint venv unit sim fuzz system-deps image docker-test swarm-test proto clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ image: $(STAMP)
 
 docker-test: $(STAMP) image
 	$(PY) -m pytest -q -m docker tests/docker
+
+## one lab across three Docker daemons in a swarm, on this machine (root; tests/swarm,
+## orchestrator/lab/swarmlab.py); leaves nothing behind
+swarm-test: $(STAMP) system-deps image
+	WIRELAB_SWARM_TEST=1 $(PY) -m pytest -q -s -p no:cacheprovider -m swarm tests/swarm
 
 ## regenerate the committed gRPC code from proto/wirelab/v1/*.proto (a test fails when stale)
 proto: $(STAMP)

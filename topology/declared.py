@@ -344,6 +344,12 @@ class NodeBase(_StackKeys):
         description="linux nodes only: the kernel forwards (net.ipv4.ip_forward=1), "
         "a Linux-kernel router the route planner treats like a router (default false)",
     )
+    placement: Annotated[str | None, f.STRING] = Field(
+        None,
+        description="swarm backend: where the node runs, a swarm node's hostname or a "
+        "constraint node.hostname==NAME or node.labels.KEY==VALUE (default: spread over "
+        "the swarm's nodes); other backends ignore it",
+    )
     apps: Apps | None = Field(
         None,
         description="apps started at deploy: [http-server:80, echo, kvstore:serve:7000] or "

@@ -37,6 +37,7 @@ def _node(node: Node) -> dict[str, Any]:
         "kind": node.kind.value,
         "forward": node.forward,
         **_workload(node.workload),
+        **({"placement": node.placement} if node.placement else {}),
         "stack": asdict(node.stack),
         "interfaces": [
             {

@@ -287,6 +287,7 @@ class Node:
     routing: Routing = Routing.STATIC
     rip: RipOptions | None = None  # with routing rip: its settings
     code: str | None = None  # the user-code folder mounted into the node, as written
+    placement: str = ""  # swarm backend: a hostname or node.hostname==/node.labels.K== constraint
 
     @property
     def forwards(self) -> bool:

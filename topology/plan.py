@@ -102,6 +102,7 @@ def plan(report: Report, declared: LabFile, segments: tuple[DeclaredSegment, ...
                 rip=rip,
                 workload=n.workload(),
                 code=(n.code or declared.code) if n.kind is not NodeKind.LINUX else None,
+                placement=n.placement or "",
             )
         )
     return Lab(

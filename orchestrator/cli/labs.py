@@ -32,6 +32,7 @@ class BackendChoice(StrEnum):
     SIM = "sim"
     DOCKER = "docker"
     VIRTUAL = "virtual"
+    SWARM = "swarm"
 
 
 @common.command
@@ -41,10 +42,12 @@ def deploy(
     backend: Annotated[
         BackendChoice | None,
         typer.Option(
-            help="docker: containers on bridge networks; sim: every node in the server process, "
-            "real time; virtual: every node in the server process, virtual time (deterministic, "
-            "faster than real time; time passes only while an operation waits: see `wirelab "
-            "wait`) (default: docker when a Docker engine answers the server, else sim)",
+            help="docker: containers on bridge networks; swarm: containers across a Docker "
+            "Swarm on overlay networks (WIRELAB_SWARM_MANAGER); sim: every node in the server "
+            "process, real time; virtual: every node in the server process, virtual time "
+            "(deterministic, faster than real time; time passes only while an operation waits: "
+            "see `wirelab wait`) (default: docker when a Docker engine answers the server, else "
+            "sim)",
             show_default=False,
         ),
     ] = None,

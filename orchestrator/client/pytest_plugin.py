@@ -74,7 +74,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--wirelab-backend",
         default=None,
-        choices=("sim", "docker", "virtual"),
+        choices=("sim", "docker", "virtual", "swarm"),
         help="override the backend of every wirelab_topology marker (virtual: the same "
         "topologies in virtual time, deterministic and faster than real time)",
     )

@@ -144,6 +144,11 @@ def deploy(
         backend.check(lab)
     except BackendError as exc:
         raise DeployError(lab.name, "check", str(exc)) from None
+    adapt = getattr(backend, "adapt_lab", None)
+    if adapt is not None:  # the lab as this backend carries it (swarm: overlay MTU and MACs)
+        lab, notes = adapt(lab)
+        for note in notes:
+            report("adapt", None, 1, 1, note)
     digest = L.topology_hash(lab)
     with backend.lock(lab.name):
         existing = backend.find(lab.name)

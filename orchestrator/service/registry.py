@@ -167,7 +167,7 @@ class LabRegistry:
         with self._lock:
             existing = self._labs.get(lab.name)
             if existing is not None:
-                same = topology_hash(existing.lab) == topology_hash(lab)
+                same = topology_hash(existing.lab) == topology_hash(self._as_run(lab, backend))
                 if same and existing.backend_name == backend:
                     report(
                         DeployProgress("existing", "", 1, 1, "already deployed from this topology")
@@ -189,6 +189,12 @@ class LabRegistry:
         finally:
             with self._lock:
                 self._deploying.discard(lab.name)
+
+    def _as_run(self, lab: Lab, backend: str) -> Lab:
+        """``lab`` as ``backend`` runs it (a session holds that lab: swarm adapts MTUs and
+        MACs to its overlays), so that a redeploy of the same topology is recognised."""
+        adapt = getattr(self.backends.get(backend), "adapt_lab", None)
+        return lab if adapt is None else adapt(lab)[0]
 
     def _deploy(
         self,

@@ -1,5 +1,6 @@
-"""Where labs run: :mod:`.docker` (containers on bridge networks), :mod:`.sim` (every node
-in this process, real time), :mod:`.virtual` (every node in this process, virtual time),
+"""Where labs run: :mod:`.docker` (containers on bridge networks), :mod:`.swarm` (containers
+across a Docker Swarm's engines on overlay networks), :mod:`.sim` (every node in this
+process, real time), :mod:`.virtual` (every node in this process, virtual time),
 :mod:`.fake` (nothing real; unit tests). :class:`Backends` is
 the one registry: one backend object per kind, made on first use, and the choice a user
 gets by default (docker when an engine answers, else sim)."""
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from orchestrator.domain.errors import InvalidArgument, echo
 from orchestrator.lab.backends.base import Backend, BackendError
 
-BACKENDS = ("docker", "sim", "virtual")
+BACKENDS = ("docker", "sim", "virtual", "swarm")
 IN_PROCESS = ("sim", "virtual")  # labs that live and die with this process
 
 
@@ -30,6 +31,11 @@ def make_backend(name: str) -> Backend:
         from orchestrator.lab.backends.virtual import VirtualBackend
 
         return VirtualBackend()
+
+    if name == "swarm":
+        from orchestrator.lab.backends.swarm import SwarmBackend
+
+        return SwarmBackend()
     raise InvalidArgument(
         f"unknown backend {echo(name)}; allowed: {', '.join(BACKENDS)}", "backend"
     )

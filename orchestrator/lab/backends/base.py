@@ -13,8 +13,14 @@ agents are on no network but their data links); when it gives None, the agent li
 TCP, on the management network that :meth:`Backend.management_subnet` gives room for, or
 where the backend puts it (sim: 127.0.0.1, a port per node).
 
-Implementations: :mod:`.docker` (containers on bridge networks), :mod:`.sim` (every node in
-this process on the in-memory wire) and :mod:`.fake` (nothing real; unit tests).
+A backend may also have ``adapt_lab(lab) -> (lab, notes)``: deploy then runs the lab as the
+backend carries it, and reports each note (swarm: MTUs at most the overlay's, MACs the
+overlay's own; see :mod:`.swarm`).
+
+Implementations: :mod:`.docker` (containers on bridge networks), :mod:`.swarm` (containers
+on a Docker Swarm's engines, overlay networks), :mod:`.sim` (every node in this process on
+the in-memory wire) and :mod:`.fake` (nothing real; unit tests). A Kubernetes mapping is
+designed in ``KUBERNETES.md`` beside this file.
 """
 
 from __future__ import annotations

@@ -146,6 +146,19 @@ class DockerBackend:
                     raise BackendError(f"cannot reach the Docker engine: {exc}") from None
             return self._client.api
 
+    def node_api(self, lab: str, node: str) -> Any:
+        """The engine that holds ``node``'s container (here: the one engine; the swarm
+        backend picks the daemon the node is placed on)."""
+        return self.api
+
+    def engines(self) -> list[Any]:
+        """Every engine that may hold a lab's containers."""
+        return [self.api]
+
+    def network_api(self) -> Any:
+        """The engine where the lab's networks are created and found."""
+        return self.api
+
     @staticmethod
     def _error(what: str, exc: Exception) -> BackendError:
         if isinstance(exc, docker.errors.APIError):
@@ -228,28 +241,32 @@ class DockerBackend:
 
     # ---- objects -----------------------------------------------------------------------
     def create_network(self, spec: NetworkSpec) -> None:
-        ipam = docker.types.IPAMConfig(
-            pool_configs=[docker.types.IPAMPool(subnet=str(spec.subnet), gateway=str(spec.gateway))]
-        )
-        options = {
-            "com.docker.network.bridge.enable_ip_masquerade": "false",
-            "com.docker.network.driver.mtu": str(spec.mtu),
-        }
+        ipam = docker.types.IPAMConfig(pool_configs=[self.ipam_pool(spec)])
         try:
-            self.api.create_network(
-                spec.name,
-                driver="bridge",
-                options=options,
-                ipam=ipam,
-                internal=spec.management,
-                labels=dict(spec.labels),
-                check_duplicate=True,
-            )
+            self.network_api().create_network(
+                spec.name, ipam=ipam, labels=dict(spec.labels), check_duplicate=True,
+                **self.network_args(spec),
+            )  # fmt: skip
         except docker.errors.APIError as exc:
             raise self._error(f"network {spec.name} ({spec.subnet})", exc) from None
 
+    def ipam_pool(self, spec: NetworkSpec) -> Any:
+        """The network's address pool: the planned subnet and gateway."""
+        return docker.types.IPAMPool(subnet=str(spec.subnet), gateway=str(spec.gateway))
+
+    def network_args(self, spec: NetworkSpec) -> dict[str, Any]:
+        """Driver, options and flags of a lab network (docker: a plain bridge)."""
+        return {
+            "driver": "bridge",
+            "options": {
+                "com.docker.network.bridge.enable_ip_masquerade": "false",
+                "com.docker.network.driver.mtu": str(spec.mtu),
+            },
+            "internal": spec.management,
+        }
+
     def create_node(self, spec: NodeSpec) -> None:
-        api = self.api
+        api = self.node_api(spec.lab, spec.node)
         order = [a for a in (spec.management, *spec.attachments) if a is not None]
         first, rest = (order[0], order[1:]) if order else (None, [])
         for mount in spec.mounts:
@@ -294,33 +311,33 @@ class DockerBackend:
 
     # ---- node actions ------------------------------------------------------------------
     def start_node(self, lab: str, node: str) -> None:
-        self._action(lab, node, "start", lambda name: self.api.start(name))
+        self._action(lab, node, "start", lambda api, name: api.start(name))
 
     def kill_node(self, lab: str, node: str) -> None:
-        self._action(lab, node, "kill", lambda name: self.api.kill(name))
+        self._action(lab, node, "kill", lambda api, name: api.kill(name))
 
     def stop_node(self, lab: str, node: str) -> None:
-        self._action(lab, node, "stop", lambda name: self.api.stop(name, timeout=STOP_TIMEOUT))
+        self._action(lab, node, "stop", lambda api, name: api.stop(name, timeout=STOP_TIMEOUT))
 
     def restart_node(self, lab: str, node: str) -> None:
         self._action(
-            lab, node, "restart", lambda name: self.api.restart(name, timeout=STOP_TIMEOUT)
+            lab, node, "restart", lambda api, name: api.restart(name, timeout=STOP_TIMEOUT)
         )
 
     def pause_node(self, lab: str, node: str) -> None:
-        self._action(lab, node, "pause", lambda name: self.api.pause(name))
+        self._action(lab, node, "pause", lambda api, name: api.pause(name))
 
     def unpause_node(self, lab: str, node: str) -> None:
-        self._action(lab, node, "unpause", lambda name: self.api.unpause(name))
+        self._action(lab, node, "unpause", lambda api, name: api.unpause(name))
 
-    def _action(self, lab: str, node: str, action: str, call: Callable[[str], object]) -> None:
+    def _action(self, lab: str, node: str, action: str, call: Callable[[Any, str], object]) -> None:
         name = L.container_name(lab, node)
         state = self.node_state(lab, node)
         if state == "missing":
             raise BackendError(f"lab {lab} has no container for {node}")
         target = transition(node, action, state)
         try:
-            call(name)
+            call(self.node_api(lab, node), name)
         except docker.errors.APIError as exc:
             raise self._error(f"{action} {name}", exc) from None
         if target != state and target in ("exited", "created"):
@@ -343,7 +360,9 @@ class DockerBackend:
 
     def _inspect(self, lab: str, node: str) -> dict[str, Any]:
         try:
-            info: dict[str, Any] = self.api.inspect_container(L.container_name(lab, node))
+            info: dict[str, Any] = self.node_api(lab, node).inspect_container(
+                L.container_name(lab, node)
+            )
         except docker.errors.NotFound:
             raise BackendError(f"lab {lab} has no container for {node}") from None
         return info
@@ -363,7 +382,7 @@ class DockerBackend:
 
     def logs(self, lab: str, node: str, *, tail: int = 20) -> str:
         try:
-            data = self.api.logs(L.container_name(lab, node), tail=tail)
+            data = self.node_api(lab, node).logs(L.container_name(lab, node), tail=tail)
         except docker.errors.APIError as exc:
             return f"(no logs: {exc.explanation or exc})"
         return bytes(data).decode(errors="replace")
@@ -373,8 +392,9 @@ class DockerBackend:
         the lab's image; a user's image need have none: then the engine's exec is left
         running in the container past ``timeout`` and the answer says it timed out)."""
         name = L.container_name(lab, node)
+        api = self.node_api(lab, node)
         try:
-            labels = self.api.inspect_container(name)["Config"].get("Labels") or {}
+            labels = api.inspect_container(name)["Config"].get("Labels") or {}
         except docker.errors.APIError as exc:
             raise self._error(f"exec in {name}", exc) from None
         own = labels.get(L.OWN_IMAGE) == "true"
@@ -385,9 +405,9 @@ class DockerBackend:
 
         def run() -> None:
             try:
-                created = self.api.exec_create(name, limited, stdout=True, stderr=True)
-                answer["output"] = self.api.exec_start(created["Id"])
-                answer["code"] = self.api.exec_inspect(created["Id"])["ExitCode"]
+                created = api.exec_create(name, limited, stdout=True, stderr=True)
+                answer["output"] = api.exec_start(created["Id"])
+                answer["code"] = api.exec_inspect(created["Id"])["ExitCode"]
             except docker.errors.APIError as exc:
                 answer["error"] = exc
 
@@ -412,7 +432,7 @@ class DockerBackend:
         (its /proc/sys/net is the container's, and writable)."""
         name = L.container_name(lab, node)
         try:
-            pid = int(self.api.inspect_container(name)["State"]["Pid"])
+            pid = int(self.node_api(lab, node).inspect_container(name)["State"]["Pid"])
         except docker.errors.APIError as exc:
             raise self._error(f"inspect {name}", exc) from None
         if pid <= 0:
@@ -429,14 +449,15 @@ class DockerBackend:
     def remove_node(self, lab: str, node: str) -> None:
         """Remove the container, then its agent's directory (found by its label)."""
         name = L.container_name(lab, node)
+        api = self.node_api(lab, node)
         try:
-            labels = self.api.inspect_container(name)["Config"].get("Labels") or {}
+            labels = api.inspect_container(name)["Config"].get("Labels") or {}
         except docker.errors.NotFound:
             labels = {}
         except docker.errors.APIError as exc:
             raise self._error(f"inspect {name}", exc) from None
         try:
-            self.api.remove_container(name, force=True, v=True)
+            api.remove_container(name, force=True, v=True)
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
@@ -457,7 +478,7 @@ class DockerBackend:
         delays = list(STALE_ENDPOINT_RETRIES)
         while True:
             try:
-                self.api.remove_network(name)
+                self.network_api().remove_network(name)
                 return
             except docker.errors.NotFound:
                 return
@@ -480,7 +501,7 @@ class DockerBackend:
     def _attached(self, name: str) -> list[str]:
         """Names of the containers Docker lists on network ``name``."""
         try:
-            info = self.api.inspect_network(name)
+            info = self.network_api().inspect_network(name)
         except docker.errors.APIError:
             return []
         containers = info.get("Containers") or {}
@@ -490,8 +511,10 @@ class DockerBackend:
     def find(self, lab: str) -> LabObjects:
         filters = {"label": L.label_filter(lab)}
         try:
-            containers = self.api.containers(all=True, filters=filters)
-            networks = self.api.networks(filters=filters)
+            containers = [
+                c for api in self.engines() for c in api.containers(all=True, filters=filters)
+            ]
+            networks = self.network_api().networks(filters=filters)
         except docker.errors.APIError as exc:
             raise self._error(f"list lab {lab}", exc) from None
         nodes = tuple(_node_info(c) for c in containers)
@@ -502,9 +525,14 @@ class DockerBackend:
 
     def lab_names(self) -> list[str]:
         filters = {"label": L.label_filter()}
-        names = {c["Labels"].get(L.LAB, "") for c in self.api.containers(all=True, filters=filters)}
+        names = {
+            c["Labels"].get(L.LAB, "")
+            for api in self.engines()
+            for c in api.containers(all=True, filters=filters)
+        }
         names |= {
-            (n.get("Labels") or {}).get(L.LAB, "") for n in self.api.networks(filters=filters)
+            (n.get("Labels") or {}).get(L.LAB, "")
+            for n in self.network_api().networks(filters=filters)
         }
         return sorted(names - {""})
 

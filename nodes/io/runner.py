@@ -35,6 +35,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, fields
 from typing import Any, Protocol, TypeVar
 
+from nodes.faults.engine import attach_egress_gauge
 from nodes.faults.model import Direction
 from nodes.faults.mtu import MtuChange, MtuSync
 
@@ -122,6 +123,7 @@ class Runner:
         self._taps: list[Tap] = []
         self._hooks: list[Hook] = []
         self.mtu_sync = None if faults is None else MtuSync.attach(node, faults)
+        attach_egress_gauge(node, faults)  # its rate queues bound TCP's (small queues)
         self._mtu_listeners: list[MtuListener] = []
         self._commands: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._lock = threading.Lock()

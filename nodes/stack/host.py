@@ -16,6 +16,7 @@ import random
 import struct
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from nodes.router.fib import Fib, Route, RouteKind
 from nodes.stack.arp import ArpEngine
@@ -61,6 +62,16 @@ _OUT_COUNTER: dict[int, str] = {
 LOOPBACK_MTU = 65535
 _ICMP = int(IPProto.ICMP)
 
+
+class EgressGauge(Protocol):
+    """What the io layer's egress queues tell the stack (nodes/faults/engine.py
+    FaultEngine): the bytes an interface's egress holds waiting for a rate, and when they
+    will have drained to a limit -- a NIC's transmit completions, in virtual time."""
+
+    def queued(self, ifname: str, now: float) -> int | None: ...
+    def drained_to(self, ifname: str, limit: int, now: float) -> float: ...
+
+
 MtuListener = Callable[[str, int, float], None]
 """``(ifname, packet size, now)``: a packet above the interface's MTU in force was
 fragmented or refused while something capped that MTU (see :meth:`Host.cap_mtu`)."""
@@ -82,6 +93,8 @@ class Host:
         self.counter_set = Counters()
         self._cv = self.counter_set.values  # per-packet paths add to the dict directly
         self._out: list[tuple[str, bytes]] = []
+        self._out_bytes = 0  # bytes output() queued in _out since frames_to_send took it
+        self.egress_gauge: EgressGauge | None = None
         self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
         self.reassembler = Reassembler(self.config, self.counter_set)
         self.icmp_limiter = IcmpRateLimiter(self.config, self.counter_set)
@@ -228,6 +241,7 @@ class Host:
             return []
         frames = out[:]
         out.clear()
+        self._out_bytes = 0
         self.counter_set.inc("eth_out_frames", len(frames))
         return frames
 
@@ -303,6 +317,35 @@ class Host:
         else:
             cv["eth_in_unknown_ethertype"] += 1
 
+    # ---- egress backlog (TCP small queues) -----------------------------------------
+    def set_egress_gauge(self, gauge: EgressGauge | None) -> None:
+        """Let transports see the io layer's egress queues (the loops install the node's
+        FaultEngine: its rate queues are this node's device queues)."""
+        self.egress_gauge = gauge
+
+    def tx_backlog(self, dst: int, *, now: float) -> int | None:
+        """Bytes queued below the transports toward ``dst``: in the egress queues of its
+        route's interface and in our output not yet handed to the io layer. None: no
+        gauge, no route, or no queue on that interface (nothing to bound: the io layer
+        hands our output to the wire in the same turn)."""
+        gauge = self.egress_gauge
+        if gauge is None:
+            return None
+        route = self.fib.lookup(dst)
+        if route is None:
+            return None
+        queued = gauge.queued(route.ifname, now)
+        return None if queued is None else queued + self._out_bytes
+
+    def tx_drained(self, dst: int, limit: int, *, now: float) -> float | None:
+        """When the egress toward ``dst`` will hold at most ``limit`` bytes again (our
+        unflushed output counts against the limit); None when nothing bounds it."""
+        gauge = self.egress_gauge
+        route = None if gauge is None else self.fib.lookup(dst)
+        if gauge is None or route is None:
+            return None
+        return gauge.drained_to(route.ifname, max(0, limit - self._out_bytes), now)
+
     # ---- transport-facing API ----------------------------------------------------
     def route_mtu(self, dst: int) -> int | None:
         if self.interfaces.is_local(dst):
@@ -372,6 +415,7 @@ class Host:
                 if hh is not None:
                     header = ipv4_header(src, dst, proto, total, ttl, ident, tos, FLAG_DF * df)
                     self._out.append((iface.name, b"".join((hh, header, payload))))
+                    self._out_bytes += total
                     return True
             raw = build_ipv4(
                 src=src,

@@ -103,6 +103,9 @@ class TcpEngine:
         self._cack_second = -1.0
         self._cack_count = 0
         self.state_listeners: list[StateListener] = []
+        # the IP layer's egress gauge, when it has one (Host: tx_backlog / tx_drained)
+        self._tx_backlog: Callable[..., int | None] | None = getattr(ip, "tx_backlog", None)
+        self._tx_drained: Callable[..., float | None] | None = getattr(ip, "tx_drained", None)
 
     # ------------------------------------------------------------ TransportHandler
     def on_packet(self, packet: IpPacketLike, *, now: float) -> None:
@@ -248,6 +251,26 @@ class TcpEngine:
 
     def route_mtu(self, remote: int) -> int:
         return self.ip.route_mtu(remote) or self.config.default_mtu
+
+    def tx_room(self, conn: Tcb, *, now: float) -> int | None:
+        """TCP small queues: how many more bytes ``conn`` may hand down before the egress
+        queue below holds its limit (negative: too many already); None when the IP layer
+        has no egress gauge (nothing queues below TCP) or small queues are off."""
+        backlog = self._tx_backlog
+        if backlog is None or not self.config.small_queues:
+            return None
+        queued = backlog(conn.remote, now=now)
+        if queued is None:
+            return None
+        return cast(Connection, conn).tsq_limit() - queued
+
+    def tx_resume_at(self, conn: Tcb, *, now: float) -> float | None:
+        """When the egress below ``conn`` will have drained to its limit (the transmit
+        completion that lets it send again)."""
+        drained = self._tx_drained
+        if drained is None:
+            return None
+        return drained(conn.remote, cast(Connection, conn).tsq_limit(), now=now)
 
     def touch(self, conn: Connection) -> None:
         """After anything happened to ``conn``: drop it when closed, else (re)schedule."""

@@ -22,6 +22,9 @@ class Timers(Input):
         if self.t_delack is not None and now >= self.t_delack:
             self.stats["delayed_acks"] += 1
             self._send_ack(now)
+        if self.t_tsq is not None and now >= self.t_tsq:
+            self.t_tsq = None
+            self._push(now)
         if self.t_tlp is not None and now >= self.t_tlp:
             self.t_tlp = None
             self._on_tlp(now)

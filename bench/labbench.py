@@ -58,6 +58,7 @@ from orchestrator.domain import requests
 from orchestrator.domain.errors import Cancelled
 from orchestrator.domain.faults import FaultPart
 from orchestrator.domain.lab import DeployProgress
+from orchestrator.lab import load
 from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.lab.deploy import Deployed, deploy
 from orchestrator.lab.labels import container_name
@@ -111,6 +112,7 @@ class LabBench:
         self.opt = options
         self.log = log
         self.backend = backend or DockerBackend()
+        self.last_cpu_bound = ""
 
     def wants(self, *names: str) -> bool:
         return any(n in self.figures for n in names)
@@ -275,12 +277,20 @@ class LabBench:
 
     # ---- TCP goodput -------------------------------------------------------------------
     def bulk(self, h: LabSession, size: int) -> float:
-        """Our BulkSend h1 -> h2: MB/s."""
+        """Our BulkSend h1 -> h2: MB/s (``last_cpu_bound``: the saturation guard's words
+        for it, "" when no node was CPU-bound)."""
         budget = 60.0 + size / 0.5e6
+        names = {n.name for n in h.lab.nodes}
+        ours = [n for n in ("h1", "r1", "h2") if n in names]
+        before = load.snapshot(ours, lambda node: h.counters(node).io)
         reply = h.agent("h1").bulk_send(
             h.address("h2"), 5001, size, seed=PATTERN_SEED, sample_interval=None, wait=budget,
             timeout=budget + 10,
         )  # fmt: skip
+        found = load.loads(before, load.snapshot(ours, lambda node: h.counters(node).io))
+        self.last_cpu_bound = ", ".join(
+            f"{x.node} loop busy {x.busy_fraction:.0%}" for x in found if x.saturated
+        )
         if reply.error:
             raise BenchError(f"BulkSend: {reply.error} after {reply.bytes} bytes")
         if reply.bytes != size:
@@ -319,6 +329,8 @@ class LabBench:
         for k in range(self.opt.repeat):
             self.log(f"{name}: run {k + 1}/{self.opt.repeat} ({size / MB:.0f} MB)")
             self.add(name, self.bulk(h, size))
+            if self.last_cpu_bound:
+                self.figures[name].cpu_bound.append(f"run {k + 1}: {self.last_cpu_bound}")
             if linux_ok:
                 self.add(name, self.iperf_tcp(h, "lx1", "lx2", linux_size), linux=True)
         fig = self.figures[name]

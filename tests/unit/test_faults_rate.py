@@ -129,5 +129,5 @@ def test_the_backlog_counts_the_link_layer_and_rate_faults_in_series() -> None:
     engine = engine_with(RateLimit(RATE, burst_bytes=1000, queue_limit_packets=None))
     engine.set_link("eth0", EG, LinkProps(rate=RATE / 2), seed=1)  # the link: half the rate
     releases = [at for _ in range(3) for at, _ in engine.process("eth0", EG, bytes(1000), now=0.0)]
-    assert engine.queued("eth0", 0.0) >= 2000  # at least the two behind the first wait
+    assert (engine.queued("eth0", 0.0) or 0) >= 2000  # at least the two behind the first
     assert engine.drained_to("eth0", 0, 0.0) == pytest.approx(max(releases))  # all gone

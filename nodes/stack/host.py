@@ -94,6 +94,7 @@ class Host:
         self._cv = self.counter_set.values  # per-packet paths add to the dict directly
         self._out: list[tuple[str, bytes]] = []
         self._out_bytes = 0  # bytes output() queued in _out since frames_to_send took it
+        self.tx_flushes = 0  # how often frames_to_send took output (small queues wait on it)
         self.egress_gauge: EgressGauge | None = None
         self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
         self.reassembler = Reassembler(self.config, self.counter_set)
@@ -242,6 +243,7 @@ class Host:
         frames = out[:]
         out.clear()
         self._out_bytes = 0
+        self.tx_flushes += 1
         self.counter_set.inc("eth_out_frames", len(frames))
         return frames
 

@@ -355,7 +355,7 @@ class Output(Tcb):
         self.stats["tsq_throttled"] += 1
         when = self.owner.tx_resume_at(self, now=now)
         if when is not None:
-            self.t_tsq = when if when > now else now
+            self.t_tsq = when  # later than now: tx_resume_at says so
 
     def _send_range(self, seq: int, end: int, now: float, *, retransmit: bool) -> None:
         data_end = self.sndbuf.end

@@ -42,6 +42,11 @@ class Timers(Input):
             self.t_keepalive = None
             self._on_keepalive(now)
 
+    def tsq_resume(self, *, now: float) -> None:
+        """Small queues: the queue below drained (or the io layer took our output)."""
+        self.t_tsq = None
+        self._push(now)
+
     def _write_timed_out(self, now: float) -> bool:
         """Linux tcp_write_timeout: SYN and SYN-ACK retries are counts (a connect fails
         after 1+2+4+... s: 63 s for 5, 127 s for 6); otherwise retries2 (orphan_retries

@@ -19,7 +19,7 @@ def wheel(path: Path, *names: str) -> None:
 
 def test_a_wheel_without_the_compiled_checksum_is_refused(tmp_path: Path) -> None:
     wheel(tmp_path, "nodes/wire/checksum.py")
-    with pytest.raises(build.ImageError, match="no compiled nodes.wire._checksum"):
+    with pytest.raises(build.ImageError, match=r"no compiled nodes\.wire\._checksum"):
         build.check_compiled(tmp_path)
 
 

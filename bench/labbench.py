@@ -298,7 +298,9 @@ class LabBench:
         )  # fmt: skip
         found = load.loads(before, load.snapshot(ours, lambda node: h.counters(node).io))
         self.last_cpu_bound = ", ".join(
-            f"{x.node} loop busy {x.busy_fraction:.0%}" for x in found if x.saturated
+            f"{x.node} loop busy {x.busy_fraction:.0%}, timers late {x.late_fraction:.0%}"
+            for x in found
+            if x.saturated
         )
         if reply.error:
             raise BenchError(f"BulkSend: {reply.error} after {reply.bytes} bytes")

@@ -101,15 +101,17 @@ class _Link:
         )
 
 
-def attach_egress_gauge(node: object, faults: object | None) -> bool:
+def attach_egress_gauge(node: object, faults: object | None, *, slack: float = 0.0) -> bool:
     """Show ``node`` (a Host: ``set_egress_gauge``) the egress queues of ``faults`` (a
     FaultEngine; None detaches), so its TCP bounds what it queues below itself (small
-    queues). Every loop calls this where it installs a node's engine. True if attached."""
+    queues). Every loop calls this where it installs a node's engine; ``slack`` is how late
+    the loop's timers may fire (0 in virtual time): the queue then holds that much more,
+    so a late wake-up does not leave the link idle. True if attached."""
     setter = getattr(node, "set_egress_gauge", None)
     if setter is None:
         return False
     gauge = faults if hasattr(faults, "drained_to") and hasattr(faults, "queued") else None
-    setter(gauge)
+    setter(gauge, slack=slack)
     return gauge is not None
 
 
@@ -272,6 +274,11 @@ class FaultEngine:
             if t > when:
                 when = t
         return when
+
+    def rate(self, ifname: str) -> float | None:
+        """The slowest rate on ``ifname``'s egress, bytes/s (None: no rate there)."""
+        rates = [bucket.rate for bucket in self._egress_buckets(ifname)]
+        return min(rates) if rates else None
 
     def _egress_buckets(self, ifname: str) -> builtins.list[TokenBucket]:
         key = (ifname, Direction.EGRESS)

@@ -73,6 +73,11 @@ class TokenBucket:
         self._stamp = departure
         return departure
 
+    @property
+    def rate(self) -> float:
+        """Bytes per second."""
+        return self._rate
+
     def backlog(self, now: float) -> int:
         """Bytes still waiting for the rate at ``now`` (what the queue holds)."""
         queue = self._queue

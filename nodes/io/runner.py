@@ -79,6 +79,7 @@ MtuListener = Callable[[list[MtuChange], float], None]  # (changes, now) when MT
 _INGRESS = 0  # a held frame goes to the node
 _EGRESS = 1  # a held frame goes to the wire
 _TIMER_ROUNDS = 8  # on_timer calls per turn while the node's deadline stays due
+SMALL_QUEUE_SLACK = 0.005  # s: how late this loop's timers may fire (see Host.set_egress_gauge)
 
 
 @dataclass(slots=True)
@@ -125,7 +126,8 @@ class Runner:
         self._taps: list[Tap] = []
         self._hooks: list[Hook] = []
         self.mtu_sync = None if faults is None else MtuSync.attach(node, faults)
-        attach_egress_gauge(node, faults)  # its rate queues bound TCP's (small queues)
+        # its rate queues bound TCP's (small queues), with room for our timers' lateness
+        attach_egress_gauge(node, faults, slack=SMALL_QUEUE_SLACK)
         self._mtu_listeners: list[MtuListener] = []
         self._commands: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._lock = threading.Lock()

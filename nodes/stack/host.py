@@ -70,6 +70,7 @@ class EgressGauge(Protocol):
 
     def queued(self, ifname: str, now: float) -> int | None: ...
     def drained_to(self, ifname: str, limit: int, now: float) -> float: ...
+    def rate(self, ifname: str) -> float | None: ...
 
 
 MtuListener = Callable[[str, int, float], None]
@@ -96,6 +97,7 @@ class Host:
         self._out_bytes = 0  # bytes output() queued in _out since frames_to_send took it
         self.tx_flushes = 0  # how often frames_to_send took output (small queues wait on it)
         self.egress_gauge: EgressGauge | None = None
+        self.egress_slack = 0.0
         self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
         self.reassembler = Reassembler(self.config, self.counter_set)
         self.icmp_limiter = IcmpRateLimiter(self.config, self.counter_set)
@@ -320,10 +322,12 @@ class Host:
             cv["eth_in_unknown_ethertype"] += 1
 
     # ---- egress backlog (TCP small queues) -----------------------------------------
-    def set_egress_gauge(self, gauge: EgressGauge | None) -> None:
+    def set_egress_gauge(self, gauge: EgressGauge | None, *, slack: float = 0.0) -> None:
         """Let transports see the io layer's egress queues (the loops install the node's
-        FaultEngine: its rate queues are this node's device queues)."""
+        FaultEngine: its rate queues are this node's device queues); ``slack``: how late
+        the loop may wake (seconds), which small queues add to their time budget."""
         self.egress_gauge = gauge
+        self.egress_slack = slack
 
     def tx_backlog(self, dst: int, *, now: float) -> int | None:
         """Bytes queued below the transports toward ``dst``: in the egress queues of its
@@ -338,6 +342,16 @@ class Host:
             return None
         queued = gauge.queued(route.ifname, now)
         return None if queued is None else queued + self._out_bytes
+
+    def tx_slack_bytes(self, dst: int) -> int:
+        """What the egress toward ``dst`` sends while the loop wakes ``egress_slack`` late
+        (its slowest rate): the least a small queue must hold to keep that link busy."""
+        gauge = self.egress_gauge
+        if gauge is None or not self.egress_slack:
+            return 0
+        route = self.fib.lookup(dst)
+        rate = None if route is None else gauge.rate(route.ifname)
+        return 0 if rate is None else int(rate * self.egress_slack)
 
     def tx_drained(self, dst: int, limit: int, *, now: float) -> float | None:
         """When the egress toward ``dst`` will hold at most ``limit`` bytes again (our

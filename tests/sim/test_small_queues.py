@@ -134,3 +134,17 @@ def test_a_ping_through_a_loaded_router_waits_at_most_the_topologys_queue() -> N
     assert max(result.rtts) < 40.0 + 51 * FRAME_MS
     assert statistics.median(result.rtts) > 40.0 + 10 * FRAME_MS  # the queue is used
     assert result.max_queued <= 50 * 1514
+
+
+def test_a_real_time_loops_slack_buys_a_few_more_frames_of_queue_not_more() -> None:
+    """A loop whose timers may fire 5 ms late (the real-time Runner) lets TCP queue what
+    the link sends in 5 ms (10 Mbit/s: ~4 frames), so a late wake-up does not idle the
+    link; the queue and the RTT stay bounded by that."""
+    line = own_link(small_queues=True)
+    engine = line.sim.impairments["h1"]
+    assert isinstance(engine, FaultEngine)
+    line.node("h1").set_egress_gauge(engine, slack=0.005)
+    result = flow(line, 6_000_000, "h1")
+    assert 4 * 1514 < result.max_queued <= 6 * 1514
+    assert max(result.rtts) < 40.0 + 7 * FRAME_MS
+    assert result.goodput > 0.95 * RATE * WIRE

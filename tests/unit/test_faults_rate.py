@@ -131,3 +131,12 @@ def test_the_backlog_counts_the_link_layer_and_rate_faults_in_series() -> None:
     releases = [at for _ in range(3) for at, _ in engine.process("eth0", EG, bytes(1000), now=0.0)]
     assert (engine.queued("eth0", 0.0) or 0) >= 2000  # at least the two behind the first
     assert engine.drained_to("eth0", 0, 0.0) == pytest.approx(max(releases))  # all gone
+
+
+def test_the_egress_rate_is_the_slowest_on_the_interface() -> None:
+    from nodes.faults import LinkProps
+
+    engine = engine_with(RateLimit(RATE, burst_bytes=1000, queue_limit_packets=None))
+    assert engine.rate("eth0") == RATE / 8 and engine.rate("eth1") is None
+    engine.set_link("eth0", EG, LinkProps(rate=RATE / 2), seed=1)
+    assert engine.rate("eth0") == RATE / 16

@@ -274,7 +274,7 @@ class TcpEngine:
         queued = backlog(conn.remote, now=now)
         if queued is None:
             return None
-        return cast(Connection, conn).tsq_limit() - queued
+        return cast(Connection, conn).tsq_limit(self._slack_bytes(conn.remote)) - queued
 
     def tx_resume_at(self, conn: Tcb, *, now: float) -> float | None:
         """When the egress below ``conn`` will have drained to its limit (the transmit
@@ -284,7 +284,8 @@ class TcpEngine:
         drained = self._tx_drained
         if drained is None:
             return None
-        when = drained(conn.remote, cast(Connection, conn).tsq_limit(), now=now)
+        limit = cast(Connection, conn).tsq_limit(self._slack_bytes(conn.remote))
+        when = drained(conn.remote, limit, now=now)
         if when is None or when > now:
             return when
         if conn not in self._flush_waiters:
@@ -293,6 +294,10 @@ class TcpEngine:
                 self._flush_since = now
             self._flush_waiters.append(cast(Connection, conn))
         return None
+
+    def _slack_bytes(self, remote: int) -> int:
+        slack = getattr(self.ip, "tx_slack_bytes", None)
+        return 0 if slack is None else int(slack(remote))
 
     def _tx_flushes(self) -> int:
         flushes: int = getattr(self.ip, "tx_flushes", 0)

@@ -14,6 +14,7 @@ from nodes.stack.tcp.tcb import ACK, FIN, IP_TCP_HEADERS, PSH, SYN, URG, CaState
 from nodes.wire.tcp import TcpOptions, build_tcp_ts, encode_tcp_options, timestamp_only_options
 
 FRAME_OVERHEAD = IP_TCP_HEADERS + 14 + 12  # Ethernet, IP, TCP and timestamp headers
+_PACING_BUDGET = 1 / 1024  # s: Linux's sk_pacing_shift 10, ~1 ms of the pacing rate
 
 _SENDING = frozenset(
     {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
@@ -336,16 +337,18 @@ class Output(Tcb):
         self._send_range(nxt, end, now, retransmit=False)
         return True
 
-    def tsq_limit(self) -> int:
+    def tsq_limit(self, floor: int = 0) -> int:
         """Linux tcp_small_queue_check: max(2 segments, ~1 ms at the pacing rate (2 x
         cwnd/srtt in slow start below ssthresh/2, else 1.2 x: tcp_update_pacing_rate)),
-        capped at limit_output_bytes."""
-        limit = 2 * (self.mss + FRAME_OVERHEAD)
+        capped at limit_output_bytes; at least ``floor`` (what the link sends while a
+        real-time loop wakes late: Linux's TX completions take microseconds, a Python
+        loop's timers milliseconds)."""
+        limit = max(2 * (self.mss + FRAME_OVERHEAD), floor)
         srtt = self.rtt.srtt
         if srtt:
             cc = self.cc
             ratio = 2.0 if cc.cwnd < cc.ssthresh // 2 else 1.2
-            paced = int(ratio * cc.cwnd / srtt) >> 10  # sk_pacing_shift 10: ~1 ms
+            paced = int(ratio * cc.cwnd / srtt * _PACING_BUDGET)
             if paced > limit:
                 limit = paced
         cap = self.cfg.limit_output_bytes

@@ -45,6 +45,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from statistics import median
 from typing import Any
 
 import topology
@@ -58,6 +59,7 @@ from orchestrator.domain import requests
 from orchestrator.domain.errors import Cancelled
 from orchestrator.domain.faults import FaultPart
 from orchestrator.domain.lab import DeployProgress
+from orchestrator.lab import load
 from orchestrator.lab.backends.docker import DockerBackend
 from orchestrator.lab.deploy import Deployed, deploy
 from orchestrator.lab.labels import container_name
@@ -97,6 +99,11 @@ def _lab_name(run_id: str, what: str) -> str:
     return f"wb{run_id}-{what}"[:32]
 
 
+PING_LOAD_COUNT = 20  # pings at 50 ms during the transfer
+PING_LOAD_SETTLE = 1.0  # s: the transfer runs this long before the pings start
+PING_LOAD_BYTES = 150_000_000  # outlasts the pings at up to ~60 MB/s
+
+
 class LabBench:
     """Runs the selected Docker figures; ``figures`` maps a figure name to its Figure."""
 
@@ -111,6 +118,7 @@ class LabBench:
         self.opt = options
         self.log = log
         self.backend = backend or DockerBackend()
+        self.last_cpu_bound = ""
 
     def wants(self, *names: str) -> bool:
         return any(n in self.figures for n in names)
@@ -163,6 +171,7 @@ class LabBench:
             "idle_rss_mb",
             "idle_cpu_pct",
             "tcp_goodput_1500",
+            "ping_under_load_ms",
             "tcp_goodput_kernel_via_our_router",
             "tcp_loss_ratio",
             "udp_forward_pps",
@@ -191,6 +200,7 @@ class LabBench:
         )
         needs_linux = self.wants(
             "tcp_goodput_1500",
+            "ping_under_load_ms",
             "tcp_goodput_kernel_via_our_router",
             "udp_forward_pps",
             "tcp_rr_p50_us",
@@ -209,6 +219,7 @@ class LabBench:
             linux_ok = self._setup_linux(h, parts)
             self._warm(h)
             self.record("tcp_goodput_1500", lambda: self.goodput(h, "tcp_goodput_1500", linux_ok))
+            self.record("ping_under_load_ms", lambda: self.ping_under_load(h, linux_ok))
             if self.opt.node_profile:
                 self.profile_bulk(h)
             if parts.kernel_ends:
@@ -275,12 +286,22 @@ class LabBench:
 
     # ---- TCP goodput -------------------------------------------------------------------
     def bulk(self, h: LabSession, size: int) -> float:
-        """Our BulkSend h1 -> h2: MB/s."""
+        """Our BulkSend h1 -> h2: MB/s (``last_cpu_bound``: the saturation guard's words
+        for it, "" when no node was CPU-bound)."""
         budget = 60.0 + size / 0.5e6
+        names = {n.name for n in h.lab.nodes}
+        ours = [n for n in ("h1", "r1", "h2") if n in names]
+        before = load.snapshot(ours, lambda node: h.counters(node).io)
         reply = h.agent("h1").bulk_send(
             h.address("h2"), 5001, size, seed=PATTERN_SEED, sample_interval=None, wait=budget,
             timeout=budget + 10,
         )  # fmt: skip
+        found = load.loads(before, load.snapshot(ours, lambda node: h.counters(node).io))
+        self.last_cpu_bound = ", ".join(
+            f"{x.node} loop busy {x.busy_fraction:.0%}, timers late {x.late_fraction:.0%}"
+            for x in found
+            if x.saturated
+        )
         if reply.error:
             raise BenchError(f"BulkSend: {reply.error} after {reply.bytes} bytes")
         if reply.bytes != size:
@@ -319,12 +340,78 @@ class LabBench:
         for k in range(self.opt.repeat):
             self.log(f"{name}: run {k + 1}/{self.opt.repeat} ({size / MB:.0f} MB)")
             self.add(name, self.bulk(h, size))
+            if self.last_cpu_bound:
+                self.figures[name].cpu_bound.append(f"run {k + 1}: {self.last_cpu_bound}")
             if linux_ok:
                 self.add(name, self.iperf_tcp(h, "lx1", "lx2", linux_size), linux=True)
         fig = self.figures[name]
         fig.notes.append(f"ours: BulkSend of {size / MB:g} MB h1 -> r1 -> h2 (our stack)")
         if linux_ok:
             fig.notes.append(f"linux: iperf3 -n {linux_size / MB:g} MB lx1 -> lxr -> lx2")
+
+    def ping_under_load(self, h: LabSession, linux_ok: bool) -> None:
+        """The issue's trap: under a bulk load, is the RTT the lab's or our queues'? The
+        bulk sender pings its receiver (through the router) while its transfer runs:
+        ours h1 -> r1 -> h2 (BulkSend), linux lx1 -> lxr -> lx2 (iperf3)."""
+        name = "ping_under_load_ms"
+        count, interval = PING_LOAD_COUNT, 0.05
+        for k in range(self.opt.repeat):
+            self.log(f"{name}: run {k + 1}/{self.opt.repeat}")
+            self.add(name, self._ping_during(h, lambda: self.bulk(h, PING_LOAD_BYTES), count))
+            if self.last_cpu_bound:
+                self.figures[name].cpu_bound.append(f"run {k + 1}: {self.last_cpu_bound}")
+            if linux_ok:
+                seconds = count * interval + 2.0
+                self.add(name, self._linux_ping_during(h, seconds, count, interval), linux=True)
+        self.figures[name].notes.append(
+            f"ours: {count} pings h1 -> h2 every 50 ms during a {PING_LOAD_BYTES / MB:g} MB "
+            f"BulkSend h1 -> r1 -> h2, median RTT; linux: the same from lx1 during iperf3 "
+            "lx1 -> lxr -> lx2"
+        )
+
+    def _ping_during(self, h: LabSession, load: Callable[[], float], count: int) -> float:
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                load()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=run, name="ping-load", daemon=True)
+        thread.start()
+        time.sleep(PING_LOAD_SETTLE)  # past the slow start
+        req = requests.ping(h.address("h2"), count=count, interval="50ms", wait="2s")
+        reply = h.agent("h1").ping(req, timeout=30)
+        loaded = not done.is_set()
+        thread.join(600)
+        if errors:
+            raise errors[0]
+        if not loaded:
+            raise BenchError(f"the transfer ended before the pings did: raise {PING_LOAD_BYTES}")
+        rtts = [p.rtt_ms for p in reply.results if p.rtt_ms is not None]
+        if not rtts:
+            raise BenchError("no ping reply under load")
+        return float(median(rtts))
+
+    def _linux_ping_during(self, h: LabSession, seconds: float, count: int, gap: float) -> float:
+        iperf = ["iperf3", "-c", h.address("lx2"), "-t", f"{seconds + PING_LOAD_SETTLE:g}"]
+        thread = threading.Thread(
+            target=lambda: self.exec(h, "lx1", iperf, timeout=seconds + 60),
+            name="iperf-load", daemon=True,
+        )  # fmt: skip
+        thread.start()
+        time.sleep(PING_LOAD_SETTLE)
+        out = self.exec(h, "lx1", ["ping", "-n", "-c", str(count), "-i", f"{gap:g}",
+                                   h.address("lx2")], timeout=60)  # fmt: skip
+        thread.join(seconds + 90)
+        rtts = [float(m) for m in re.findall(r"time=([0-9.]+) ms", out)]
+        if not rtts:
+            raise BenchError(f"lx1: no ping reply under load: {out[-300:]}")
+        return float(median(rtts))
 
     def kernel_goodput(self, h: LabSession, linux_ok: bool) -> None:
         name = "tcp_goodput_kernel_via_our_router"

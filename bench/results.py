@@ -50,6 +50,9 @@ class Figure:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     stat: str = "median"  # what `median` of the samples means here (e.g. "p99 per run")
+    # the saturation guard: runs during which a node of ours was CPU-bound (its event loop
+    # busy >= 90% or its timers late): the figure is then our CPU's limit
+    cpu_bound: list[str] = field(default_factory=list)
 
     @property
     def median(self) -> float | None:
@@ -96,6 +99,7 @@ class Figure:
             "linux": summary(self.linux),
             "ratio": self.ratio,
             "notes": list(self.notes),
+            "cpu_bound": list(self.cpu_bound),
             "error": self.error,
         }
 
@@ -315,6 +319,7 @@ def render_table(figures: Sequence[Figure], *, markdown: bool = False) -> str:
     if markdown:
         lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
         lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
+        lines += ["", *cpu_bound_lines(figures)] if cpu_bound_lines(figures) else []
         return "\n".join(lines)
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADERS))]
     numeric = {2, 3, 4, 7, 8}
@@ -327,4 +332,13 @@ def render_table(figures: Sequence[Figure], *, markdown: bool = False) -> str:
         return "  ".join(cells).rstrip()
 
     sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(HEADERS), sep, *(line(r) for r in table[1:])])
+    return "\n".join([line(HEADERS), sep, *(line(r) for r in table[1:]), *cpu_bound_lines(figures)])
+
+
+def cpu_bound_lines(figures: Sequence[Figure]) -> list[str]:
+    """The saturation guard under the table: which figures were measured CPU-bound."""
+    out = []
+    for f in figures:
+        if f.cpu_bound:
+            out.append(f"CPU-bound: {f.name}: {'; '.join(f.cpu_bound)}")
+    return out

@@ -54,6 +54,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("tcp_rr_kernel_via_our_router_p50_us", "us",
          "Linux TCP ends, 1-byte request/response p50 through our router", None,
          "median over runs of each run's p50"),
+    Spec("ping_under_load_ms", "ms",
+         "ping sender -> receiver through one router while the sender's bulk TCP transfer "
+         "runs (the queues it meets), median", Target("<=", 2),
+         "median over runs of each run's median"),
     Spec("udp_forward_pps", "pkt/s", "router forwarding rate, 64-byte UDP payloads",
          Target(">=", 150_000)),
     Spec("deploy_3_s", "s", "deploy until every node is ready: 3 nodes", Target("<=", 3)),

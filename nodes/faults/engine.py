@@ -39,6 +39,7 @@ from .effects import Pipeline, Stream, Tally
 from .errors import DuplicateFaultError, FaultSpecError, UnknownFaultError
 from .link import LinkProps, LinkShapingInfo, check_layer
 from .model import IFACE_ANY, Direction, FaultEvent, FaultExpired, FaultInfo, FaultSpec
+from .rate import TokenBucket
 
 Release = tuple[float, bytes]
 
@@ -98,6 +99,20 @@ class _Link:
         return LinkShapingInfo(
             self.iface, self.direction, self.props, self.seed, self.tally.freeze()
         )
+
+
+def attach_egress_gauge(node: object, faults: object | None, *, slack: float = 0.0) -> bool:
+    """Show ``node`` (a Host: ``set_egress_gauge``) the egress queues of ``faults`` (a
+    FaultEngine; None detaches), so its TCP bounds what it queues below itself (small
+    queues). Every loop calls this where it installs a node's engine; ``slack`` is how late
+    the loop's timers may fire (0 in virtual time): the queue then holds that much more,
+    so a late wake-up does not leave the link idle. True if attached."""
+    setter = getattr(node, "set_egress_gauge", None)
+    if setter is None:
+        return False
+    gauge = faults if hasattr(faults, "drained_to") and hasattr(faults, "queued") else None
+    setter(gauge, slack=slack)
+    return gauge is not None
 
 
 class FaultEngine:
@@ -232,6 +247,50 @@ class FaultEngine:
                 fault.first_hit_at = now
             if not out:
                 break
+        return out
+
+    # -- egress backlog (what transmit completions tell a sender: TCP small queues) -------
+
+    def queued(self, ifname: str, now: float) -> int | None:
+        """Bytes waiting for a rate on ``ifname``'s egress now: its link layer's queue and
+        every rate fault's on it (a link's delay holds frames in flight, not queued: the
+        wire has them, as netem orphans delayed packets in Linux). None: no rate there,
+        so nothing ever queues."""
+        buckets = self._egress_buckets(ifname)
+        if not buckets:
+            return None
+        total = 0
+        for bucket in buckets:
+            total += bucket.backlog(now)
+        return total
+
+    def drained_to(self, ifname: str, limit: int, now: float) -> float:
+        """When ``ifname``'s egress queues hold at most ``limit`` bytes again if nothing
+        more arrives (``now`` when they do already): with several rates in series, the
+        latest of theirs, each against the whole limit."""
+        when = now
+        for bucket in self._egress_buckets(ifname):
+            t = bucket.drained_to(limit, now)
+            if t > when:
+                when = t
+        return when
+
+    def rate(self, ifname: str) -> float | None:
+        """The slowest rate on ``ifname``'s egress, bytes/s (None: no rate there)."""
+        rates = [bucket.rate for bucket in self._egress_buckets(ifname)]
+        return min(rates) if rates else None
+
+    def _egress_buckets(self, ifname: str) -> builtins.list[TokenBucket]:
+        key = (ifname, Direction.EGRESS)
+        out = []
+        layer = self._links.get(key)
+        if layer is not None and layer.stream.bucket is not None:
+            out.append(layer.stream.bucket)
+        for fault in self._faults_for(ifname, Direction.EGRESS):
+            if fault.spec.effects.rate is not None:
+                bucket = fault.stream(ifname, Direction.EGRESS).bucket
+                if bucket is not None:
+                    out.append(bucket)
         return out
 
     # -- MTU faults ----------------------------------------------------------------------

@@ -72,3 +72,28 @@ class TokenBucket:
         self._tokens = tokens - size
         self._stamp = departure
         return departure
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second."""
+        return self._rate
+
+    def backlog(self, now: float) -> int:
+        """Bytes still waiting for the rate at ``now`` (what the queue holds)."""
+        queue = self._queue
+        while queue and queue[0][0] <= now:
+            self._queued_bytes -= queue.popleft()[1]
+        return self._queued_bytes
+
+    def drained_to(self, limit: int, now: float) -> float:
+        """When, with nothing more arriving, at most ``limit`` bytes still wait: ``now``
+        if that holds already, else the departure of the frame whose leaving brings the
+        backlog down to ``limit`` (a transmit completion, in the sender's terms)."""
+        if self.backlog(now) <= limit:
+            return now
+        left = self._queued_bytes
+        for departure, size in self._queue:  # oldest first: each leaving lowers it
+            left -= size
+            if left <= limit:
+                return departure
+        return self._queue[-1][0]  # unreachable with limit >= 0: the last one empties it

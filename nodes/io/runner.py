@@ -42,8 +42,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, fields
 from typing import Any, Protocol, TypeVar
 
+from nodes.faults.engine import attach_egress_gauge
 from nodes.faults.model import Direction
 from nodes.faults.mtu import MtuChange, MtuSync
+from nodes.io.load import LoopLoad
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ MtuListener = Callable[[list[MtuChange], float], None]  # (changes, now) when MT
 _INGRESS = 0  # a held frame goes to the node
 _EGRESS = 1  # a held frame goes to the wire
 _TIMER_ROUNDS = 8  # on_timer calls per turn while the node's deadline stays due
+SMALL_QUEUE_SLACK = 0.005  # s: how late this loop's timers may fire (see Host.set_egress_gauge)
 
 
 @dataclass(slots=True)
@@ -125,11 +128,14 @@ class Runner:
         self.clock = clock
         self.batch = batch
         self.stats = RunnerCounters()
+        self.load = LoopLoad()
         self._held: list[tuple[float, int, int, str, bytes]] = []
         self._seq = 0
         self._taps: list[Tap] = []
         self._hooks: list[Hook] = []
         self.mtu_sync = None if faults is None else MtuSync.attach(node, faults)
+        # its rate queues bound TCP's (small queues), with room for our timers' lateness
+        attach_egress_gauge(node, faults, slack=SMALL_QUEUE_SLACK)
         self._mtu_listeners: list[MtuListener] = []
         self._commands: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._lock = threading.Lock()
@@ -221,7 +227,8 @@ class Runner:
         """One turn; waits at most ``max_wait`` seconds (None: until something is due)."""
         self.stats.turns += 1
         wake_at = self.next_wakeup()
-        timeout = None if wake_at is None else max(0.0, wake_at - self.clock())
+        start = self.clock()
+        timeout = None if wake_at is None else max(0.0, wake_at - start)
         if max_wait is not None:
             timeout = max_wait if timeout is None else min(timeout, max_wait)
         events = self._selector.select(timeout)
@@ -240,6 +247,7 @@ class Runner:
         # expired while we slept) runs in this same turn, not after one more epoll call:
         # the reply to a request leaves with the ACK of it. (+7% bulk goodput in Docker)
         self._run_due(now)
+        self.load.turn(start, now, self.clock(), wake_at)  # the saturation guard
 
     def next_wakeup(self) -> float | None:
         """The earliest of: a held frame's release, the node's and the faults' deadline;
@@ -324,6 +332,7 @@ class Runner:
         """Loop counters plus the ports' counters summed over interfaces (``io_`` names)."""
         self.stats.frames_held = len(self._held)
         values = {f"io_{k}": v for k, v in self.stats.as_dict().items()}
+        values.update({f"io_{k}": v for k, v in self.load.counters().items()})
         for per_port in self.port_counters().values():
             for name, value in per_port.items():
                 values[f"io_{name}"] = values.get(f"io_{name}", 0) + value

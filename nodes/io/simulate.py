@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from nodes.faults.engine import FaultEngine
+from nodes.faults.engine import FaultEngine, attach_egress_gauge
 from nodes.faults.link import LinkProps
 from nodes.faults.model import Direction
 from nodes.faults.mtu import MtuChange, MtuSync
@@ -94,8 +94,12 @@ class Simulation:
         if impairment is None:
             self.impairments.pop(node, None)
             self._mtu.pop(node, None)
+            if node in self.nodes:
+                attach_egress_gauge(self.nodes[node], None)
             return
         self.impairments[node] = impairment
+        if node in self.nodes:
+            attach_egress_gauge(self.nodes[node], impairment)  # TCP small queues
         sync = MtuSync.attach(self.nodes[node], impairment) if node in self.nodes else None
         if sync is None:
             self._mtu.pop(node, None)

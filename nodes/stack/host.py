@@ -16,6 +16,7 @@ import random
 import struct
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from nodes.router.fib import Fib, Route, RouteKind
 from nodes.stack.arp import ArpEngine
@@ -61,6 +62,17 @@ _OUT_COUNTER: dict[int, str] = {
 LOOPBACK_MTU = 65535
 _ICMP = int(IPProto.ICMP)
 
+
+class EgressGauge(Protocol):
+    """What the io layer's egress queues tell the stack (nodes/faults/engine.py
+    FaultEngine): the bytes an interface's egress holds waiting for a rate, and when they
+    will have drained to a limit -- a NIC's transmit completions, in virtual time."""
+
+    def queued(self, ifname: str, now: float) -> int | None: ...
+    def drained_to(self, ifname: str, limit: int, now: float) -> float: ...
+    def rate(self, ifname: str) -> float | None: ...
+
+
 MtuListener = Callable[[str, int, float], None]
 """``(ifname, packet size, now)``: a packet above the interface's MTU in force was
 fragmented or refused while something capped that MTU (see :meth:`Host.cap_mtu`)."""
@@ -82,6 +94,10 @@ class Host:
         self.counter_set = Counters()
         self._cv = self.counter_set.values  # per-packet paths add to the dict directly
         self._out: list[tuple[str, bytes]] = []
+        self._out_bytes = 0  # bytes output() queued in _out since frames_to_send took it
+        self.tx_flushes = 0  # how often frames_to_send took output (small queues wait on it)
+        self.egress_gauge: EgressGauge | None = None
+        self.egress_slack = 0.0
         self.arp = ArpEngine(self.interfaces, self.config, self.counter_set, self._out)
         self.reassembler = Reassembler(self.config, self.counter_set)
         self.icmp_limiter = IcmpRateLimiter(self.config, self.counter_set)
@@ -239,6 +255,8 @@ class Host:
             return []
         frames = out[:]
         out.clear()
+        self._out_bytes = 0
+        self.tx_flushes += 1
         self.counter_set.inc("eth_out_frames", len(frames))
         return frames
 
@@ -314,6 +332,47 @@ class Host:
         else:
             cv["eth_in_unknown_ethertype"] += 1
 
+    # ---- egress backlog (TCP small queues) -----------------------------------------
+    def set_egress_gauge(self, gauge: EgressGauge | None, *, slack: float = 0.0) -> None:
+        """Let transports see the io layer's egress queues (the loops install the node's
+        FaultEngine: its rate queues are this node's device queues); ``slack``: how late
+        the loop may wake (seconds), which small queues add to their time budget."""
+        self.egress_gauge = gauge
+        self.egress_slack = slack
+
+    def tx_backlog(self, dst: int, *, now: float) -> int | None:
+        """Bytes queued below the transports toward ``dst``: in the egress queues of its
+        route's interface and in our output not yet handed to the io layer. None: no
+        gauge, no route, or no queue on that interface (nothing to bound: the io layer
+        hands our output to the wire in the same turn)."""
+        gauge = self.egress_gauge
+        if gauge is None:
+            return None
+        route = self.fib.lookup(dst)
+        if route is None:
+            return None
+        queued = gauge.queued(route.ifname, now)
+        return None if queued is None else queued + self._out_bytes
+
+    def tx_slack_bytes(self, dst: int) -> int:
+        """What the egress toward ``dst`` sends while the loop wakes ``egress_slack`` late
+        (its slowest rate): the least a small queue must hold to keep that link busy."""
+        gauge = self.egress_gauge
+        if gauge is None or not self.egress_slack:
+            return 0
+        route = self.fib.lookup(dst)
+        rate = None if route is None else gauge.rate(route.ifname)
+        return 0 if rate is None else int(rate * self.egress_slack)
+
+    def tx_drained(self, dst: int, limit: int, *, now: float) -> float | None:
+        """When the egress toward ``dst`` will hold at most ``limit`` bytes again (our
+        unflushed output counts against the limit); None when nothing bounds it."""
+        gauge = self.egress_gauge
+        route = None if gauge is None else self.fib.lookup(dst)
+        if gauge is None or route is None:
+            return None
+        return gauge.drained_to(route.ifname, max(0, limit - self._out_bytes), now)
+
     # ---- transport-facing API ----------------------------------------------------
     def route_mtu(self, dst: int) -> int | None:
         if self.interfaces.is_local(dst):
@@ -383,6 +442,7 @@ class Host:
                 if hh is not None:
                     header = ipv4_header(src, dst, proto, total, ttl, ident, tos, FLAG_DF * df)
                     self._out.append((iface.name, b"".join((hh, header, payload))))
+                    self._out_bytes += total
                     return True
             raw = build_ipv4(
                 src=src,

@@ -3,16 +3,22 @@
 Sums are computed 16 bits at a time over the whole buffer with one big-integer
 conversion: ``int.from_bytes`` of the buffer, folded by repeated shifts. That keeps the
 per-byte work in C; there is no per-byte Python loop.
+
+``ones_sum`` is the compiled ``nodes.wire._checksum`` when the installed wheel has it
+(setup.py builds it into wheels, never in place), else :func:`ones_sum_pure`, the tested
+fallback with the same results (tests/unit/test_wire_checksum_c.py).
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 _MASK16 = 0xFFFF
 _SPLIT = 600  # bytes: longer buffers are summed in four chunks
 _from_bytes = int.from_bytes
 
 
-def ones_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
+def ones_sum_pure(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
     """Return the 16-bit ones' complement sum of ``data`` (odd length padded with 0),
     added to ``initial`` (an unfolded or folded partial sum). Not complemented."""
     # Reading a buffer as one big integer and folding it with mod 0xFFFF is the ones'
@@ -41,6 +47,22 @@ def ones_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
     while total >> 16:
         total = (total & _MASK16) + (total >> 16)
     return total
+
+
+class OnesSum(Protocol):
+    def __call__(self, data: bytes | bytearray | memoryview, initial: int = 0, /) -> int: ...
+
+
+def _compiled() -> OnesSum | None:
+    try:
+        from nodes.wire._checksum import ones_sum as compiled
+    except ImportError:
+        return None
+    return compiled
+
+
+ones_sum_c = _compiled()  # None: this install has no compiled extension
+ones_sum: OnesSum = ones_sum_c or ones_sum_pure
 
 
 def internet_checksum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:

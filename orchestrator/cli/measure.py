@@ -161,7 +161,8 @@ def transfer(
             "sender_sha256, receiver_sha256, sha256_match, retransmits, bytes_retrans, error, "
             "timeout_s, source_address, destination_address, port, final: {state, cwnd, "
             "ssthresh, srtt_ms, mss, pmtu, ...}, samples: [{time_ms, cwnd, ssthresh, "
-            "inflight_bytes, srtt_ms, retrans, ca_state}]}"
+            "inflight_bytes, srtt_ms, retrans, ca_state}], loads: [{node, busy_fraction, "
+            "late_fraction, wakeups, wall_s, saturated}], cpu_bound_nodes: [node, ...]}"
         ),
     ] = False,
     server: ServerOpt = None,

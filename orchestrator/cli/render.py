@@ -481,7 +481,16 @@ def transfer(report: TransferReport, source: str = "") -> RenderableType:
                 f"srtt {srtt} mss {f.mss} pmtu {f.pmtu}"
             )
         )
+    warning = cpu_bound_warning(report)
+    if warning:
+        lines.append(Text(warning, style=BAD))
     return Group(*lines)
+
+
+def cpu_bound_warning(report: TransferReport) -> str:
+    """The saturation guard's line ("" when no node of ours was CPU-bound)."""
+    note = report.cpu_bound_note
+    return f"warning: {note}" if note else ""
 
 
 def http(report: HttpReport, url: str) -> RenderableType:

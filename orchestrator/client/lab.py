@@ -14,6 +14,7 @@ The pytest plugin's ``wirelab_lab`` fixture hands out this same object.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -45,6 +46,19 @@ if TYPE_CHECKING:
     from orchestrator.wire.lab import LabWire
 
 RPC = 30.0  # seconds on top of what a measurement itself may take
+
+
+class CpuBoundWarning(UserWarning):
+    """A measurement ran while a node of ours was CPU-bound (the saturation guard): its
+    goodput and RTTs show our stack's CPU limit, not the lab's links. The pytest plugin
+    shows every one (``-W error::orchestrator.client.lab.CpuBoundWarning`` fails the
+    test instead)."""
+
+    def __init__(self, lab: str, source: str, destination: str, report: TransferReport) -> None:
+        self.lab, self.report = lab, report
+        self.nodes = report.cpu_bound_nodes
+        text = report.cpu_bound_note
+        super().__init__(f"lab {lab}: transfer {source} -> {destination}: {text}")
 
 
 class Lab:
@@ -148,7 +162,10 @@ class Lab:
     def transfer(self, source: str, destination: str, **kwargs: Any) -> TransferReport:
         """``size``, ``congestion_control``, ``port``, ``sample_interval``, ``timeout``,
         ``seed``."""
-        return self._wire.transfer(self.name, requests.transfer(source, destination, **kwargs))
+        report = self._wire.transfer(self.name, requests.transfer(source, destination, **kwargs))
+        if report.cpu_bound_nodes:
+            warnings.warn(CpuBoundWarning(self.name, source, destination, report), stacklevel=2)
+        return report
 
     def http_get(self, node: str, url: str, *, timeout: Duration = 30.0) -> HttpReport:
         return self._wire.http_get(self.name, node, requests.http(url, timeout=timeout))

@@ -81,6 +81,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # the saturation guard: every CPU-bound measurement shows in the warnings summary,
+    # not only the first of each place (users may still make it an error with -W)
+    config.addinivalue_line("filterwarnings", "always::orchestrator.client.lab.CpuBoundWarning")
     config.addinivalue_line(
         "markers",
         "wirelab_topology(topology, backend='sim', name=None, seed=None): the topology (a "

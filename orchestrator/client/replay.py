@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,14 +137,13 @@ def replay(
         skip_timeline=not header.get("timeline", True),
         replace=True,
     )
-    born = time.monotonic() - lab.info.age_s
     if on_deployed is not None:
         on_deployed(lab)
     run = Replay(lab.name, header)
     rename = _renamer(original_lab, lab.name)
     try:
         for entry in entries:
-            _wait_until(born, float(entry["t"]))
+            _wait_until(lab, float(entry["t"]))
             request = {**entry["request"], "lab": lab.name}
             try:
                 replayed: dict[str, Any] = {
@@ -175,12 +173,12 @@ def _free_name(client: LabClient, lab: str) -> str:
     return lab if lab not in taken else f"{lab}-replay"
 
 
-def _wait_until(born: float, t: float) -> None:
-    """Let the replayed lab reach lab time ``t`` (``born``: when its lab time was 0, on
-    this process's monotonic clock)."""
-    ahead = born + t - time.monotonic()
-    if ahead > 0:
-        time.sleep(ahead)
+def _wait_until(lab: Lab, t: float) -> None:
+    """Let the replayed lab reach lab time ``t``: virtual time passes at once, real time
+    is slept (by the server: ``Wait``)."""
+    now = lab.wait(0)
+    if t > now:
+        lab.wait(t - now)
 
 
 def _renamer(old: str, new: str) -> Callable[[Any], Any]:

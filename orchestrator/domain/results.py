@@ -264,6 +264,22 @@ class TcpSample:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeLoad:
+    """How busy one of our nodes' event loop was during a measurement (the saturation
+    guard, nodes/io/load.py): the fraction of wall time it worked rather than waited, how
+    often its timers woke more than 1 ms late. ``saturated``: busy >= 90% or late >= 20%
+    of its timer wake-ups: it was CPU-bound, and the figures show our CPU, not the lab's
+    links."""
+
+    node: str
+    busy_fraction: float = 0.0
+    late_fraction: float = 0.0
+    wakeups: int = 0  # timer wake-ups in the interval
+    wall_s: float = 0.0  # the interval the node measured
+    saturated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TransferReport:
     """A bulk transfer checked end to end by sha256."""
 
@@ -284,10 +300,38 @@ class TransferReport:
     destination_address: str = ""
     port: int = 0
     timeout_s: float = 0.0
+    # the saturation guard: every node of ours with its loop's load during the transfer,
+    # and those that were CPU-bound (then goodput and RTTs are our CPU's, not the lab's)
+    loads: tuple[NodeLoad, ...] = ()
+    cpu_bound_nodes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.sha256_match and not self.error
+
+    @property
+    def cpu_bound(self) -> bool:
+        return bool(self.cpu_bound_nodes)
+
+    @property
+    def cpu_bound_note(self) -> str:
+        """The saturation guard's words ("" when no node of ours was CPU-bound)."""
+        if not self.cpu_bound_nodes:
+            return ""
+        busy = {load.node: load for load in self.loads}
+        parts = []
+        for node in self.cpu_bound_nodes:
+            load = busy.get(node)
+            parts.append(
+                node
+                if load is None
+                else f"{node} (loop busy {load.busy_fraction:.0%}, "
+                f"{load.late_fraction:.0%} of timer wake-ups late)"
+            )
+        return (
+            f"CPU-bound: {', '.join(parts)}: goodput and RTTs show our stack's CPU limit, "
+            "not the lab's links"
+        )
 
     @property
     def complete(self) -> bool:

@@ -32,9 +32,11 @@ import re
 import shlex
 import shutil
 import sys
+import sysconfig
 import tempfile
 import time
 import tomllib
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -114,7 +116,7 @@ def _ignored(rel: Path) -> bool:
     return any(
         part.startswith(".") or part == "__pycache__" or part.endswith(".egg-info")
         for part in rel.parts
-    ) or rel.suffix in {".pyc", ".pyo"}
+    ) or rel.suffix in {".pyc", ".pyo", ".so"}  # a shared object is built, never copied
 
 
 def source_files(root: Path) -> list[Path]:
@@ -246,6 +248,8 @@ def render_dockerfile(inputs: ImageInputs) -> str:
             f" && {pip} --find-links /wheels {reqs} \\",
             f" && {pip} --no-deps --find-links /wheels wirelab \\",
             f' && {VENV}/bin/python -c "import nodes.agent.launch" \\',
+            # the compiled checksum is in the wheel (build_wheels checked): it must load
+            f' && {VENV}/bin/python -c "import nodes.wire._checksum" \\',
             " && rm -rf /wheels",
             f"ENV PATH={VENV}/bin:{SYSTEM_PATH} LANG=C.UTF-8 PYTHONUNBUFFERED=1",
             "WORKDIR /root",
@@ -378,10 +382,44 @@ def build_wheels(inputs: ImageInputs, dest: Path, progress: Progress) -> None:
         shutil.copy2(inputs.root / rel, src / rel)
     pip = [sys.executable, "-m", "pip", "wheel", "--no-input", "--disable-pip-version-check"]
     isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
+    ensure_compiler(progress)
     with progress.step(f"pip wheel wirelab + {len(inputs.requirements)} dependencies"):
         run([*pip, "--no-deps", *isolation, "-w", str(dest), str(src)], step="pip wheel (project)")
         if inputs.requirements:
             run([*pip, "-w", str(dest), *inputs.requirements], step="pip wheel (dependencies)")
+    check_compiled(dest)
+
+
+# setup.py's C extensions, which the node image must carry (their pure-Python fallbacks
+# are for installs without a compiler, not for the image)
+COMPILED = ("nodes/wire/_checksum",)
+
+
+def ensure_compiler(progress: Progress) -> None:
+    """A C compiler and this Python's headers for setup.py's extensions: apt installs
+    them as root when missing (gcc; python3-dev for Debian's own python3)."""
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    missing = [] if shutil.which("cc") or shutil.which("gcc") else ["gcc", "libc6-dev"]
+    if not headers.is_file():
+        missing.append("python3-dev")
+    if missing:
+        apt_install(missing, progress)
+
+
+def check_compiled(wheels: Path) -> None:
+    """The project's wheel holds every compiled extension (else the build had no
+    compiler, or it failed: setup.py's extensions are optional)."""
+    found = sorted(wheels.glob("wirelab-*.whl"))
+    if not found:
+        raise ImageError(f"pip wheel left no wirelab wheel in {wheels}")
+    with zipfile.ZipFile(found[-1]) as whl:
+        names = whl.namelist()
+    for stem in COMPILED:
+        if not any(n.startswith(stem) and n.endswith(".so") for n in names):
+            raise ImageError(
+                f"the wirelab wheel has no compiled {stem.replace('/', '.')}: its C build "
+                "failed (a compiler and Python.h are needed; see pip's output)"
+            )
 
 
 def build_node(inputs: ImageInputs, workdir: Path, progress: Progress) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from orchestrator.domain.errors import InvalidArgument, LabError
 from orchestrator.domain.requests import TransferRequest
 from orchestrator.domain.results import TransferReport
-from orchestrator.lab import linuxtools
+from orchestrator.lab import linuxtools, load
 from orchestrator.lab.measure import resolve
 from orchestrator.lab.session import LabSession
 
@@ -47,6 +47,12 @@ def run_transfer(
         raise InvalidArgument(
             f"{address} is no node of lab {session.name}: a sink must run there", "destination"
         )
+    # the saturation guard: in real time our CPU can be what limits a result (never in
+    # virtual time, where results are the links' and faults' exactly)
+    ours = (
+        [] if session.virtual else [n.name for n in session.lab.nodes if session.has_agent(n.name)]
+    )
+    before = load.snapshot(ours, lambda node: session.counters(node).io)
     began = session.lab_time()
     report = TransferReport(
         size_bytes=req.size_bytes,
@@ -94,7 +100,8 @@ def run_transfer(
     )
     if report.seconds <= 0 and report.bytes == 0:
         report = replace(report, seconds=session.lab_time() - began)  # how long it tried
-    return replace(report, sha256_match=match)
+    found = load.loads(before, load.snapshot(ours, lambda node: session.counters(node).io))
+    return replace(report, sha256_match=match, loads=found, cpu_bound_nodes=load.saturated(found))
 
 
 def _exec(session: LabSession, node: str, argv: list[str], timeout: float) -> tuple[int, str]:

@@ -38,6 +38,16 @@ def link(a: LinkProps, b: LinkProps | None = None) -> Line:
     return line
 
 
+def routed(props: LinkProps) -> Line:
+    """h1 -- r1 -- h2 whose bottleneck is r1's link toward h2 (``props``; h2 answers with
+    the same delay): the queue a bulk flow fills is a router's. A sender's own link queue
+    stays short under TCP small queues, as in Linux (tests/sim/test_small_queues.py)."""
+    line = build_line(1, seed=3)
+    line.sim.set_link_props("r1", "eth1", props, seed=11)
+    line.sim.set_link_props("h2", "eth0", LinkProps(delay=props.delay), seed=12)
+    return line
+
+
 def engine(line: Line, node: str) -> FaultEngine:
     imp = line.sim.impairments[node]
     assert isinstance(imp, FaultEngine)
@@ -163,21 +173,21 @@ def test_a_fault_stacks_on_the_link_and_clearing_it_leaves_the_link() -> None:
 
 
 def test_a_short_queue_drops_and_counts_what_it_drops() -> None:
-    line = link(LinkProps(rate=10 * MBIT, delay=0.020, queue_packets=20))
+    line = routed(LinkProps(rate=10 * MBIT, delay=0.020, queue_packets=20))
     flow = transfer(line, 2_000_000)
-    counters = engine(line, "h1").links()[0].counters
+    counters = engine(line, "r1").links()[0].counters
     assert counters.shaped > 0 and counters.dropped == counters.shaped
     assert flow.retrans >= counters.shaped  # every drop was a data segment TCP resent
     assert flow.goodput > 0.5 * 10 * MBIT * WIRE  # still a working link
 
 
 def test_codel_keeps_the_standing_queue_near_its_target_under_a_bulk_flow() -> None:
-    """The same 10 Mbit/s, 20 ms link with its default 1000-packet queue: drop-tail lets
-    CUBIC build a standing queue (bufferbloat) that pings sent during the flow wait in;
-    CoDel (target 5 ms) keeps it short at almost the same goodput."""
+    """The same 10 Mbit/s, 20 ms link (at a router) with its default 1000-packet queue:
+    drop-tail lets CUBIC build a standing queue (bufferbloat) that pings sent during the
+    flow wait in; CoDel (target 5 ms) keeps it short at almost the same goodput."""
     base = {"rate": 10 * MBIT, "delay": 0.020}
-    bloated = transfer(link(LinkProps(**base)), 6_000_000, ping_every=0.1)  # type: ignore[arg-type]
-    line = link(LinkProps(**base, codel=Codel()))  # type: ignore[arg-type]
+    bloated = transfer(routed(LinkProps(**base)), 6_000_000, ping_every=0.1)  # type: ignore[arg-type]
+    line = routed(LinkProps(**base, codel=Codel()))  # type: ignore[arg-type]
     codel = transfer(line, 6_000_000, ping_every=0.1)
     tail_queue = statistics.median(bloated.rtts) - 40.0
     codel_queue = statistics.median(codel.rtts) - 40.0
@@ -185,4 +195,4 @@ def test_codel_keeps_the_standing_queue_near_its_target_under_a_bulk_flow() -> N
     assert tail_queue > 50.0  # ~140 ms: the queue grows with CUBIC's window
     assert codel_queue < 15.0  # ~3 ms
     assert codel.goodput > 0.85 * 10 * MBIT * WIRE
-    assert engine(line, "h1").links()[0].counters.dropped_aqm > 0
+    assert engine(line, "r1").links()[0].counters.dropped_aqm > 0

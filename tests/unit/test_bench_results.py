@@ -78,3 +78,17 @@ def test_table_has_every_figure_and_marks_errors() -> None:
     md = render_table(figures(), markdown=True)
     assert md.splitlines()[0].startswith("| figure | unit |")
     assert md.count("\n") == 5
+
+
+def test_the_table_names_the_figures_measured_cpu_bound() -> None:
+    """The saturation guard in bench output: a run whose node was CPU-bound is listed
+    under the table and kept in results.json."""
+    calm = Figure("udp_forward_pps", "pkt/s", "udp", samples=[1.0])
+    busy = Figure("tcp_goodput_1500", "MB/s", "tcp", samples=[24.0, 25.0])
+    busy.cpu_bound.append("run 2: r1 loop busy 97%")
+    for markdown in (False, True):
+        text = render_table([calm, busy], markdown=markdown)
+        assert "CPU-bound: tcp_goodput_1500: run 2: r1 loop busy 97%" in text
+        assert "CPU-bound: udp_forward_pps" not in text
+    assert busy.to_dict()["cpu_bound"] == ["run 2: r1 loop busy 97%"]
+    assert "CPU-bound" not in render_table([calm])

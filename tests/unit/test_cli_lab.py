@@ -121,6 +121,12 @@ def test_transfer_with_plot(wl: Runner, lab: Lab, tmp_path: Path) -> None:
     data = r.json()
     assert data["sha256_match"] is True and data["bytes"] == data["size_bytes"] == 200_000
     assert data["samples"] and data["final"]["mss"] > 0
+    # the saturation guard: every node of ours with its loop's load during the transfer
+    loads = data["loads"]
+    assert {x["node"] for x in loads} == {"h1", "r1", "h2"}
+    assert all(0.0 <= x.get("busy_fraction", 0.0) <= 1.0 and x["wall_s"] > 0 for x in loads)
+    saturated = {x["node"] for x in loads if x.get("saturated")}
+    assert set(data.get("cpu_bound_nodes", [])) == saturated
     assert plot.read_text().startswith("<?xml")
     r = wl("transfer", lab.name, "h1", "h2", "--size", "100k")
     assert r.code == 0 and "sha256 match" in r.out and "97.7 KiB" in r.out

@@ -105,3 +105,38 @@ def test_each_interface_direction_has_its_own_bucket() -> None:
     eg = [engine.process("eth0", EG, bytes(1000), now=0.0)[0][0] for _ in range(2)]
     ing = [engine.process("eth0", Direction.INGRESS, bytes(1000), now=0.0)[0][0] for _ in range(2)]
     assert eg == ing == pytest.approx([0.0, 0.008])
+
+
+def test_the_egress_backlog_is_what_waits_for_the_rate_and_drains_as_frames_leave() -> None:
+    """What TCP small queues read (FaultEngine.queued / drained_to): bytes waiting for the
+    rate now, and when the queue is down to a limit (a transmit completion)."""
+    engine = engine_with(RateLimit(RATE, burst_bytes=1000, queue_limit_packets=None), delay=0.5)
+    assert engine.queued("eth1", 0.0) is None  # no rate there: nothing ever queues
+    for _ in range(5):  # the first leaves at once (burst), four wait 8 ms each after it
+        engine.process("eth0", EG, bytes(1000), now=0.0)
+    assert engine.queued("eth0", 0.0) == 4000  # the delay holds frames in flight, not queued
+    assert engine.drained_to("eth0", 4000, 0.0) == 0.0
+    assert engine.drained_to("eth0", 2500, 0.0) == pytest.approx(0.016)  # two have left
+    assert engine.drained_to("eth0", 0, 0.0) == pytest.approx(0.032)
+    assert engine.queued("eth0", 0.016) == 2000
+    assert engine.queued("eth0", 0.032) == 0
+    assert engine.drained_to("eth0", 0, 0.04) == 0.04
+
+
+def test_the_backlog_counts_the_link_layer_and_rate_faults_in_series() -> None:
+    from nodes.faults import LinkProps
+
+    engine = engine_with(RateLimit(RATE, burst_bytes=1000, queue_limit_packets=None))
+    engine.set_link("eth0", EG, LinkProps(rate=RATE / 2), seed=1)  # the link: half the rate
+    releases = [at for _ in range(3) for at, _ in engine.process("eth0", EG, bytes(1000), now=0.0)]
+    assert (engine.queued("eth0", 0.0) or 0) >= 2000  # at least the two behind the first
+    assert engine.drained_to("eth0", 0, 0.0) == pytest.approx(max(releases))  # all gone
+
+
+def test_the_egress_rate_is_the_slowest_on_the_interface() -> None:
+    from nodes.faults import LinkProps
+
+    engine = engine_with(RateLimit(RATE, burst_bytes=1000, queue_limit_packets=None))
+    assert engine.rate("eth0") == RATE / 8 and engine.rate("eth1") is None
+    engine.set_link("eth0", EG, LinkProps(rate=RATE / 2), seed=1)
+    assert engine.rate("eth0") == RATE / 16

@@ -400,3 +400,39 @@ def test_stop_and_call_after_close_never_touch_the_closed_fd() -> None:
     finally:
         os.close(reused)
     runner.close()  # idempotent
+
+
+class SlowNode(FakeNode):
+    """Each frame costs ``cost`` seconds of the runner's clock (a CPU-bound node)."""
+
+    def __init__(self, clock: Clock, cost: float) -> None:
+        super().__init__()
+        self.clock, self.cost = clock, cost
+
+    def receive_frame(self, ifname: str, frame: bytes | memoryview, *, now: float) -> None:
+        self.clock.t += self.cost
+        super().receive_frame(ifname, frame, now=now)
+
+
+def test_the_loop_counts_its_busy_time_and_late_timers_for_the_saturation_guard(
+    port: FakePort,
+) -> None:
+    clock = Clock()
+    node = SlowNode(clock, cost=0.004)
+    runner = Runner(node, {"eth0": port}, clock=clock)
+    node.deadline = clock.t + 0.001  # due in 1 ms; the frames' work makes it 8 ms late
+    port.wire.send(b"one")
+    port.wire.send(b"two")
+    runner.run_once(max_wait=0.0)  # reads both: 8 ms of work
+    node.deadline = None
+    runner.run_once(max_wait=0.0)  # nothing to do
+    c = runner.counters()
+    assert c["io_busy_us"] == pytest.approx(8000, abs=2)
+    assert c["io_wall_us"] == pytest.approx(8000, abs=2)
+    node.deadline = clock.t  # a timer due now: the next turn is late by the frame's 4 ms
+    port.wire.send(b"three")
+    runner.run_once(max_wait=0.0)
+    node.deadline = clock.t - 0.004
+    runner.run_once(max_wait=0.0)
+    c = runner.counters()
+    assert c["io_wakeups"] >= 1 and c["io_late_wakeups"] >= 1 and c["io_late_us"] >= 3999

@@ -45,6 +45,14 @@ class TcpConfig:
     tlp: bool = True  # tail loss probes (RFC 8985; Linux tcp_early_retrans=3), SACK only
     hystart: bool = True  # CUBIC's HyStart slow-start exit (Linux tcp_cubic hystart=1)
     initial_window: int = 10  # RFC 6928
+    # TCP small queues (Linux TSQ): a connection stops sending while the egress queue of
+    # its interface below TCP (the node's rate queues: link properties, rate faults)
+    # holds more than max(2 segments, ~1 ms at its pacing rate), at most
+    # limit_output_bytes (tcp_limit_output_bytes), and resumes as that queue drains. The
+    # queue is counted per interface, all connections together (Linux counts each
+    # socket's own bytes): one bulk flow sees the same bound, several share it.
+    small_queues: bool = True
+    limit_output_bytes: int = 1048576
     # header prediction: the ESTABLISHED fast path for in-order data and plain ACKs (same
     # result as the full path, less work); False sends every segment the full way
     header_prediction: bool = True

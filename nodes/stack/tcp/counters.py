@@ -70,6 +70,8 @@ COUNTERS: Mapping[str, str] = MappingProxyType({
     "quick_acks": "ACKs sent at once in quick-ACK mode (connection start, after idle)",
     "rcvbuf_grown": "receive buffers grown by autotuning (tcp_rcv_space_adjust)",
     "sndbuf_grown": "send buffers grown with cwnd (tcp_sndbuf_expand)",
+    "tsq_throttled": "sends deferred because the egress queue below TCP held the "
+    "connection's small-queue limit (TCP small queues; resumed as it drains)",
     # loss recovery
     "fast_retransmits": "fast retransmits (entries into recovery)",
     "sack_recoveries": "recoveries using SACK (RFC 6675)",

@@ -103,6 +103,13 @@ class TcpEngine:
         self._cack_second = -1.0
         self._cack_count = 0
         self.state_listeners: list[StateListener] = []
+        # the IP layer's egress gauge, when it has one (Host: tx_backlog / tx_drained)
+        self._tx_backlog: Callable[..., int | None] | None = getattr(ip, "tx_backlog", None)
+        self._tx_drained: Callable[..., float | None] | None = getattr(ip, "tx_drained", None)
+        # connections waiting for the io layer to take our output (small queues)
+        self._flush_waiters: list[Connection] = []
+        self._flush_gen = 0
+        self._flush_since = 0.0
 
     # ------------------------------------------------------------ TransportHandler
     def on_packet(self, packet: IpPacketLike, *, now: float) -> None:
@@ -157,6 +164,8 @@ class TcpEngine:
         self.touch(conn)
 
     def next_deadline(self) -> float | None:
+        if self._flush_waiters and self._flushed():
+            return self._flush_since  # overdue: they wait for nothing more
         timers = self._timers
         while timers:
             when, _, conn = timers[0]
@@ -166,6 +175,12 @@ class TcpEngine:
         return None
 
     def on_timer(self, *, now: float) -> None:
+        if self._flush_waiters and self._flushed():
+            waiters, self._flush_waiters = self._flush_waiters, []
+            for waiter in waiters:
+                if not waiter.closed:
+                    waiter.tsq_resume(now=now)
+                    self.touch(waiter)
         timers = self._timers
         while timers and timers[0][0] <= now:
             when, _, conn = heapq.heappop(timers)
@@ -248,6 +263,48 @@ class TcpEngine:
 
     def route_mtu(self, remote: int) -> int:
         return self.ip.route_mtu(remote) or self.config.default_mtu
+
+    def tx_room(self, conn: Tcb, *, now: float) -> int | None:
+        """TCP small queues: how many more bytes ``conn`` may hand down before the egress
+        queue below holds its limit (negative: too many already); None when the IP layer
+        has no egress gauge (nothing queues below TCP) or small queues are off."""
+        backlog = self._tx_backlog
+        if backlog is None or not self.config.small_queues:
+            return None
+        queued = backlog(conn.remote, now=now)
+        if queued is None:
+            return None
+        return cast(Connection, conn).tsq_limit(self._slack_bytes(conn.remote)) - queued
+
+    def tx_resume_at(self, conn: Tcb, *, now: float) -> float | None:
+        """When the egress below ``conn`` will have drained to its limit (the transmit
+        completion that lets it send again). None: no time to wait for -- our own output
+        not yet handed to the io layer holds the limit, so ``conn`` resumes right after
+        the io layer took it (the IP layer's ``tx_flushes`` moved)."""
+        drained = self._tx_drained
+        if drained is None:
+            return None
+        limit = cast(Connection, conn).tsq_limit(self._slack_bytes(conn.remote))
+        when = drained(conn.remote, limit, now=now)
+        if when is None or when > now:
+            return when
+        if conn not in self._flush_waiters:
+            if not self._flush_waiters:
+                self._flush_gen = self._tx_flushes()
+                self._flush_since = now
+            self._flush_waiters.append(cast(Connection, conn))
+        return None
+
+    def _slack_bytes(self, remote: int) -> int:
+        slack = getattr(self.ip, "tx_slack_bytes", None)
+        return 0 if slack is None else int(slack(remote))
+
+    def _tx_flushes(self) -> int:
+        flushes: int = getattr(self.ip, "tx_flushes", 0)
+        return flushes
+
+    def _flushed(self) -> bool:
+        return self._tx_flushes() != self._flush_gen
 
     def touch(self, conn: Connection) -> None:
         """After anything happened to ``conn``: drop it when closed, else (re)schedule."""

@@ -13,6 +13,9 @@ from nodes.stack.tcp.states import State
 from nodes.stack.tcp.tcb import ACK, FIN, IP_TCP_HEADERS, PSH, SYN, URG, CaState, Tcb
 from nodes.wire.tcp import TcpOptions, build_tcp_ts, encode_tcp_options, timestamp_only_options
 
+FRAME_OVERHEAD = IP_TCP_HEADERS + 14 + 12  # Ethernet, IP, TCP and timestamp headers
+_PACING_BUDGET = 1 / 1024  # s: Linux's sk_pacing_shift 10, ~1 ms of the pacing rate
+
 _SENDING = frozenset(
     {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
 )
@@ -148,7 +151,11 @@ class Output(Tcb):
         if self.state not in _SENDING:
             return
         sent = self.segs_out
+        room = self.tsq_room = self.owner.tx_room(self, now=now)
+        if room is not None:
+            self.t_tsq = None  # _send_new arms it again if the queue still holds too much
         self._transmit(now, force)
+        self.tsq_room = None
         limited = self._pipe() + self.mss > self.cc.cwnd
         if limited or self.segs_out != sent:
             self._cwnd_validate(limited)
@@ -318,11 +325,40 @@ class Output(Tcb):
                 return False
         if pipe > 0 and pipe + n > cwnd:
             return False
+        room = self.tsq_room
+        if room is not None:
+            if room < 0:  # Linux tcp_small_queue_check: wait for the queue to drain
+                self._tsq_throttle(now)
+                return False
+            self.tsq_room = room - n - FRAME_OVERHEAD
         end = nxt + n
         if self.fin_queued and end == data_end:
             end += 1
         self._send_range(nxt, end, now, retransmit=False)
         return True
+
+    def tsq_limit(self, floor: int = 0) -> int:
+        """Linux tcp_small_queue_check: max(2 segments, ~1 ms at the pacing rate (2 x
+        cwnd/srtt in slow start below ssthresh/2, else 1.2 x: tcp_update_pacing_rate)),
+        capped at limit_output_bytes; at least ``floor`` (what the link sends while a
+        real-time loop wakes late: Linux's TX completions take microseconds, a Python
+        loop's timers milliseconds)."""
+        limit = max(2 * (self.mss + FRAME_OVERHEAD), floor)
+        srtt = self.rtt.srtt
+        if srtt:
+            cc = self.cc
+            ratio = 2.0 if cc.cwnd < cc.ssthresh // 2 else 1.2
+            paced = int(ratio * cc.cwnd / srtt * _PACING_BUDGET)
+            if paced > limit:
+                limit = paced
+        cap = self.cfg.limit_output_bytes
+        return limit if limit < cap else cap
+
+    def _tsq_throttle(self, now: float) -> None:
+        self.stats["tsq_throttled"] += 1
+        when = self.owner.tx_resume_at(self, now=now)
+        if when is not None:
+            self.t_tsq = when  # later than now: tx_resume_at says so
 
     def _send_range(self, seq: int, end: int, now: float, *, retransmit: bool) -> None:
         data_end = self.sndbuf.end

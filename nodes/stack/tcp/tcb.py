@@ -56,6 +56,8 @@ class Owner(Protocol):
     def orphan_admit(self, conn: Tcb) -> bool: ...
     def state_changed(self, conn: Tcb, old: State, new: State, *, now: float) -> None: ...
     def route_mtu(self, remote: int) -> int: ...
+    def tx_room(self, conn: Tcb, *, now: float) -> int | None: ...
+    def tx_resume_at(self, conn: Tcb, *, now: float) -> float | None: ...
 
 
 class Tcb:
@@ -170,6 +172,8 @@ class Tcb:
         self.t_keepalive: float | None = None
         self.t_wait: float | None = None  # TIME_WAIT / orphaned FIN_WAIT_2
         self.t_tlp: float | None = None  # tail loss probe (PTO, RFC 8985)
+        self.t_tsq: float | None = None  # small queues: the egress drains (TX completion)
+        self.tsq_room: int | None = None  # bytes the egress queue takes, during a _push
         self.tlp_high: int | None = None  # SND.NXT when the outstanding probe was sent
         self.tlp_retrans = False  # that probe was a retransmission (not new data)
         self.last_rcv = now
@@ -212,13 +216,14 @@ class Tcb:
 
     def _stop_timers(self) -> None:
         self.t_rtx = self.t_persist = self.t_delack = self.t_keepalive = self.t_wait = None
-        self.t_tlp = None
+        self.t_tlp = self.t_tsq = None
 
     def deadline(self) -> float | None:
         best: float | None = None
         for t in (
             self.t_rtx,
             self.t_tlp,
+            self.t_tsq,
             self.t_persist,
             self.t_delack,
             self.t_keepalive,

@@ -22,6 +22,9 @@ class Timers(Input):
         if self.t_delack is not None and now >= self.t_delack:
             self.stats["delayed_acks"] += 1
             self._send_ack(now)
+        if self.t_tsq is not None and now >= self.t_tsq:
+            self.t_tsq = None
+            self._push(now)
         if self.t_tlp is not None and now >= self.t_tlp:
             self.t_tlp = None
             self._on_tlp(now)
@@ -38,6 +41,11 @@ class Timers(Input):
         if self.t_keepalive is not None and now >= self.t_keepalive:
             self.t_keepalive = None
             self._on_keepalive(now)
+
+    def tsq_resume(self, *, now: float) -> None:
+        """Small queues: the queue below drained (or the io layer took our output)."""
+        self.t_tsq = None
+        self._push(now)
 
     def _write_timed_out(self, now: float) -> bool:
         """Linux tcp_write_timeout: SYN and SYN-ACK retries are counts (a connect fails

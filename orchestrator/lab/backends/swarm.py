@@ -225,7 +225,7 @@ class SwarmBackend(DockerBackend):
         """The largest MTU a lab's link can have on this swarm's overlays."""
         return self.underlay_mtu - self.overhead
 
-    def engine(self, address: str) -> Any:
+    def engine_api(self, address: str) -> Any:
         with self._lock:
             if address not in self._apis:
                 self._apis[address] = self._factory(address)
@@ -233,7 +233,7 @@ class SwarmBackend(DockerBackend):
 
     @property
     def api(self) -> Any:
-        return self.engine(self.manager)
+        return self.engine_api(self.manager)
 
     def swarm_nodes(self) -> list[SwarmNode]:
         """The swarm's nodes as the manager lists them (engine: the wirelab.engine label;
@@ -256,26 +256,26 @@ class SwarmBackend(DockerBackend):
         return out
 
     def engines(self) -> list[Any]:
-        return [self.engine(n.engine) for n in self.swarm_nodes() if n.engine]
+        return [self.engine_api(n.engine) for n in self.swarm_nodes() if n.engine]
 
     def node_api(self, lab: str, node: str) -> Any:
         with self._lock:
             address = self._placed.get((lab, node))
         if address is not None:
-            return self.engine(address)
+            return self.engine_api(address)
         name = L.container_name(lab, node)
         for n in self.swarm_nodes():
             if not n.engine:
                 continue
             try:
-                self.engine(n.engine).inspect_container(name)
+                self.engine_api(n.engine).inspect_container(name)
             except docker.errors.NotFound:
                 continue
             except (docker.errors.DockerException, OSError):
                 continue
             with self._lock:
                 self._placed[(lab, node)] = n.engine
-            return self.engine(n.engine)
+            return self.engine_api(n.engine)
         return self.api  # nowhere: the manager says "no such container"
 
     # ---- planning ----------------------------------------------------------------------
@@ -300,7 +300,7 @@ class SwarmBackend(DockerBackend):
             f"image {n.workload.image} (node {n.name}) is not in {placed[n.name]}'s engine, and "
             "wirelab never pulls one: load it there (docker -H <engine> load -i FILE)"
             for n in lab.nodes
-            if n.workload.own_image and not _has_image(self.engine(hosts[placed[n.name]]),
+            if n.workload.own_image and not _has_image(self.engine_api(hosts[placed[n.name]]),
                                                        n.workload.image)
         ]  # fmt: skip
         if missing:
@@ -337,7 +337,7 @@ class SwarmBackend(DockerBackend):
             if not n.engine:
                 continue
             try:
-                self.engine(n.engine).inspect_image(tag)
+                self.engine_api(n.engine).inspect_image(tag)
             except docker.errors.ImageNotFound:
                 missing.append(n.hostname)
         if missing:

@@ -387,7 +387,7 @@ class TransferRequest(_message.Message):
     def __init__(self, lab: _Optional[str] = ..., source: _Optional[str] = ..., destination: _Optional[str] = ..., size_bytes: _Optional[int] = ..., congestion_control: _Optional[str] = ..., port: _Optional[int] = ..., sample_interval_ms: _Optional[float] = ..., timeout_ms: _Optional[float] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class TransferResponse(_message.Message):
-    __slots__ = ("bytes", "bytes_received", "seconds", "goodput_bps", "sender_sha256", "receiver_sha256", "sha256_match", "retransmits", "bytes_retrans", "error", "samples", "final", "source_address", "destination_address", "port", "size_bytes", "timeout_s")
+    __slots__ = ("bytes", "bytes_received", "seconds", "goodput_bps", "sender_sha256", "receiver_sha256", "sha256_match", "retransmits", "bytes_retrans", "error", "samples", "final", "source_address", "destination_address", "port", "size_bytes", "timeout_s", "loads", "cpu_bound_nodes")
     BYTES_FIELD_NUMBER: _ClassVar[int]
     BYTES_RECEIVED_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -405,6 +405,8 @@ class TransferResponse(_message.Message):
     PORT_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    LOADS_FIELD_NUMBER: _ClassVar[int]
+    CPU_BOUND_NODES_FIELD_NUMBER: _ClassVar[int]
     bytes: int
     bytes_received: int
     seconds: float
@@ -422,7 +424,25 @@ class TransferResponse(_message.Message):
     port: int
     size_bytes: int
     timeout_s: float
-    def __init__(self, bytes: _Optional[int] = ..., bytes_received: _Optional[int] = ..., seconds: _Optional[float] = ..., goodput_bps: _Optional[float] = ..., sender_sha256: _Optional[str] = ..., receiver_sha256: _Optional[str] = ..., sha256_match: _Optional[bool] = ..., retransmits: _Optional[int] = ..., bytes_retrans: _Optional[int] = ..., error: _Optional[str] = ..., samples: _Optional[_Iterable[_Union[_node_pb2.TcpSample, _Mapping]]] = ..., final: _Optional[_Union[_common_pb2.TcpConnectionInfo, _Mapping]] = ..., source_address: _Optional[str] = ..., destination_address: _Optional[str] = ..., port: _Optional[int] = ..., size_bytes: _Optional[int] = ..., timeout_s: _Optional[float] = ...) -> None: ...
+    loads: _containers.RepeatedCompositeFieldContainer[NodeLoad]
+    cpu_bound_nodes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, bytes: _Optional[int] = ..., bytes_received: _Optional[int] = ..., seconds: _Optional[float] = ..., goodput_bps: _Optional[float] = ..., sender_sha256: _Optional[str] = ..., receiver_sha256: _Optional[str] = ..., sha256_match: _Optional[bool] = ..., retransmits: _Optional[int] = ..., bytes_retrans: _Optional[int] = ..., error: _Optional[str] = ..., samples: _Optional[_Iterable[_Union[_node_pb2.TcpSample, _Mapping]]] = ..., final: _Optional[_Union[_common_pb2.TcpConnectionInfo, _Mapping]] = ..., source_address: _Optional[str] = ..., destination_address: _Optional[str] = ..., port: _Optional[int] = ..., size_bytes: _Optional[int] = ..., timeout_s: _Optional[float] = ..., loads: _Optional[_Iterable[_Union[NodeLoad, _Mapping]]] = ..., cpu_bound_nodes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class NodeLoad(_message.Message):
+    __slots__ = ("node", "busy_fraction", "late_fraction", "wakeups", "wall_s", "saturated")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    BUSY_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    LATE_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    WAKEUPS_FIELD_NUMBER: _ClassVar[int]
+    WALL_S_FIELD_NUMBER: _ClassVar[int]
+    SATURATED_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    busy_fraction: float
+    late_fraction: float
+    wakeups: int
+    wall_s: float
+    saturated: bool
+    def __init__(self, node: _Optional[str] = ..., busy_fraction: _Optional[float] = ..., late_fraction: _Optional[float] = ..., wakeups: _Optional[int] = ..., wall_s: _Optional[float] = ..., saturated: _Optional[bool] = ...) -> None: ...
 
 class LabHttpGetRequest(_message.Message):
     __slots__ = ("lab", "node", "http")

@@ -15,6 +15,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
@@ -84,11 +85,7 @@ def start(runtime: NodeRuntime, address: str, *, max_workers: int = MAX_WORKERS)
         clear_stale_socket(socket)
     executor = ThreadPoolExecutor(max_workers, thread_name_prefix=f"agent-{runtime.name}")
     server = grpc.server(executor, options=[("grpc.so_reuseport", 0)])
-    add_to_server(NodeAgentService(runtime), server)
-    checker = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
-    for service in ("", SERVICE_NAME):
-        checker.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+    checker = register(runtime, server)
     names = (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME)
     reflection.enable_server_reflection(names, server)
     port = server.add_insecure_port(address)
@@ -98,6 +95,18 @@ def start(runtime: NodeRuntime, address: str, *, max_workers: int = MAX_WORKERS)
     if socket is not None:
         os.chmod(socket, SOCKET_MODE)
         port = 0
+    return AgentServer(server, port, checker, runtime, executor, address)
+
+
+def register(runtime: NodeRuntime, server: Any) -> Any:
+    """The agent's services on ``server`` (a grpc.Server, or the virtual backend's
+    in-process one): the NodeAgent, and health checking that says SERVING once the node is
+    configured. Returns the health servicer."""
+    add_to_server(NodeAgentService(runtime), server)
+    checker = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
+    for service in ("", SERVICE_NAME):
+        checker.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
 
     def serving() -> None:
         if not runtime.stopping:
@@ -105,7 +114,7 @@ def start(runtime: NodeRuntime, address: str, *, max_workers: int = MAX_WORKERS)
                 checker.set(service, health_pb2.HealthCheckResponse.SERVING)
 
     runtime.on_ready(serving)
-    return AgentServer(server, port, checker, runtime, executor, address)
+    return checker
 
 
 def serve(runtime: NodeRuntime, address: str) -> grpc.Server:

@@ -39,12 +39,11 @@ from ipaddress import IPv4Network
 from typing import cast
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
 from nodes.agent.config import Kind
 from nodes.agent.inprocess import memport_factory
 from nodes.agent.runtime import NodeRuntime
-from nodes.agent.servicer import SERVICE_NAME, NodeAgentService, add_to_server
+from nodes.agent.server import register
 from nodes.apps.ref import CODE_DIR
 from nodes.io.memport import MemPort, connect
 from nodes.io.world import World
@@ -204,18 +203,7 @@ class VirtualBackend:
             seat=world.seat(spec.node), wall=world.now, code_paths=code or (CODE_DIR,),
         )  # fmt: skip
         server = InProcessServer(f"the agent of {spec.node}")
-        add_to_server(NodeAgentService(runtime), cast(grpc.Server, server))
-        checker = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(checker, server)
-        for service in ("", SERVICE_NAME):
-            checker.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
-
-        def serving() -> None:
-            if not runtime.stopping:
-                for service in ("", SERVICE_NAME):
-                    checker.set(service, health_pb2.HealthCheckResponse.SERVING)
-
-        runtime.on_ready(serving)
+        register(runtime, server)
         with self._mutex:
             self._servers[address] = server
         return runtime, server

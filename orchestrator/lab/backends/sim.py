@@ -46,13 +46,11 @@ from orchestrator.lab.backends.actions import transition
 from orchestrator.lab.backends.base import (
     AgentSocket,
     BackendError,
-    EndpointInfo,
     LabObjects,
-    NetworkInfo,
     NetworkSpec,
-    NodeInfo,
     NodeSpec,
 )
+from orchestrator.lab.backends.inprocess import lab_objects, refuse_linux
 from orchestrator.lab.clock import LabClock, RealClock
 from orchestrator.wire.agent import AgentPool, open_channel
 from topology import IfRef, Lab, NodeKind
@@ -115,13 +113,7 @@ class SimBackend:
 
     # ---- planning ----------------------------------------------------------------------
     def check(self, lab: Lab) -> None:
-        linux = [n.name for n in lab.nodes if n.kind is NodeKind.LINUX]
-        if linux:
-            raise BackendError(
-                f"the sim backend runs only host and router nodes (our stack); "
-                f"{', '.join(linux)} {'is a linux node' if len(linux) == 1 else 'are linux nodes'}"
-                " (the kernel's stack): use the docker backend"
-            )
+        refuse_linux(lab, "the sim backend runs only host and router nodes (our stack)")
 
     def image(self) -> str:
         return ""
@@ -315,31 +307,9 @@ class SimBackend:
             sim = self._labs.get(lab)
             if sim is None:
                 return LabObjects(lab)
-            nodes = list(sim.nodes.values())
-            networks = list(sim.networks.values())
-        prefix = {n.spec.name: n.spec.subnet.prefixlen for n in networks}
-        return LabObjects(
-            lab,
-            tuple(
-                NodeInfo(
-                    n.spec.name,
-                    n.spec.name,
-                    dict(n.spec.labels),
-                    n.state,
-                    "sim",
-                    tuple(
-                        EndpointInfo(a.network, str(a.address), prefix.get(a.network, 0), "")
-                        for a in n.spec.attachments
-                    ),
-                    n.server.address,
-                )
-                for n in nodes
-            ),
-            tuple(
-                NetworkInfo(n.spec.name, n.spec.name, dict(n.spec.labels), str(n.spec.subnet))
-                for n in networks
-            ),
-        )
+            nodes = [(n.spec, n.state, n.server.address) for n in sim.nodes.values()]
+            networks = [n.spec for n in sim.networks.values()]
+        return lab_objects(lab, nodes, networks, "sim")
 
     def lab_names(self) -> list[str]:
         with self._mutex:

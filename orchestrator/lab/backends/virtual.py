@@ -52,13 +52,11 @@ from orchestrator.lab.backends.actions import transition
 from orchestrator.lab.backends.base import (
     AgentSocket,
     BackendError,
-    EndpointInfo,
     LabObjects,
-    NetworkInfo,
     NetworkSpec,
-    NodeInfo,
     NodeSpec,
 )
+from orchestrator.lab.backends.inprocess import lab_objects, refuse_linux
 from orchestrator.lab.clock import LabClock, VirtualClock
 from orchestrator.wire.agent import AgentPool
 from orchestrator.wire.inprocess import InProcessServer
@@ -133,14 +131,10 @@ class VirtualBackend:
 
     # ---- planning ----------------------------------------------------------------------
     def check(self, lab: Lab) -> None:
-        linux = [n.name for n in lab.nodes if n.kind is NodeKind.LINUX]
-        if linux:
-            what = "is a linux node" if len(linux) == 1 else "are linux nodes"
-            raise BackendError(
-                f"the virtual backend runs only host and router nodes (our stack, in virtual "
-                f"time); {', '.join(linux)} {what} (the kernel's stack, which runs in real "
-                "time): use the docker backend"
-            )
+        refuse_linux(
+            lab, "the virtual backend runs only host and router nodes (our stack, in virtual "
+            "time; the kernel's runs in real time)",
+        )  # fmt: skip
 
     def image(self) -> str:
         return ""
@@ -327,27 +321,9 @@ class VirtualBackend:
             found = self._labs.get(lab)
             if found is None:
                 return LabObjects(lab)
-            nodes = list(found.nodes.values())
-            networks = list(found.networks.values())
-        prefix = {n.spec.name: n.spec.subnet.prefixlen for n in networks}
-        return LabObjects(
-            lab,
-            tuple(
-                NodeInfo(
-                    n.spec.name, n.spec.name, dict(n.spec.labels), n.state, "virtual",
-                    tuple(
-                        EndpointInfo(a.network, str(a.address), prefix.get(a.network, 0), "")
-                        for a in n.spec.attachments
-                    ),
-                    n.address,
-                )
-                for n in nodes
-            ),
-            tuple(
-                NetworkInfo(n.spec.name, n.spec.name, dict(n.spec.labels), str(n.spec.subnet))
-                for n in networks
-            ),
-        )  # fmt: skip
+            nodes = [(n.spec, n.state, n.address) for n in found.nodes.values()]
+            networks = [n.spec for n in found.networks.values()]
+        return lab_objects(lab, nodes, networks, "virtual")
 
     def lab_names(self) -> list[str]:
         with self._mutex:

@@ -68,8 +68,8 @@ def test_the_image_has_no_tools_yet_its_interface_is_as_planned(lab: Lab) -> Non
     assert planned and kernel == planned  # routes: auto, set in the kernel from the host
 
 
-def test_our_host_reaches_the_users_service(lab: Lab) -> None:
-    page = lab.http_get("h1", "http://web:8080/")
+def test_our_host_reaches_the_users_service_as_its_cmd_runs_it(lab: Lab) -> None:
+    page = lab.http_get("h1", "http://web:8080/")  # cmd: 8080, not the image's own 8000
     assert page.status == 200 and page.bytes == len("hello from wirelab\n")
     assert page.sha256 == hashlib.sha256(b"hello from wirelab\n").hexdigest()
 

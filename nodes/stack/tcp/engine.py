@@ -327,11 +327,18 @@ class TcpEngine:
             conn.scheduled = None
 
     def _compact_timers(self) -> None:
-        """Drop the heap entries nobody will act on (rescheduled or closed connections):
+        """Drop the heap entries nobody will act on (rescheduled or closed connections, and
+        a connection's duplicates):
         left in place, they would keep closed connections alive until their old deadline
         (a keepalive's two hours). Runs when they outnumber the live ones, so the heap
         stays within twice the table and the rebuild is O(1) per push, amortized."""
-        live = [e for e in self._timers if e[2].scheduled == e[0] and not e[2].closed]
+        live = []
+        kept: set[int] = set()  # one entry a connection: its deadline may have been pushed
+        for entry in self._timers:  # again after it moved away and back (A, B, A)
+            conn = entry[2]
+            if conn.scheduled == entry[0] and not conn.closed and id(conn) not in kept:
+                kept.add(id(conn))
+                live.append(entry)
         heapq.heapify(live)
         self._timers = live
 

@@ -5,5 +5,5 @@
 - :mod:`.lab`: the LabService's messages both ways, its client stub and status codes;
 - :mod:`.agent`: the NodeAgent client the lab uses to drive our nodes.
 
-Only these modules (and the servicers) import the generated ``*_pb2`` code.
+Only these modules (and the servicers) import the generated protobuf code.
 """

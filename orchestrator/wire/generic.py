@@ -11,7 +11,8 @@ field's ``metadata["proto"]`` renames it). Conversion follows the record's type 
 - types with a converter registered in :data:`CONVERTERS` (the fault model, which the node
   agent's own converters translate) go through it.
 
-No ``*_pb2`` import here: messages are handled through their descriptors.
+No generated protobuf module is imported here: messages are handled through their
+descriptors.
 """
 
 from __future__ import annotations

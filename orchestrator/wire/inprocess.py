@@ -209,13 +209,17 @@ class InProcessServer:
         return InProcessChannel(self)
 
 
-class _UnaryUnary:
+class _Method:
+    """A method of a stub: where its calls go and how its messages cross as bytes."""
+
     def __init__(
         self, server: InProcessServer, method: str, serialize: Serializer, deserialize: Deserializer
     ) -> None:
         self._server, self._method = server, method
         self._serialize, self._deserialize = serialize, deserialize
 
+
+class _UnaryUnary(_Method):
     def __call__(
         self,
         request: Any,
@@ -346,13 +350,7 @@ class _Stream:
         return ""
 
 
-class _UnaryStream:
-    def __init__(
-        self, server: InProcessServer, method: str, serialize: Serializer, deserialize: Deserializer
-    ) -> None:
-        self._server, self._method = server, method
-        self._serialize, self._deserialize = serialize, deserialize
-
+class _UnaryStream(_Method):
     def __call__(
         self,
         request: Any,

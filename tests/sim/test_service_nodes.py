@@ -23,10 +23,10 @@ links:
   - endpoints: [r1:eth1, h2:eth0]
 routes: auto
 faults:
-  - at: 0.2s
+  - at: 1.5s
     endpoint: r1:eth1
     loss: 100%
-    duration: 0.5s
+    duration: 1.5s
 """
 
 
@@ -85,23 +85,30 @@ def test_stop_and_start_a_node(lab: Lab) -> None:
 
 
 def test_pause_with_a_duration_unpauses_by_itself(lab: Lab) -> None:
-    assert lab.node_action("r1", "pause", duration="400ms").state == "paused"
+    assert lab.node_action("r1", "pause", duration="1500ms").state == "paused"
     assert lab.ping("h1", "h2", count=1, wait="100ms").received == 0
-    time.sleep(0.6)
-    assert lab.refresh().node("r1").state == "running"
+    _until(lambda: lab.refresh().node("r1").state == "running")
     assert lab.ping("h1", "h2", count=1, wait="1s").received == 1
 
 
+def _until(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+    return result
+
+
 def test_the_topology_timeline_runs_after_deploy(client: LabClient) -> None:
+    # The fault starts 1.5 s after deploy and lasts 1.5 s: polled, not slept, so a loaded
+    # machine changes how long the test takes, not what it sees.
     lab = client.deploy(yaml=TIMELINE, backend="sim")
     try:
         assert lab.faults() == []
-        time.sleep(0.35)
-        faults = lab.faults()
+        faults = _until(lambda: [f for f in lab.faults() if f.state is FaultState.ACTIVE])
         assert [(f.origin, f.state) for f in faults] == [("timeline", FaultState.ACTIVE)]
         assert lab.ping("h1", "h2", count=1, wait="100ms").received == 0
-        time.sleep(0.5)
+        _until(lambda: lab.faults()[0].state is FaultState.EXPIRED)
         assert lab.ping("h1", "h2", count=1, wait="1s").received == 1
-        assert lab.faults()[0].state is FaultState.EXPIRED
     finally:
         lab.destroy()

@@ -207,7 +207,10 @@ def test_watch_events_stream_lab_and_node_events(lab: Lab) -> None:
     thread.start()
     assert subscribed.wait(5)
     fault = lab.add_fault(endpoint="h1:eth0", loss=0.01)
-    time.sleep(0.3)  # the node's own event arrives through its agent's stream
+    deadline = time.monotonic() + 10  # the node's own event arrives through its agent's stream
+    while not any(e.kind is EventKind.NODE_FAULT for e in list(events)):
+        assert time.monotonic() < deadline, "no node fault event in 10 s"
+        time.sleep(0.02)
     lab.clear_fault(fault.fault_id)
     thread.join(5)
     stream.close()  # type: ignore[attr-defined]

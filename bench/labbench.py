@@ -647,9 +647,12 @@ class LabBench:
                 continue
             lab = topology.load_text(make(_lab_name(self.opt.run_id, short)))
             key = name if self.wants(name) else "destroy_50_s"
-            self.record(key, functools.partial(self._deploy_runs, lab, name))
+            timed = "destroy_50_s" if short == "n50" else ""
+            self.record(key, functools.partial(self._deploy_runs, lab, name, timed))
 
-    def _deploy_runs(self, lab: Lab, name: str) -> None:
+    def _deploy_runs(self, lab: Lab, name: str, destroy_figure: str = "") -> None:
+        """``lab`` deployed and destroyed ``deploy_repeat`` times: ``name`` gets the deploy
+        times, ``destroy_figure`` (if any) the destroy times."""
         destroy(lab.name, self.backend)  # a leftover of an interrupted run
         self.backend.image()  # the image is cached before the clock starts
         for k in range(self.opt.deploy_repeat):
@@ -663,8 +666,8 @@ class LabBench:
                 destroy(lab.name, self.backend)
                 t3 = time.perf_counter()
             self.add(name, t1 - t0)
-            if len(lab.nodes) >= 50:
-                self.add("destroy_50_s", t3 - t2)
+            if destroy_figure:
+                self.add(destroy_figure, t3 - t2)
         if name in self.figures:
             self.figures[name].notes.append(
                 f"{len(lab.nodes)} nodes, {len(lab.segments)} links: deploy() until every agent "

@@ -53,6 +53,8 @@ class Figure:
     # the saturation guard: runs during which a node of ours was CPU-bound (its event loop
     # busy >= 90% or its timers late): the figure is then our CPU's limit
     cpu_bound: list[str] = field(default_factory=list)
+    # why the figure was not measured on this machine (e.g. the swarm figures without root)
+    skipped: str | None = None
 
     @property
     def median(self) -> float | None:
@@ -101,6 +103,7 @@ class Figure:
             "notes": list(self.notes),
             "cpu_bound": list(self.cpu_bound),
             "error": self.error,
+            "skipped": self.skipped,
         }
 
 
@@ -266,6 +269,8 @@ def _validate_figure(fig: Any) -> list[str]:
         out.append("notes: not a list")
     if fig.get("error") is not None and not isinstance(fig["error"], str):
         out.append("error: not a string")
+    if fig.get("skipped") is not None and not isinstance(fig["skipped"], str):
+        out.append("skipped: not a string")
     return out
 
 
@@ -298,6 +303,8 @@ def rows(figures: Sequence[Figure]) -> list[tuple[str, ...]]:
         met = {True: "yes", False: "NO", None: "-"}[f.met]
         if f.error is not None and not f.samples:
             met = "ERROR"
+        elif f.skipped is not None and not f.samples:
+            met = "skipped"
         out.append(
             (
                 f.name,

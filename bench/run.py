@@ -35,7 +35,8 @@ class Spec:
     description: str
     target: Target | None
     stat: str = "median over runs"
-    docker: bool = True
+    docker: bool = True  # on the host's Docker engine (bench/labbench.py)
+    swarm: bool = False  # across three Docker daemons in a swarm (bench/swarmbench.py)
 
 
 SPECS: tuple[Spec, ...] = (
@@ -65,6 +66,14 @@ SPECS: tuple[Spec, ...] = (
          Target("<=", 10)),
     Spec("deploy_50_s", "s", "deploy until ready: 50 nodes", Target("<=", 30)),
     Spec("destroy_50_s", "s", "destroy the 50-node lab", Target("<=", 10)),
+    Spec("swarm_deploy_50_s", "s",
+         "swarm: deploy until ready, the 50-node lab across 3 Docker daemons (every link an "
+         "overlay between two)", None, docker=False, swarm=True),
+    Spec("swarm_destroy_50_s", "s", "swarm: destroy the 50-node lab across 3 daemons", None,
+         docker=False, swarm=True),
+    Spec("swarm_goodput_1500", "MB/s",
+         "swarm: TCP bulk goodput host -> router -> host, each on its own daemon (overlays, "
+         "underlay MTU 1500, links 1450)", None, docker=False, swarm=True),
     Spec("deploy_100_s", "s",
          "deploy until ready: 100 nodes (20 routers in a line, each with a LAN of 4 hosts), "
          "deployed and destroyed ten times in a row", None, "median over the rounds"),
@@ -284,7 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_sim(figures, sizes, profile)
         docker_figs = {n: f for n, f in figures.items() if BY_NAME[n].docker}
-        if docker_figs:
+        swarm_figs = {n: f for n, f in figures.items() if BY_NAME[n].swarm}
+        if docker_figs or swarm_figs:
             from bench.labbench import DockerOptions, LabBench
 
             options = DockerOptions(
@@ -301,9 +311,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_id=uuid.uuid4().hex[:6],
                 node_profile=str(node_profile or ""),
             )
+        if docker_figs:
             from orchestrator.lab.backends.docker import DockerBackend
 
             LabBench(docker_figs, options, log, DockerBackend(image=args.image)).run()
+        if swarm_figs:
+            from bench.swarmbench import run_swarm
+
+            run_swarm(swarm_figs, options, log, args.image)
     finally:
         ordered = [figures[s.name] for s in specs]
         doc = document(

@@ -9,12 +9,17 @@ ends through it like through r1).
 
 ``router_line``, ``fan_line`` and ``lan_line``: deploy-time labs (10 routers in a line; N
 nodes; routers in a line each with a LAN of hosts, the 100-node lab of issue 11).
+
+``spread``: any of them across the hosts of a swarm (the swarm backend), every node pinned
+with ``placement:`` to another host than its neighbours, the hosts evenly loaded.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import yaml
 
@@ -31,6 +36,10 @@ def _dump(doc: dict[str, object]) -> str:
 
 
 def path_lab(name: str, *, mtu: int = 1500, parts: PathLabParts | None = None) -> str:
+    return _dump(_path_lab(name, mtu=mtu, parts=parts))
+
+
+def _path_lab(name: str, *, mtu: int, parts: PathLabParts | None) -> dict[str, object]:
     parts = parts or PathLabParts()
     nodes: dict[str, object] = {
         "h1": {"kind": "host"},
@@ -60,7 +69,7 @@ def path_lab(name: str, *, mtu: int = 1500, parts: PathLabParts | None = None) -
         nodes["lx2"] = {"kind": "linux"}
         links.append({"endpoints": ["lx1:eth0", "lxr:eth0"], "name": "lx1-lxr"})
         links.append({"endpoints": ["lxr:eth1", "lx2:eth0"], "name": "lxr-lx2"})
-    return _dump({"name": name, "defaults": {"mtu": mtu}, "nodes": nodes, "links": links})
+    return {"name": name, "defaults": {"mtu": mtu}, "nodes": nodes, "links": links}
 
 
 def three_nodes(name: str) -> str:
@@ -83,6 +92,10 @@ def router_line(name: str, routers: int = 10) -> str:
 def fan_line(name: str, nodes: int = 50, hosts_per_router: int = 4) -> str:
     """Routers in a line, each with up to ``hosts_per_router`` hosts: ``nodes`` in all
     (50 -> 10 routers, 40 hosts, 49 links)."""
+    return _dump(_fan_line(name, nodes, hosts_per_router))
+
+
+def _fan_line(name: str, nodes: int, hosts_per_router: int) -> dict[str, object]:
     if nodes < 2 or hosts_per_router < 1:
         raise ValueError("at least 2 nodes and 1 host per router")
     routers = max(1, -(-nodes // (hosts_per_router + 1)))
@@ -95,7 +108,7 @@ def fan_line(name: str, nodes: int = 50, hosts_per_router: int = 4) -> str:
         host = f"h{i + 1}"
         doc_nodes[host] = {"kind": "host"}
         links.append({"endpoints": [f"r{i % routers + 1}", host]})
-    return _dump({"name": name, "nodes": doc_nodes, "links": links})
+    return {"name": name, "nodes": doc_nodes, "links": links}
 
 
 def lan_line(name: str, routers: int = 20, hosts_per_lan: int = 4) -> str:
@@ -117,3 +130,43 @@ def lan_line(name: str, routers: int = 20, hosts_per_lan: int = 4) -> str:
     if links:
         doc["links"] = links
     return _dump(doc)
+
+
+# ---- across the hosts of a swarm -----------------------------------------------------------
+
+
+def spread(doc: dict[str, Any], hosts: Sequence[str]) -> dict[str, Any]:
+    """``doc`` (a topology as a dict) with every node pinned to one of ``hosts`` by its
+    ``placement``: in declaration order, each node goes to the least loaded host (the first
+    of a tie) among those none of its placed neighbours is on, so that every link and LAN
+    crosses hosts wherever there are hosts enough. ``doc`` itself is not changed."""
+    if not hosts:
+        raise ValueError("at least one host")
+    nodes = cast(dict[str, dict[str, object]], doc["nodes"])
+    segments = [[str(e).partition(":")[0] for e in link["endpoints"]] for link in doc["links"]]
+    segments += [[str(m) for m in lan["members"]] for lan in doc.get("lans", {}).values()]
+    neighbours: dict[str, set[str]] = {n: set() for n in nodes}
+    for members in segments:
+        for m in members:
+            neighbours[m] |= set(members) - {m}
+    load = dict.fromkeys(hosts, 0)
+    where: dict[str, str] = {}
+    for node in nodes:
+        taken = {where[n] for n in neighbours[node] if n in where}
+        host = min([h for h in hosts if h not in taken] or list(hosts), key=load.__getitem__)
+        where[node] = host
+        load[host] += 1
+    placed = {n: {**spec, "placement": where[n]} for n, spec in nodes.items()}
+    return {**doc, "nodes": placed}
+
+
+def swarm_fan_line(name: str, hosts: Sequence[str], nodes: int = 50) -> str:
+    """:func:`fan_line` spread over ``hosts`` (:func:`spread`): with three hosts, every one
+    of the 49 links of the 50-node lab is an overlay between two hosts."""
+    return _dump(spread(_fan_line(name, nodes, 4), hosts))
+
+
+def swarm_path_lab(name: str, hosts: Sequence[str], *, parts: PathLabParts | None = None) -> str:
+    """:func:`path_lab` spread over ``hosts``: with three, h1, r1, h2 on the first, second
+    and third host, and the Linux path lx1, lxr, lx2 likewise (both cross every host)."""
+    return _dump(spread(_path_lab(name, mtu=1500, parts=parts), hosts))

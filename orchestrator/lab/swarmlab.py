@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +45,7 @@ LOCK = Path("/run/wirelab-swarm.lock")  # held from up() to down(): one swarm la
 VXLAN_OVERHEAD = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
 START_WAIT = 60.0  # s: a daemon answers on its socket
 STOP_WAIT = 5.0  # s: the daemons exit after SIGTERM, else SIGKILL (their data goes anyway)
+TOOLS = ("dockerd", "docker", "ip", "nsenter", "unshare")  # what up() runs
 
 
 class SwarmLabError(RuntimeError):
@@ -82,6 +84,17 @@ class Daemon:
     @property
     def log(self) -> Path:
         return STATE / f"{self.name}.log"
+
+
+def unavailable() -> str:
+    """Why this machine cannot start the swarm lab ("" when it can): :meth:`SwarmLab.up`
+    needs root and the tools it runs (the node image must also be in the host's engine)."""
+    if os.geteuid() != 0:
+        return "the swarm lab needs root (namespaces, dockerd)"
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        return f"the swarm lab needs {', '.join(missing)} (not found on PATH)"
+    return ""
 
 
 def run(argv: Sequence[str], *, check: bool = True, input: bytes | None = None) -> str:
@@ -149,8 +162,9 @@ class SwarmLab:
     # ---- up ----------------------------------------------------------------------------
     def up(self, *, load_image: bool = True) -> None:
         """Network, daemons, swarm, image; on failure everything made is removed again."""
-        if os.geteuid() != 0:
-            raise SwarmLabError("the swarm lab needs root (namespaces, dockerd)")
+        reason = unavailable()
+        if reason:
+            raise SwarmLabError(reason)
         self._lock()
         if self.leftovers():  # a run that died before its down(): the lock says none runs
             self.notes.append(f"removed a previous run's leftovers: {self.down()}")

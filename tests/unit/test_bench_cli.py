@@ -10,7 +10,7 @@ import pytest
 import topology
 from bench.labbench import BenchError, _iface_toward, _json_in
 from bench.results import validate
-from bench.run import FULL, QUICK, SPECS, main, parse_args, select, sizes_from
+from bench.run import BY_NAME, FULL, QUICK, SPECS, main, parse_args, select, sizes_from
 from bench.topologies import path_lab
 
 
@@ -31,6 +31,42 @@ def test_every_issue_figure_is_there_with_its_target() -> None:
     assert targets["idle_cpu_pct"] == ("<=", 1)
     assert targets["sim_virtual_per_wall"] == (">=", 1)
     assert targets["virtual_per_wall"] == (">=", 5)
+
+
+SWARM_FIGURES = ("swarm_deploy_50_s", "swarm_destroy_50_s", "swarm_goodput_1500")
+
+
+def test_the_swarm_figures_run_on_the_swarm_beside_the_single_host_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in SWARM_FIGURES:
+        assert BY_NAME[name].swarm and not BY_NAME[name].docker
+    single = ("deploy_50_s", "destroy_50_s", "tcp_goodput_1500")
+    assert all(BY_NAME[n].docker and not BY_NAME[n].swarm for n in single)
+    assert (BY_NAME["swarm_goodput_1500"].unit, BY_NAME["swarm_deploy_50_s"].unit) == ("MB/s", "s")
+    assert main(["--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert set(SWARM_FIGURES) <= set(listed)
+
+
+def test_swarm_figures_are_skipped_with_the_reason_when_no_swarm_can_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bench.swarmbench
+
+    monkeypatch.setattr(bench.swarmbench, "unavailable", lambda: "the swarm lab needs root")
+    out = tmp_path / "r.json"
+    assert main(["--only", ",".join(SWARM_FIGURES), "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert validate(doc) == []
+    figs = {f["name"]: f for f in doc["figures"]}
+    assert set(figs) == set(SWARM_FIGURES)
+    for fig in figs.values():
+        assert fig["skipped"] == "the swarm lab needs root"
+        assert fig["samples"] == [] and fig["error"] is None
+    captured = capsys.readouterr()
+    assert "swarm: skipped: the swarm lab needs root" in captured.err
+    assert captured.out.count("skipped") == 3
 
 
 def test_select_only_and_skip() -> None:

@@ -92,3 +92,14 @@ def test_the_table_names_the_figures_measured_cpu_bound() -> None:
         assert "CPU-bound: udp_forward_pps" not in text
     assert busy.to_dict()["cpu_bound"] == ["run 2: r1 loop busy 97%"]
     assert "CPU-bound" not in render_table([calm])
+
+
+def test_a_skipped_figure_says_why_in_the_table_and_the_document(tmp_path: Path) -> None:
+    fig = Figure("swarm_goodput_1500", "MB/s", "swarm", skipped="the swarm lab needs root")
+    assert "skipped" in render_table([fig]).splitlines()[-1]
+    doc = document([fig], root=tmp_path, options={}, load_before=[], started=0)
+    assert validate(doc) == []
+    assert doc["figures"][0]["skipped"] == "the swarm lab needs root"
+    assert doc["figures"][0]["error"] is None and doc["figures"][0]["median"] is None
+    doc["figures"][0]["skipped"] = 1
+    assert validate(doc) == ["figures[0].skipped: not a string"]

@@ -313,3 +313,20 @@ def test_a_users_image_must_be_on_the_engine_its_node_is_placed_on(
         backend.check(load_text(text))
     engines["unix:///d3.sock"].images.add("myweb:1.0")
     backend.check(load_text(text))
+
+
+def test_swarmlab_says_why_it_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    from orchestrator.lab import swarmlab
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert swarmlab.unavailable() == "the swarm lab needs root (namespaces, dockerd)"
+    with pytest.raises(swarmlab.SwarmLabError, match="needs root"):
+        swarmlab.SwarmLab().up()  # before it takes the lock or touches anything
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(shutil, "which", lambda t: None if t == "dockerd" else "/bin/x")
+    assert swarmlab.unavailable() == "the swarm lab needs dockerd (not found on PATH)"
+    monkeypatch.setattr(shutil, "which", lambda t: "/bin/x")
+    assert swarmlab.unavailable() == ""

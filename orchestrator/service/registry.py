@@ -1,10 +1,11 @@
 """The labs one server holds: deploy, find, list and destroy them.
 
-Sim labs (every node in the server process) live and die with the server. Docker labs
-outlive it: their state is the containers' labels plus the topology the server saved under
-its state directory (``<home>/labs/<lab>.yaml``), so a new server attaches to a docker lab
-again on first use. Labs it cannot open (labels without a saved topology) are not listed;
-``destroy`` still removes them by label.
+Sim and virtual labs (every node in the server process) live and die with the server.
+Docker and swarm labs outlive it: their state is the containers' labels plus the topology
+the server saved under its state directory (``<home>/labs/<lab>.yaml``, and beside it
+``<lab>.backend`` naming the backend when it is not docker), so a new server attaches to
+such a lab again on first use. Labs it cannot open (labels without a saved topology) are
+not listed; ``destroy`` still removes them by label.
 """
 
 from __future__ import annotations
@@ -84,19 +85,46 @@ class LabRegistry:
             return None
         return self.home / "labs" / f"{name}.yaml"
 
+    def _saved_backend(self, saved: Path) -> str:
+        """The backend a saved lab runs on: its ``.backend`` file, else docker."""
+        marker = saved.with_suffix(".backend")
+        try:
+            return marker.read_text(encoding="utf-8").strip() or "docker"
+        except FileNotFoundError:
+            return "docker"
+
+    def _save(self, name: str, text: str, backend: str) -> None:
+        saved = self._saved(name)
+        if saved is None or backend in IN_PROCESS:
+            return
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(text, encoding="utf-8")
+        marker = saved.with_suffix(".backend")
+        if backend == "docker":
+            marker.unlink(missing_ok=True)
+        else:
+            marker.write_text(backend + "\n", encoding="utf-8")
+
+    def _unsave(self, name: str) -> None:
+        saved = self._saved(name)
+        if saved is not None:
+            saved.unlink(missing_ok=True)
+            saved.with_suffix(".backend").unlink(missing_ok=True)
+
     def _attach(self, name: str) -> LabSession | None:
-        """A docker lab deployed by an earlier server: found by its labels."""
+        """A docker or swarm lab deployed by an earlier server: found by its labels."""
         saved = self._saved(name)
         if saved is None or not saved.is_file():
             return None
+        kind = self._saved_backend(saved)
         try:
-            backend = self.backends.get("docker")
+            backend = self.backends.get(kind)
             info = inspect_or_none(name, backend)
             if info is None:
-                saved.unlink(missing_ok=True)
+                self._unsave(name)
                 return None
             text = saved.read_text(encoding="utf-8")
-            lab = load_text(text, file=str(saved))
+            lab = self._as_run(load_text(text, file=str(saved)), kind)
             if topology_hash(lab) not in info.topology_hash.split(","):
                 return None
             agents = {n.name: n.management for n in info.nodes if n.management}
@@ -104,7 +132,7 @@ class LabRegistry:
                 Deployed(lab, backend, agents), source=str(saved), text=text, attached=True
             )
         except Exception as exc:
-            log.warning("cannot attach docker lab %s: %s", name, exc)
+            log.warning("cannot attach %s lab %s: %s", kind, name, exc)
             return None
         with self._lock:
             return self._labs.setdefault(name, session)
@@ -114,21 +142,44 @@ class LabRegistry:
         with self._lock:
             sessions = list(self._labs.values())
         known = {s.name for s in sessions}
-        for name in self._docker_labs():
+        for name in self._outliving_labs():
             if name not in known:
                 session = self._attach(name)
                 if session is not None:
                     sessions.append(session)
         return sorted((s.summary() for s in sessions), key=lambda s: s.name)
 
-    def _docker_labs(self) -> list[str]:
-        """Docker labs on this machine (by label), when a Docker engine answers."""
-        if not self.backends.made("docker") and os.environ.get("WIRELAB_NO_DOCKER"):
-            return []
-        try:
-            return list(self.backends.get("docker").lab_names())
-        except Exception:
-            return []
+    def _outliving_labs(self) -> dict[str, str]:
+        """Labs that outlive their server, found by label: lab -> the backend whose engines
+        hold it. Docker when an engine answers; swarm when this server made its swarm
+        backend or saved a swarm lab (a swarm lab whose nodes sit on this engine too is
+        the swarm's)."""
+        found: dict[str, str] = {}
+        kinds = ["docker"]
+        if self.backends.made("swarm") or "swarm" in self._saved_kinds():
+            kinds.append("swarm")
+        for kind in kinds:
+            if (
+                kind == "docker"
+                and not self.backends.made(kind)
+                and os.environ.get("WIRELAB_NO_DOCKER")
+            ):
+                continue
+            try:
+                names = self.backends.get(kind).lab_names()
+            except Exception:
+                continue
+            for name in names:
+                found[name] = kind
+        return found
+
+    def _saved_kinds(self) -> set[str]:
+        if self.home is None or not (self.home / "labs").is_dir():
+            return set()
+        return {
+            self._saved_backend(p.with_suffix(".yaml"))
+            for p in (self.home / "labs").glob("*.backend")
+        }
 
     # ---- deploy ---------------------------------------------------------------------------
     def deploy(
@@ -151,8 +202,10 @@ class LabRegistry:
         report = progress or (lambda p: None)
         try:
             lab = load_text(text, file=source_name)
+            stored = text  # what a later server loads to attach: under the lab's own name
             if name:
-                lab = _renamed(text, name, source_name)
+                stored = _renamed(text, name)
+                lab = load_text(stored, file=source_name)
         except TopologyError as exc:
             raise topology_error(exc) from None
         if not host_paths and any(n.code is not None or n.workload.binds for n in lab.nodes):
@@ -185,7 +238,9 @@ class LabRegistry:
         try:
             if existing is not None:
                 self._forget(lab.name, destroy=True)
-            return self._deploy(lab, text, backend, replace, seed, skip_timeline, report, code)
+            return self._deploy(
+                lab, text, stored, backend, replace, seed, skip_timeline, report, code
+            )
         finally:
             with self._lock:
                 self._deploying.discard(lab.name)
@@ -200,6 +255,7 @@ class LabRegistry:
         self,
         lab: Lab,
         text: str,
+        stored: str,
         backend: str,
         replace: bool,
         seed: int,
@@ -225,10 +281,7 @@ class LabRegistry:
         )
         with self._lock:
             self._labs[lab.name] = session
-        saved = self._saved(lab.name)
-        if saved is not None and backend == "docker":
-            saved.parent.mkdir(parents=True, exist_ok=True)
-            saved.write_text(text, encoding="utf-8")
+        self._save(lab.name, stored, backend)
         if not skip_timeline and lab.faults:
             session.schedule_timeline()
         return session
@@ -239,9 +292,8 @@ class LabRegistry:
             session = self._labs.pop(name, None)
         if session is not None:
             session.close(destroy=destroy)
-        saved = self._saved(name)
-        if saved is not None and destroy:
-            saved.unlink(missing_ok=True)
+        if destroy:
+            self._unsave(name)
 
     def destroy(self, name: str) -> list[str]:
         if not name:
@@ -251,16 +303,17 @@ class LabRegistry:
         if known:
             self._forget(name, destroy=True)
             return [name]
-        if name not in self._docker_labs():
+        kind = self._outliving_labs().get(name)
+        if kind is None:
             raise NotFound(f"no lab {echo(name)}", "lab")
-        remove_lab(name, self.backends.get("docker"))
+        remove_lab(name, self.backends.get(kind))
         self._forget(name, destroy=True)
         return [name]
 
     def destroy_all(self) -> list[str]:
         with self._lock:
             names = sorted(self._labs)
-        names += [n for n in self._docker_labs() if n not in names]
+        names += [n for n in self._outliving_labs() if n not in names]
         for name in names:
             self.destroy(name)
         return names
@@ -278,12 +331,12 @@ class LabRegistry:
         self.backends.close()
 
 
-def _renamed(text: str, name: str, source: str) -> Lab:
-    """The topology with another lab name (the YAML's top-level ``name``)."""
+def _renamed(text: str, name: str) -> str:
+    """The topology's text with another lab name (the YAML's top-level ``name``)."""
     import yaml
 
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
         raise InvalidArgument("the topology is not a mapping", "topology")
     data["name"] = name
-    return load_text(yaml.safe_dump(data, sort_keys=False), file=source)
+    return yaml.safe_dump(data, sort_keys=False)

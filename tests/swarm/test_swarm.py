@@ -65,8 +65,13 @@ def backend(swarm: SwarmLab) -> SwarmBackend:
 
 
 @pytest.fixture(scope="module")
-def lab(swarm: SwarmLab, backend: SwarmBackend) -> Iterator[Lab]:
-    server = start_server("127.0.0.1:0", backends={"swarm": backend})
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")  # where the LabService keeps its labs' topologies
+
+
+@pytest.fixture(scope="module")
+def lab(swarm: SwarmLab, backend: SwarmBackend, home: Path) -> Iterator[Lab]:
+    server = start_server("127.0.0.1:0", backends={"swarm": backend}, home=home)
     client = LabClient(server.address)
     name = f"t{uuid.uuid4().hex[:6]}-sw"
     start = time.monotonic()
@@ -192,3 +197,21 @@ def test_a_restarted_router_forwards_again(lab: Lab) -> None:
         assert time.monotonic() < deadline, "no route through the restarted r1 after 60 s"
         time.sleep(1.0)
     assert lab.ping("h1", "h2", count=3, interval="0.2s").received == 3
+
+
+def test_a_new_lab_service_attaches_to_the_running_swarm_lab(
+    swarm: SwarmLab, lab: Lab, home: Path
+) -> None:
+    """The LabService restarts (a new server, a new swarm backend, the same state directory):
+    it lists the lab and drives its nodes on their daemons again."""
+    backend = SwarmBackend(manager=swarm.manager.url, image=swarm.image)
+    server = start_server("127.0.0.1:0", backends={"swarm": backend}, home=home)
+    client = LabClient(server.address)
+    try:
+        assert lab.name in [s.name for s in client.labs()]
+        again = client.lab(lab.name)
+        assert again.ping("h1", "h2", count=2, interval="0.2s").received == 2
+        assert again.refresh().node("r1").state == "running"
+    finally:
+        client.close()
+        server.stop(grace=0.5)

@@ -1,6 +1,7 @@
 """The lab registry of a server, on the fake backend: the default backend, saved docker
-topologies (a new server attaches to them), labs it cannot open left out of the list but
-still destroyed by label, and topology errors as one bounded message."""
+and swarm topologies (a new server attaches to them, on the backend that holds them), labs
+it cannot open left out of the list but still destroyed by label, and topology errors as
+one bounded message."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import topology
 from orchestrator.domain.errors import MAX_MESSAGE, InvalidArgument, NotFound
 from orchestrator.domain.lab import DeployProgress
+from orchestrator.lab import backends
 from orchestrator.lab.backends import Backends
 from orchestrator.lab.backends.fake import FakeBackend
 from orchestrator.lab.deploy import deploy
@@ -54,6 +56,29 @@ def test_a_new_server_attaches_to_the_docker_labs_it_saved(
     try:
         assert [s.name for s in second.summaries()] == ["quickstart"]
         assert second.session("quickstart").lab.name == "quickstart"
+    finally:
+        second.close()
+
+
+def test_a_new_server_attaches_to_a_swarm_lab_on_the_swarm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docker, swarm = FakeBackend(), FakeBackend()
+    first = LabRegistry(Backends({"docker": docker, "swarm": swarm}), home=tmp_path)
+    first.deploy(QUICKSTART, backend="swarm", name="qs2")  # under another name than the YAML's
+    first.close()  # a swarm lab outlives its server, like a docker one
+    assert (tmp_path / "labs" / "qs2.backend").read_text() == "swarm\n"
+    assert docker.lab_names() == [] and swarm.lab_names() == ["qs2"]
+    # a new server that has not touched the swarm yet: the saved lab says where it runs
+    monkeypatch.setattr(backends, "make_backend", {"swarm": swarm}.__getitem__)
+    second = LabRegistry(Backends({"docker": docker}), home=tmp_path)
+    try:
+        assert not second.backends.made("swarm")
+        assert [s.name for s in second.summaries()] == ["qs2"]
+        assert second.session("qs2").backend is swarm
+        assert second.destroy("qs2") == ["qs2"]
+        assert swarm.lab_names() == []
+        assert not list((tmp_path / "labs").iterdir())  # the topology and its marker
     finally:
         second.close()
 

@@ -314,7 +314,8 @@ class SwarmLab:
         deadline = time.monotonic() + STOP_WAIT
         while any(_alive(p) for p in pids) and time.monotonic() < deadline:
             time.sleep(0.1)
-        for pid in [p for p in pids if _alive(p)] + [p for p, _ in self._processes()]:
+        stuck = {p for p in pids if _alive(p)} | {p for p, _ in self._processes()}
+        for pid in sorted(stuck):  # a daemon still running is on both lists: killed once
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 self.notes.append(f"process {pid} killed (still running after SIGTERM)")

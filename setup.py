@@ -79,7 +79,6 @@ def _compiler_works() -> str | None:
     import tempfile
 
     from setuptools._distutils import ccompiler, sysconfig
-    from setuptools._distutils.errors import CCompilerError, DistutilsError
 
     compiler = ccompiler.new_compiler()
     sysconfig.customize_compiler(compiler)
@@ -90,7 +89,7 @@ def _compiler_works() -> str | None:
             compiler.compile(
                 [str(source)], output_dir=tmp, include_dirs=[sysconfig.get_python_inc()]
             )
-        except (CCompilerError, DistutilsError, OSError) as exc:
+        except Exception as exc:  # distutils' errors differ between setuptools versions
             return f"no working C compiler with Python.h ({exc})"
     return None
 

@@ -4,7 +4,12 @@ DuplicateFaultError -> ALREADY_EXISTS."""
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
 
+
+# compiled (setup.py): UnknownFaultError extends KeyError, which only a non-native class can,
+# and a non-native class cannot extend a native one: so the base and it are non-native
+@mypyc_attr(native_class=False)
 class FaultError(Exception):
     """Base class of every error raised by nodes.faults."""
 
@@ -19,6 +24,7 @@ class FaultSpecError(FaultError, ValueError):
         self.problem = problem
 
 
+@mypyc_attr(native_class=False)
 class UnknownFaultError(FaultError, KeyError):
     """No fault with this id on this engine."""
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast
 
 from .model import IFACE_ANY
 
 MtuListener = Callable[[str, int, float], None]
 
 
-@runtime_checkable
 class MtuNode(Protocol):
     """What a node offers (nodes/stack/host.py Host): interfaces with a capped MTU."""
 
@@ -33,7 +32,6 @@ class MtuNode(Protocol):
     def set_mtu_listener(self, listener: MtuListener | None) -> None: ...
 
 
-@runtime_checkable
 class MtuFaults(Protocol):
     """What a fault engine offers (nodes/faults/engine.py FaultEngine)."""
 
@@ -41,6 +39,10 @@ class MtuFaults(Protocol):
     def mtu_version(self) -> int: ...
     def mtu_caps(self) -> dict[str, int]: ...
     def mtu_exceeded(self, ifname: str, size: int, now: float) -> None: ...
+
+
+_NODE_MEMBERS = ("interface_names", "mtu_of", "cap_mtu", "set_mtu_listener")
+_FAULTS_MEMBERS = ("mtu_version", "mtu_caps", "mtu_exceeded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +65,14 @@ class MtuSync:
     @classmethod
     def attach(cls, node: object, faults: object) -> MtuSync | None:
         """A sync for ``node`` and ``faults``, or None when either cannot take part (a
-        test double without interfaces, an impairment without MTU faults)."""
-        if isinstance(node, MtuNode) and isinstance(faults, MtuFaults):
-            return cls(node, faults)
+        test double without interfaces, an impairment without MTU faults). They take
+        part when they have every member of their protocol, as ``runtime_checkable``
+        would judge it (not used: compiled by mypyc, setup.py, a Protocol is no protocol
+        class to ``typing``)."""
+        if all(hasattr(node, m) for m in _NODE_MEMBERS) and all(
+            hasattr(faults, m) for m in _FAULTS_MEMBERS
+        ):
+            return cls(cast(MtuNode, node), cast(MtuFaults, faults))
         return None
 
     @property

@@ -386,7 +386,7 @@ class Host:
         route = self.fib.lookup(dst)
         return None if route is None else self.interfaces.get(route.ifname).address
 
-    def output(
+    def send_ip(
         self,
         dst: int,
         proto: int,
@@ -494,9 +494,26 @@ class Host:
             self.arp.output(iface, next_hop, raw, now=now)
         return True
 
-    # The transport-facing name (TransportHandler users: TCP, UDP, apps): the same
-    # method, without a wrapper call per packet.
-    send_ip = output
+    def output(
+        self,
+        dst: int,
+        proto: int,
+        payload: bytes | memoryview,
+        *,
+        now: float,
+        src: int | None = None,
+        ttl: int | None = None,
+        df: bool = False,
+        tos: int = 0,
+        options: bytes = b"",
+        other_options: bytes = b"",
+    ) -> bool:
+        """:meth:`send_ip` under the name ICMP and the apps use (a method, not an alias of
+        it: a class compiled by mypyc cannot alias one)."""
+        return self.send_ip(
+            dst, proto, payload, now=now, src=src, ttl=ttl, df=df, tos=tos,
+            options=options, other_options=other_options,
+        )  # fmt: skip
 
     def send_link(
         self,

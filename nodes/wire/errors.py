@@ -3,11 +3,13 @@ input; the stack turns it into a counted drop named by ``counter``."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class WireError(ValueError):
     """A frame or packet that cannot be decoded. ``counter`` names the drop counter."""
 
-    counter = "malformed"
+    counter: ClassVar[str] = "malformed"
 
     def __init__(self, layer: str, message: str) -> None:
         super().__init__(f"{layer}: {message}")
@@ -17,16 +19,16 @@ class WireError(ValueError):
 class Truncated(WireError):
     """Fewer bytes than a header or a length field requires."""
 
-    counter = "truncated"
+    counter: ClassVar[str] = "truncated"
 
 
 class BadChecksum(WireError):
     """A checksum that does not verify."""
 
-    counter = "bad_checksum"
+    counter: ClassVar[str] = "bad_checksum"
 
 
 class Malformed(WireError):
     """A field with a value the protocol forbids (version, header length, option length...)."""
 
-    counter = "malformed"
+    counter: ClassVar[str] = "malformed"

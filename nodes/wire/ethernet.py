@@ -7,6 +7,9 @@ memoryview slice for the payload, no copies of the payload. Frames padded to the
 
 from __future__ import annotations
 
+# builtins.memoryview in dataclass fields: compiled by mypyc (setup.py), a bare memoryview
+# there fails at import (KeyError: 'memoryview')
+import builtins
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +44,7 @@ class EthernetFrame:
     dst: bytes
     src: bytes
     ethertype: int
-    payload: memoryview  # everything after the 14-byte header, padding included
+    payload: builtins.memoryview  # everything after the 14-byte header, padding included
 
 
 def parse_ethernet(buf: bytes | bytearray | memoryview) -> EthernetFrame:

@@ -7,6 +7,9 @@ Errors quote the offending packet's IP header and the first 8 bytes of its paylo
 
 from __future__ import annotations
 
+# builtins.memoryview in dataclass fields: compiled by mypyc (setup.py), a bare memoryview
+# there fails at import (KeyError: 'memoryview')
+import builtins
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -92,7 +95,7 @@ class IcmpMessage:
     code: int
     checksum: int
     rest: int  # the 4 "rest of header" bytes as a big-endian int
-    payload: memoryview  # data after the 8-byte header
+    payload: builtins.memoryview  # data after the 8-byte header
 
     @property
     def ident(self) -> int:
@@ -132,7 +135,7 @@ class QuotedPacket:
     ident: int
     header_length: int
     total_length: int
-    l4: memoryview  # the quoted transport bytes (>= 8 when well-formed)
+    l4: builtins.memoryview  # the quoted transport bytes (>= 8 when well-formed)
     ports: tuple[int, int] | None  # (src_port, dst_port) for TCP/UDP
     frag_offset: int = 0  # bytes
     ttl: int = 0

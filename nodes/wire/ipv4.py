@@ -13,6 +13,9 @@ timestamp flag is malformed. Unknown option kinds are kept as :class:`UnknownOpt
 
 from __future__ import annotations
 
+# builtins.memoryview in dataclass fields: compiled by mypyc (setup.py), a bare memoryview
+# there fails at import (KeyError: 'memoryview')
+import builtins
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -187,8 +190,8 @@ class IPv4Packet:
     dst: int
     header_length: int  # bytes (ihl * 4)
     options: tuple[IPv4Option, ...]
-    header: memoryview  # the raw header bytes, options included
-    payload: memoryview  # exactly total_length - header_length bytes
+    header: builtins.memoryview  # the raw header bytes, options included
+    payload: builtins.memoryview  # exactly total_length - header_length bytes
 
     @property
     def is_fragment(self) -> bool:
@@ -208,7 +211,9 @@ IPv4Header: TypeAlias = tuple[int, int, int, int, int, int, int, int, int, int]
 # IPv4Packet without its generated __init__: a frozen dataclass sets each of its 15
 # fields through object.__setattr__, which costs more than parsing the header. The slot
 # descriptors set them directly (same class, same frozen instances, half the time).
-_new = object.__new__
+# IPv4Packet's own __new__, not object.__new__: compiled by mypyc (setup.py) the class
+# has its own, and object.__new__ refuses it.
+_new = IPv4Packet.__new__
 _SET: tuple[Any, ...] = tuple(getattr(IPv4Packet, f.name).__set__ for f in fields(IPv4Packet))
 (
     _s_tos, _s_total, _s_ident, _s_df, _s_mf, _s_off, _s_ttl, _s_proto, _s_csum, _s_src,

@@ -8,6 +8,9 @@ Linux uses (``tcp_options_write``) so captures look like the kernel's.
 
 from __future__ import annotations
 
+# builtins.memoryview in dataclass fields: compiled by mypyc (setup.py), a bare memoryview
+# there fails at import (KeyError: 'memoryview')
+import builtins
 import struct
 from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
@@ -74,13 +77,15 @@ class TcpSegment:
     checksum: int
     urgent: int
     options: TcpOptions
-    payload: memoryview
+    payload: builtins.memoryview
 
 
 # Per-segment constructors that skip the frozen dataclasses' generated __init__ (one
 # object.__setattr__ per field): the slot descriptors set the fields directly. Same
-# classes, same frozen instances.
-_new = object.__new__
+# classes, same frozen instances. Each class's own __new__, not object.__new__: compiled
+# by mypyc (setup.py) they have their own, and object.__new__ refuses them.
+_new_options = TcpOptions.__new__
+_new_segment = TcpSegment.__new__
 _OPT_SET: tuple[Any, ...] = tuple(getattr(TcpOptions, f.name).__set__ for f in fields(TcpOptions))
 _SEG_SET: tuple[Any, ...] = tuple(getattr(TcpSegment, f.name).__set__ for f in fields(TcpSegment))
 _o_mss, _o_wscale, _o_sack_ok, _o_blocks, _o_ts, _o_unknown = _OPT_SET
@@ -92,7 +97,7 @@ _TS_ONLY = b"\x01\x01\x08\x0a"  # NOP NOP TS(10): what every Linux data segment 
 
 
 def _timestamp_options(ts: tuple[int, int]) -> TcpOptions:
-    o = _new(TcpOptions)
+    o = _new_options(TcpOptions)
     _o_mss(o, None)
     _o_wscale(o, None)
     _o_sack_ok(o, False)
@@ -163,7 +168,7 @@ def parse_tcp(
         raise Truncated("tcp", f"header length {hlen} > segment length {n}")
     else:
         options = parse_tcp_options(mv[TCP_HLEN:hlen])
-    seg = _new(TcpSegment)
+    seg = _new_segment(TcpSegment)
     _s_sport(seg, sport)
     _s_dport(seg, dport)
     _s_seq(seg, seq)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# builtins.memoryview in dataclass fields: compiled by mypyc (setup.py), a bare memoryview
+# there fails at import (KeyError: 'memoryview')
+import builtins
 import struct
 from dataclasses import dataclass
 
@@ -21,7 +24,7 @@ class UdpDatagram:
     dst_port: int
     length: int
     checksum: int
-    payload: memoryview  # exactly length - 8 bytes
+    payload: builtins.memoryview  # exactly length - 8 bytes
 
 
 def parse_udp(

@@ -235,6 +235,12 @@ def import_changes() -> list[str]:
     return [f"ENV PATH={SYSTEM_PATH}", "ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]']
 
 
+# the node image's check that the TCP engine it imports is the mypyc-compiled one
+_IMPORTS_COMPILED = (
+    "import nodes.stack.tcp.engine as m; assert m.__file__.endswith('.so'), m.__file__"
+)
+
+
 def render_dockerfile(inputs: ImageInputs) -> str:
     pip = f"{VENV}/bin/pip install --no-index --no-cache-dir --disable-pip-version-check"
     reqs = " ".join(shlex.quote(r) for r in inputs.requirements)
@@ -248,8 +254,10 @@ def render_dockerfile(inputs: ImageInputs) -> str:
             f" && {pip} --find-links /wheels {reqs} \\",
             f" && {pip} --no-deps --find-links /wheels wirelab \\",
             f' && {VENV}/bin/python -c "import nodes.agent.launch" \\',
-            # the compiled checksum is in the wheel (build_wheels checked): it must load
+            # the compiled checksum and modules are in the wheel (build_wheels checked): they
+            # must load, and the compiled module must be the one imported
             f' && {VENV}/bin/python -c "import nodes.wire._checksum" \\',
+            f' && {VENV}/bin/python -c "{_IMPORTS_COMPILED}" \\',
             " && rm -rf /wheels",
             f"ENV PATH={VENV}/bin:{SYSTEM_PATH} LANG=C.UTF-8 PYTHONUNBUFFERED=1",
             "WORKDIR /root",
@@ -387,12 +395,31 @@ def build_wheels(inputs: ImageInputs, dest: Path, progress: Progress) -> None:
         run([*pip, "--no-deps", *isolation, "-w", str(dest), str(src)], step="pip wheel (project)")
         if inputs.requirements:
             run([*pip, "-w", str(dest), *inputs.requirements], step="pip wheel (dependencies)")
-    check_compiled(dest)
+    check_compiled(dest, mypyc_modules(src))
 
 
-# setup.py's C extensions, which the node image must carry (their pure-Python fallbacks
-# are for installs without a compiler, not for the image)
+# setup.py's C extension, which the node image must carry (its pure-Python fallback is
+# for installs without a compiler, not for the image); the mypyc-compiled modules too
+# (mypyc_modules)
 COMPILED = ("nodes/wire/_checksum",)
+
+
+def mypyc_modules(root: Path) -> list[str]:
+    """The modules setup.py compiles with mypyc, as paths without ``.py``
+    (``nodes/stack/tcp/engine``): pyproject.toml's ``[tool.wirelab.mypyc]`` expanded the
+    way setup.py's ``mypyc_paths`` does it (tests/unit/test_image_compiled.py checks that
+    they agree): its packages' modules and its single modules, less its exclusions and
+    empty ``__init__.py`` files."""
+    try:
+        with (root / "pyproject.toml").open("rb") as f:
+            section = tomllib.load(f)["tool"]["wirelab"]["mypyc"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise ImageError(f"{root}/pyproject.toml has no readable [tool.wirelab.mypyc]") from exc
+    found = {str(m) for m in section.get("modules", [])}
+    for package in section.get("packages", []):
+        found.update(p.relative_to(root).as_posix() for p in (root / package).rglob("*.py"))
+    found -= {str(m) for m in section.get("exclude", [])}
+    return sorted(p.removesuffix(".py") for p in found if (root / p).stat().st_size > 0)
 
 
 def ensure_compiler(progress: Progress) -> None:
@@ -406,20 +433,31 @@ def ensure_compiler(progress: Progress) -> None:
         apt_install(missing, progress)
 
 
-def check_compiled(wheels: Path) -> None:
-    """The project's wheel holds every compiled extension (else the build had no
-    compiler, or it failed: setup.py's extensions are optional)."""
+def check_compiled(wheels: Path, modules: Sequence[str] = ()) -> None:
+    """The project's wheel holds the compiled checksum and every mypyc-compiled module in
+    ``modules`` (else setup.py built it without them: no C compiler, no mypy of the pinned
+    version, or WIRELAB_PURE set; it says why in pip's output)."""
     found = sorted(wheels.glob("wirelab-*.whl"))
     if not found:
         raise ImageError(f"pip wheel left no wirelab wheel in {wheels}")
     with zipfile.ZipFile(found[-1]) as whl:
         names = whl.namelist()
     for stem in COMPILED:
-        if not any(n.startswith(stem) and n.endswith(".so") for n in names):
+        if not any(n.startswith(stem + ".") and n.endswith(".so") for n in names):
             raise ImageError(
                 f"the wirelab wheel has no compiled {stem.replace('/', '.')}: its C build "
                 "failed (a compiler and Python.h are needed; see pip's output)"
             )
+    missing = [
+        m for m in modules if not any(n.startswith(m + ".") and n.endswith(".so") for n in names)
+    ]
+    if missing:
+        raise ImageError(
+            f"the wirelab wheel has no mypyc-compiled {missing[0].replace('/', '.')} "
+            f"({len(missing)} of {len(modules)} modules missing): setup.py built it pure "
+            "(no mypyc with the pinned mypy in this venv, no C compiler, or WIRELAB_PURE set; "
+            "its message is in pip's output)"
+        )
 
 
 def build_node(inputs: ImageInputs, workdir: Path, progress: Progress) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from enum import Enum
 from types import MappingProxyType
 
+from mypy_extensions import mypyc_attr
+
 
 class State(Enum):
     CLOSED = "CLOSED"
@@ -92,6 +94,7 @@ FIN_SENT = frozenset({S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSING, S.LAST_ACK, S.TIME_
 FIN_RECEIVED = frozenset({S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK, S.TIME_WAIT})
 
 
+@mypyc_attr(native_class=False)  # compiled (setup.py): a native class cannot extend RuntimeError
 class InvalidTransition(RuntimeError):
     pass
 

@@ -51,11 +51,13 @@ $(COMPILED_STAMP): $(STAMP) pyproject.toml setup.py README.md $(COMPILED_SRC) te
 compiled-venv: $(COMPILED_STAMP)
 
 ## the unit and sim tests against the compiled wheel (make test runs them too); a test
-## checks that the compiled modules are the ones imported (WIRELAB_EXPECT_COMPILED). `env`,
+## checks that the compiled modules are the ones imported (WIRELAB_EXPECT_COMPILED), and the
+## virtual determinism test runs its scenario in the pure build too (WIRELAB_OTHER_BUILD_PYTHON). `env`,
 ## not a VAR=value prefix: make then runs pytest without a sh in between (typer's shell
 ## completion test detects the shell it runs under)
 test-compiled: $(COMPILED_STAMP)
-	env WIRELAB_EXPECT_COMPILED=1 $(VENV_COMPILED)/bin/pytest -q -p no:cacheprovider tests/unit tests/sim
+	env WIRELAB_EXPECT_COMPILED=1 WIRELAB_OTHER_BUILD_PYTHON=$(abspath $(PY)) \
+	  $(VENV_COMPILED)/bin/pytest -q -p no:cacheprovider tests/unit tests/sim
 
 ## host tools for the namespace tests; installed with apt when missing and root
 system-deps:

@@ -1,6 +1,6 @@
 """Bit-exact determinism of virtual labs: the same YAML, seed and operations give the same
-frames (pcap bytes), counters and results, in one process and across processes with
-different hash seeds (tests/virtualrun.py is the scenario: ping, a transfer under a
+frames (pcap bytes), counters and results, in one process, across processes with
+different hash seeds, and in the pure and the compiled build (tests/virtualrun.py is the scenario: ping, a transfer under a
 seeded loss-and-jitter fault while r1 captures, traceroute, clear, wait, a transfer)."""
 
 from __future__ import annotations
@@ -74,3 +74,25 @@ def test_runs_in_other_processes_are_identical(first: dict[str, Any], hash_seed:
     assert done.returncode == 0, done.stderr[-2000:]
     other = json.loads(done.stdout.strip().splitlines()[-1])
     assert _differences(first, other) == []
+
+
+def test_the_pure_and_the_compiled_build_give_identical_runs(first: dict[str, Any]) -> None:
+    """``make test-compiled`` runs this against the compiled wheel and names the pure build's
+    interpreter (the editable venv) in WIRELAB_OTHER_BUILD_PYTHON: the scenario there, pure
+    (checked), must give the same frames, counters and results as here, compiled."""
+    other = os.environ.get("WIRELAB_OTHER_BUILD_PYTHON")
+    if os.environ.get("WIRELAB_EXPECT_COMPILED") != "1" or not other:
+        pytest.skip("make test-compiled compares the compiled build with the pure one")
+    script = (
+        "import runpy, nodes.stack.tcp.engine as e; "
+        "assert e.__file__.endswith('.py'), e.__file__; "
+        "runpy.run_module('tests.virtualrun', run_name='__main__')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run(
+        [other, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    pure = json.loads(done.stdout.strip().splitlines()[-1])
+    assert _differences(first, pure) == []

@@ -1,7 +1,8 @@
 """Bit-exact determinism of virtual labs: the same YAML, seed and operations give the same
 frames (pcap bytes), counters and results, in one process, across processes with
-different hash seeds, and in the pure and the compiled build (tests/virtualrun.py is the scenario: ping, a transfer under a
-seeded loss-and-jitter fault while r1 captures, traceroute, clear, wait, a transfer)."""
+different hash seeds, and in the pure and the compiled build (tests/virtualrun.py is the
+scenario: ping, a transfer under a seeded loss-and-jitter fault while r1 captures,
+traceroute, clear, wait, a transfer)."""
 
 from __future__ import annotations
 

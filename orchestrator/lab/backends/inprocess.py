@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ def lab_objects(
     )  # fmt: skip
 
 
-class InProcessNode:
+class InProcessNode(ABC):
     """What every in-process node record has (subclasses are dataclasses)."""
 
     spec: NodeSpec
@@ -83,8 +84,8 @@ class InProcessNode:
     state: str  # Docker's words: created, running, paused, exited, removed
 
     @property
-    def agent_address(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def agent_address(self) -> str: ...
 
 
 @dataclass(eq=False)
@@ -105,7 +106,7 @@ class InProcessLab(Generic[NodeT]):
 LabT = TypeVar("LabT", bound=InProcessLab[Any])
 
 
-class InProcessBackend(Generic[NodeT, LabT]):
+class InProcessBackend(ABC, Generic[NodeT, LabT]):
     """The labs of one in-process backend. Subclasses provide the hooks below the line."""
 
     name = ""
@@ -120,33 +121,37 @@ class InProcessBackend(Generic[NodeT, LabT]):
         self._lab_locks: dict[str, threading.RLock] = {}
 
     # ---- the hooks -----------------------------------------------------------------------
-    def _new_lab(self, lab: str) -> LabT:
-        raise NotImplementedError
+    @abstractmethod
+    def _new_lab(self, lab: str) -> LabT: ...
 
+    @abstractmethod
     def _guard(self, lab: str) -> AbstractContextManager[object]:
         """What node actions and object changes of ``lab`` hold."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _make_node(self, spec: NodeSpec, kind: Kind, ports: dict[str, MemPort]) -> NodeT:
         """A node (its runtime and agent, serving, not configured) on ``ports``."""
-        raise NotImplementedError
+        ...
 
     def _boot(self, found: NodeT) -> None:
         """A created node runs (its first start)."""
 
+    @abstractmethod
     def _halt(self, found: NodeT, *, grace: float) -> None:
         """End the node's agent and loop (paused or not)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _renew(self, found: NodeT) -> None:
         """A fresh runtime and agent for ``found`` on its ports, running."""
-        raise NotImplementedError
+        ...
 
-    def _pause(self, found: NodeT) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _pause(self, found: NodeT) -> None: ...
 
-    def _unpause(self, found: NodeT) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _unpause(self, found: NodeT) -> None: ...
 
     def _dropped(self, lab: LabT, found: NodeT | None) -> None:
         """``found`` was removed (None: the lab was, once empty)."""
